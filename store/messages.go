@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Message directions.
+const (
+	In  = "in"
+	Out = "out"
+)
+
+// Message is one mail received or sent, with its raw bytes.
+type Message struct {
+	ID          int64      `json:"-"`
+	TicketID    int64      `json:"-"` // 0 when not on a ticket
+	Direction   string     `json:"direction"`
+	Kind        string     `json:"kind"`
+	Mailbox     string     `json:"mailbox,omitempty"`
+	UIDValidity uint32     `json:"-"`
+	UID         uint32     `json:"-"` // 0 for mail that did not come from IMAP
+	MessageID   string     `json:"message_id"`
+	ContentHash string     `json:"-"`
+	From        string     `json:"from"`
+	FromName    string     `json:"from_name,omitempty"`
+	To          []string   `json:"to"`
+	Subject     string     `json:"subject"`
+	Date        *time.Time `json:"date"`
+	Text        string     `json:"text,omitempty"`
+	Quarantine  string     `json:"quarantine,omitempty"`
+	Refs        []string   `json:"-"` // In-Reply-To and References ids
+	Raw         []byte     `json:"-"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+// InsertMessage stores m with its references and sets m.ID.
+func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
+	var tid, uv, uid any
+	if m.TicketID != 0 {
+		tid = m.TicketID
+	}
+	if m.UID != 0 {
+		uv, uid = m.UIDValidity, m.UID
+	}
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
+		uidvalidity, uid, message_id, content_hash, from_addr, from_name, to_addrs, subject, date,
+		body_text, quarantine, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tid, m.Direction, m.Kind, m.Mailbox, uv, uid, m.MessageID, m.ContentHash, m.From, m.FromName,
+		strings.Join(m.To, ", "), m.Subject, fmtTimePtr(m.Date), m.Text, m.Quarantine, m.Raw,
+		fmtTime(m.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("insert message %q: %w", m.MessageID, err)
+	}
+	if m.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	for _, ref := range m.Refs {
+		if ref == "" {
+			continue
+		}
+		if _, err := tx.tx.ExecContext(ctx, `INSERT OR IGNORE INTO message_refs (message_id, ref) VALUES (?, ?)`, m.ID, ref); err != nil {
+			return fmt.Errorf("insert reference of message %d: %w", m.ID, err)
+		}
+	}
+	return nil
+}
+
+// MessageByUID finds the message fetched from mailbox at (uidvalidity, uid).
+func (tx *Tx) MessageByUID(ctx context.Context, mailbox string, uidvalidity, uid uint32) (int64, error) {
+	return tx.messageID(ctx, `SELECT id FROM messages WHERE mailbox = ? AND uidvalidity = ? AND uid = ?`,
+		mailbox, uidvalidity, uid)
+}
+
+// MessageByContent finds a received message with this Message-ID and content
+// hash: the same mail fetched again under another UID.
+func (tx *Tx) MessageByContent(ctx context.Context, messageID, hash string) (int64, error) {
+	return tx.messageID(ctx, `SELECT id FROM messages WHERE message_id = ? AND content_hash = ? AND direction = 'in' LIMIT 1`,
+		messageID, hash)
+}
+
+func (tx *Tx) messageID(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	err := tx.tx.QueryRowContext(ctx, q, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find message: %w", err)
+	}
+	return id, nil
+}
+
+// Messages lists a ticket's messages in the order they were stored, without
+// raw bytes.
+func (tx *Tx) Messages(ctx context.Context, ticketID int64) ([]*Message, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, direction, kind, mailbox, message_id, from_addr,
+		from_name, to_addrs, subject, date, body_text, quarantine, created_at
+		FROM messages WHERE ticket_id = ? ORDER BY id`, ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("messages of ticket %d: %w", ticketID, err)
+	}
+	defer rows.Close()
+	var ms []*Message
+	for rows.Next() {
+		m := &Message{TicketID: ticketID}
+		var to string
+		if err := rows.Scan(&m.ID, &m.Direction, &m.Kind, &m.Mailbox, &m.MessageID, &m.From, &m.FromName,
+			&to, &m.Subject, nullTime{&m.Date}, &m.Text, &m.Quarantine, timeCol{&m.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("messages of ticket %d: %w", ticketID, err)
+		}
+		if to != "" {
+			m.To = strings.Split(to, ", ")
+		}
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}
+
+// MessageRaw returns the raw bytes of a stored message.
+func (tx *Tx) MessageRaw(ctx context.Context, id int64) ([]byte, error) {
+	var raw []byte
+	err := tx.tx.QueryRowContext(ctx, `SELECT raw FROM messages WHERE id = ?`, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("message %d: %w", id, ErrNotFound)
+	}
+	return raw, err
+}
+
+// CountSentSince counts mails of kind sent to rcpt since t: the rate limit on
+// automatic answers to one sender.
+func (tx *Tx) CountSentSince(ctx context.Context, kind, rcpt string, t time.Time) (int, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM messages
+		WHERE direction = 'out' AND kind = ? AND to_addrs = ? AND created_at >= ?`,
+		kind, rcpt, fmtTime(t)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s mail to %s: %w", kind, rcpt, err)
+	}
+	return n, nil
+}
+
+// Cursor returns how far mailbox has been read; ErrNotFound before the first message.
+func (tx *Tx) Cursor(ctx context.Context, mailbox string) (uidvalidity, lastUID uint32, err error) {
+	err = tx.tx.QueryRowContext(ctx, `SELECT uidvalidity, last_uid FROM cursors WHERE mailbox = ?`, mailbox).
+		Scan(&uidvalidity, &lastUID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("cursor of %s: %w", mailbox, err)
+	}
+	return uidvalidity, lastUID, nil
+}
+
+// SetCursor records that mailbox has been read up to uid under uidvalidity.
+// It never moves a cursor backwards within one UIDVALIDITY.
+func (tx *Tx) SetCursor(ctx context.Context, mailbox string, uidvalidity, uid uint32, at time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO cursors (mailbox, uidvalidity, last_uid, updated_at)
+		VALUES (?, ?, ?, ?)
+		ON CONFLICT (mailbox) DO UPDATE SET
+			last_uid = CASE WHEN uidvalidity = excluded.uidvalidity THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,
+			uidvalidity = excluded.uidvalidity,
+			updated_at = excluded.updated_at`,
+		mailbox, uidvalidity, uid, fmtTime(at))
+	if err != nil {
+		return fmt.Errorf("set cursor of %s to %d/%d: %w", mailbox, uidvalidity, uid, err)
+	}
+	return nil
+}

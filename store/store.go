@@ -1,0 +1,253 @@
+// Package store keeps maildesk's state in one SQLite file: tickets, the raw
+// bytes of every message received and sent, per-mailbox read cursors, the
+// outbox and an event log. All SQL of the project lives here.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, so CGO_ENABLED=0 builds work
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// ErrNotFound is returned when the row asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrNewerSchema is returned by Open for a database written by a newer
+// maildesk: running old code on it could corrupt it.
+var ErrNewerSchema = errors.New("database schema is newer than this maildesk")
+
+// Store is an open database. It is safe for concurrent use; writes are
+// serialised, reads run alongside them (WAL).
+type Store struct {
+	db      *sql.DB
+	path    string
+	writeMu sync.Mutex
+}
+
+// Tx is a transaction handed to the closures of Write and Read.
+type Tx struct {
+	tx *sql.Tx
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Write runs fn in a write transaction and commits when fn returns nil.
+// Writers are serialised inside the process, so SQLite's busy handler only
+// ever waits for other processes.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.run(ctx, fn)
+}
+
+// Read runs fn in a transaction that is always rolled back.
+func (s *Store) Read(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(&Tx{tx: tx})
+}
+
+func (s *Store) run(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(&Tx{tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with its number", e.Name())
+		}
+		b, err := migrationFS.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: want number %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// SchemaVersion is the schema version this code writes.
+func SchemaVersion() int {
+	ms, err := migrations()
+	if err != nil {
+		panic(err) // embedded at build time: a bad name is a programming error caught by tests
+	}
+	return len(ms)
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	for {
+		done := false
+		err := s.run(ctx, func(tx *Tx) error {
+			var cur int
+			err := tx.tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&cur)
+			if errors.Is(err, sql.ErrNoRows) {
+				if _, err := tx.tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+					return err
+				}
+			} else if err != nil {
+				return fmt.Errorf("read schema version: %w", err)
+			}
+			if cur > len(ms) {
+				return fmt.Errorf("%w: database has version %d, this maildesk knows up to %d", ErrNewerSchema, cur, len(ms))
+			}
+			if cur == len(ms) {
+				done = true
+				return nil
+			}
+			// Each step runs in its own transaction, DDL included: SQLite's
+			// DDL is transactional, so a crash leaves the previous version.
+			m := ms[cur]
+			if _, err := tx.tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, m.version); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// timeFormat is fixed-width so that text order is time order in SQL.
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func fmtTimePtr(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeFormat, s)
+	if err != nil {
+		// Accept any RFC 3339 value a human may have written with sqlite3.
+		t, err = time.Parse(time.RFC3339Nano, s)
+	}
+	return t.UTC(), err
+}
+
+// nullTime scans a nullable time column.
+type nullTime struct{ t **time.Time }
+
+func (n nullTime) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*n.t = nil
+		return nil
+	case string:
+		t, err := parseTime(v)
+		if err != nil {
+			return err
+		}
+		*n.t = &t
+		return nil
+	case []byte:
+		return n.Scan(string(v))
+	}
+	return fmt.Errorf("time column: unexpected %T", v)
+}
+
+// timeCol scans a NOT NULL time column.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(v any) error {
+	var p *time.Time
+	if err := (nullTime{&p}).Scan(v); err != nil {
+		return err
+	}
+	if p == nil {
+		return errors.New("time column: unexpected NULL")
+	}
+	*c.t = *p
+	return nil
+}

@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Ticket statuses.
+const (
+	StatusOpen        = "open"
+	StatusAnswered    = "answered"
+	StatusClosed      = "closed"
+	StatusQuarantined = "quarantined"
+)
+
+// Contact is a handler as the customer was told of them.
+type Contact struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	Phone      string `json:"phone"`
+	Email      string `json:"email"`
+}
+
+// Ticket is one conversation with one customer.
+type Ticket struct {
+	ID           int64      `json:"id"`
+	Tag          string     `json:"tag"` // prefix, e.g. "FTA-PASS"
+	Mailbox      string     `json:"mailbox"`
+	Category     string     `json:"category"`
+	Status       string     `json:"status"`
+	Handler      Contact    `json:"handler"`
+	Customer     string     `json:"customer"`
+	CustomerName string     `json:"customer_name"`
+	Subject      string     `json:"subject"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	DueAt        *time.Time `json:"due_at"`
+	NoticeAt     *time.Time `json:"notice_at"`
+	AnsweredAt   *time.Time `json:"answered_at"`
+	ClosedAt     *time.Time `json:"closed_at"`
+}
+
+// FullTag is the tag as it appears in subjects: "[FTA-PASS #12]".
+func (t *Ticket) FullTag() string { return fmt.Sprintf("[%s #%d]", t.Tag, t.ID) }
+
+const ticketColumns = `id, tag, mailbox, category, status, handler_id, handler_name,
+	handler_department, handler_phone, handler_email, customer, customer_name, subject,
+	created_at, updated_at, due_at, notice_at, answered_at, closed_at`
+
+func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
+	var t Ticket
+	err := row.Scan(&t.ID, &t.Tag, &t.Mailbox, &t.Category, &t.Status, &t.Handler.ID, &t.Handler.Name,
+		&t.Handler.Department, &t.Handler.Phone, &t.Handler.Email, &t.Customer, &t.CustomerName, &t.Subject,
+		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
+		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return &t, err
+}
+
+// InsertTicket stores a new ticket and sets t.ID.
+func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
+		handler_name, handler_department, handler_phone, handler_email, customer, customer_name, subject,
+		created_at, updated_at, due_at, notice_at, answered_at, closed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
+		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerName, t.Subject,
+		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
+		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt))
+	if err != nil {
+		return fmt.Errorf("insert ticket: %w", err)
+	}
+	t.ID, err = res.LastInsertId()
+	return err
+}
+
+// UpdateTicket writes every mutable field of t.
+func (tx *Tx) UpdateTicket(ctx context.Context, t *Ticket) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE tickets SET category = ?, status = ?, handler_id = ?,
+		handler_name = ?, handler_department = ?, handler_phone = ?, handler_email = ?, subject = ?,
+		updated_at = ?, due_at = ?, notice_at = ?, answered_at = ?, closed_at = ? WHERE id = ?`,
+		t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department, t.Handler.Phone,
+		t.Handler.Email, t.Subject, fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
+		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt), t.ID)
+	if err != nil {
+		return fmt.Errorf("update ticket %d: %w", t.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("update ticket %d: %w", t.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// Ticket returns one ticket.
+func (tx *Tx) Ticket(ctx context.Context, id int64) (*Ticket, error) {
+	t, err := scanTicket(tx.tx.QueryRowContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("ticket %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// TicketFilter selects tickets to list.
+type TicketFilter struct {
+	Status []string // empty: all
+	Limit  int      // 0: no limit
+}
+
+// Tickets lists tickets, newest first.
+func (tx *Tx) Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, error) {
+	q := `SELECT ` + ticketColumns + ` FROM tickets`
+	var args []any
+	if len(f.Status) > 0 {
+		q += ` WHERE status IN (?` + strings.Repeat(`, ?`, len(f.Status)-1) + `)`
+		for _, s := range f.Status {
+			args = append(args, s)
+		}
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	defer rows.Close()
+	var ts []*Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tickets: %w", err)
+		}
+		ts = append(ts, t)
+	}
+	return ts, rows.Err()
+}
+
+// TicketByReferences returns the ticket of the newest stored message whose
+// Message-ID is one of ids: the first rule of threading.
+func (tx *Tx) TicketByReferences(ctx context.Context, ids []string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, ErrNotFound
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	var tid int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT ticket_id FROM messages
+		WHERE message_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) AND ticket_id IS NOT NULL
+		ORDER BY id DESC LIMIT 1`, args...).Scan(&tid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("thread by references: %w", err)
+	}
+	return tid, nil
+}
+
+// Event is one entry of a ticket's history.
+type Event struct {
+	ID       int64     `json:"id"`
+	TicketID int64     `json:"ticket_id,omitempty"`
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"`
+	Detail   string    `json:"detail"`
+}
+
+// AddEvent appends to the event log; ticketID 0 logs a mailbox-wide event.
+func (tx *Tx) AddEvent(ctx context.Context, ticketID int64, at time.Time, kind, detail string) error {
+	var tid any
+	if ticketID != 0 {
+		tid = ticketID
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO events (ticket_id, at, kind, detail) VALUES (?, ?, ?, ?)`,
+		tid, fmtTime(at), kind, detail)
+	if err != nil {
+		return fmt.Errorf("add event %s: %w", kind, err)
+	}
+	return nil
+}
+
+// Events lists a ticket's events in order.
+func (tx *Tx) Events(ctx context.Context, ticketID int64) ([]Event, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, at, kind, detail FROM events WHERE ticket_id = ? ORDER BY id`, ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("events of ticket %d: %w", ticketID, err)
+	}
+	defer rows.Close()
+	var es []Event
+	for rows.Next() {
+		e := Event{TicketID: ticketID}
+		if err := rows.Scan(&e.ID, timeCol{&e.At}, &e.Kind, &e.Detail); err != nil {
+			return nil, fmt.Errorf("events of ticket %d: %w", ticketID, err)
+		}
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}
+
+// Setting returns a named value, or ErrNotFound.
+func (tx *Tx) Setting(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	err := tx.tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("setting %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// SetSetting stores a named value.
+func (tx *Tx) SetSetting(ctx context.Context, name string, value []byte) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return fmt.Errorf("set setting %s: %w", name, err)
+	}
+	return nil
+}
