@@ -1,0 +1,338 @@
+package rules
+
+import (
+	"errors"
+	"io/fs"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	// The deadlines are computed in the configured zone; embedding the zone
+	// database makes that independent of the host (distroless images,
+	// Windows) at a cost of about 450 kB.
+	_ "time/tzdata"
+)
+
+// Config is maildesk.toml: where things are and how to reach the mail servers.
+// Paths are absolute and passwords are resolved, so nothing downstream depends
+// on the working directory or the environment.
+type Config struct {
+	Path      string // absolute path of the file
+	Database  string // absolute; default "maildesk.db" next to the file
+	Rules     string // absolute directory of rule files; default "rules"
+	Templates string // absolute directory of template overrides, "" when unset
+	Timezone  string // default "Asia/Seoul"
+	Location  *time.Location
+	SMTP      SMTP
+	Mailboxes []Mailbox
+
+	// For Set.Validate's problems: the path as given to LoadConfig and the
+	// line of each mailbox's name.
+	file         string
+	mailboxLines map[string]int
+}
+
+// SMTP is the submission server every outgoing mail goes through.
+type SMTP struct {
+	Host     string
+	Port     int
+	Security string // "tls" | "starttls" | "none"
+	Username string // "" means no authentication
+	Password Secret
+	Helo     string // name announced in EHLO; "" lets the client choose
+}
+
+// Mailbox is one published address and the IMAP account that receives it.
+type Mailbox struct {
+	Name     string // referred to by the rules; [a-z0-9-]+
+	Address  string // the published address, e.g. fta-pass@origin.or.kr
+	Host     string
+	Port     int
+	Security string // "tls" | "starttls" | "none"
+	Username string
+	Password Secret
+	Folder   string // default "INBOX"
+	After    string // what to do with a stored message: "seen" (default) | "keep" | "move:FOLDER"
+}
+
+// Security values of the smtp and mailbox tables.
+const (
+	SecurityTLS      = "tls"
+	SecurityStartTLS = "starttls"
+	SecurityNone     = "none"
+)
+
+// The file's own shape. Pointers tell an omitted port or flag from a zero one.
+type configFile struct {
+	Database  string        `toml:"database"`
+	Rules     string        `toml:"rules"`
+	Templates string        `toml:"templates"`
+	Timezone  string        `toml:"timezone"`
+	SMTP      *smtpFile     `toml:"smtp"`
+	Mailbox   []mailboxFile `toml:"mailbox"`
+}
+
+type smtpFile struct {
+	Host         string `toml:"host"`
+	Port         *int   `toml:"port"`
+	Security     string `toml:"security"`
+	Username     string `toml:"username"`
+	PasswordEnv  string `toml:"password_env"`
+	PasswordFile string `toml:"password_file"`
+	Helo         string `toml:"helo"`
+}
+
+type mailboxFile struct {
+	Name         string `toml:"name"`
+	Address      string `toml:"address"`
+	Host         string `toml:"host"`
+	Port         *int   `toml:"port"`
+	Security     string `toml:"security"`
+	Username     string `toml:"username"`
+	PasswordEnv  string `toml:"password_env"`
+	PasswordFile string `toml:"password_file"`
+	Folder       string `toml:"folder"`
+	After        string `toml:"after"`
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+// LoadConfig reads and checks maildesk.toml. On failure the error is Problems
+// listing everything wrong, each with the file and line.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Problems{{File: path, Msg: err.Error()}}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, Problems{{File: path, Msg: err.Error()}}
+	}
+	var raw configFile
+	f, ok := decodeTOML(path, data, &raw)
+	if !ok {
+		return nil, f.ps.err()
+	}
+	dir := filepath.Dir(abs)
+	cfg := &Config{
+		Path:         abs,
+		file:         path,
+		Database:     resolvePath(dir, orDefault(raw.Database, "maildesk.db")),
+		Rules:        resolvePath(dir, orDefault(raw.Rules, "rules")),
+		Timezone:     orDefault(raw.Timezone, "Asia/Seoul"),
+		mailboxLines: map[string]int{},
+	}
+	if raw.Templates != "" {
+		cfg.Templates = resolvePath(dir, raw.Templates)
+	}
+	if !f.bad["timezone"] {
+		loc, err := time.LoadLocation(cfg.Timezone)
+		if err != nil {
+			f.addf("timezone", "unknown timezone %q", cfg.Timezone)
+		}
+		cfg.Location = loc
+	}
+
+	if raw.SMTP == nil {
+		if !f.bad["smtp"] {
+			f.add(0, "missing [smtp] table")
+		}
+	} else {
+		cfg.SMTP = f.smtp(dir, raw.SMTP)
+	}
+
+	if len(raw.Mailbox) == 0 && !f.bad["mailbox"] {
+		f.add(0, "no [[mailbox]] tables: maildesk needs at least one mailbox to watch")
+	}
+	names := map[string]string{}     // name -> key of its first definition
+	addresses := map[string]string{} // lower-cased address -> key
+	for i := range raw.Mailbox {
+		key := "mailbox." + strconv.Itoa(i+1)
+		mb := f.mailbox(dir, key, &raw.Mailbox[i])
+		if mb.Name != "" {
+			if first, dup := names[mb.Name]; dup {
+				f.addf(key+".name", "duplicate mailbox name %q (first at line %d)", mb.Name, f.line(first))
+			} else {
+				names[mb.Name] = key + ".name"
+				cfg.mailboxLines[mb.Name] = f.line(key + ".name")
+			}
+		}
+		if mb.Address != "" {
+			la := strings.ToLower(mb.Address)
+			if first, dup := addresses[la]; dup {
+				f.addf(key+".address", "duplicate mailbox address %q (first at line %d)", mb.Address, f.line(first))
+			} else {
+				addresses[la] = key + ".address"
+			}
+		}
+		cfg.Mailboxes = append(cfg.Mailboxes, mb)
+	}
+	if err := f.ps.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (f *tomlFile) smtp(dir string, raw *smtpFile) SMTP {
+	const key = "smtp"
+	s := SMTP{
+		Host:     raw.Host,
+		Security: raw.Security,
+		Username: raw.Username,
+		Helo:     raw.Helo,
+	}
+	f.required(key, "host", raw.Host)
+	f.security(key, raw.Security)
+	s.Port = f.port(key, raw.Port, map[string]int{SecurityTLS: 465, SecurityStartTLS: 587, SecurityNone: 25}[raw.Security])
+	s.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, raw.Username != "")
+	return s
+}
+
+func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
+	mb := Mailbox{
+		Name:     raw.Name,
+		Address:  raw.Address,
+		Host:     raw.Host,
+		Security: raw.Security,
+		Username: raw.Username,
+		Folder:   orDefault(raw.Folder, "INBOX"),
+		After:    orDefault(raw.After, "seen"),
+	}
+	if f.required(key, "name", raw.Name) && !nameRE.MatchString(raw.Name) {
+		f.addf(key+".name", "mailbox name %q: use lower-case letters, digits and '-'", raw.Name)
+	}
+	if f.required(key, "address", raw.Address) {
+		if a, err := mail.ParseAddress(raw.Address); err != nil || a.Address != raw.Address {
+			f.addf(key+".address", "address %q is not an email address like name@example.org", raw.Address)
+		}
+	}
+	f.required(key, "host", raw.Host)
+	def := 143
+	if raw.Security == SecurityTLS {
+		def = 993
+	}
+	f.security(key, raw.Security)
+	mb.Port = f.port(key, raw.Port, def)
+	f.required(key, "username", raw.Username)
+	mb.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, true)
+	switch folder, isMove := strings.CutPrefix(mb.After, "move:"); {
+	case mb.After == "seen" || mb.After == "keep":
+	case isMove && strings.TrimSpace(folder) != "":
+	default:
+		f.addf(key+".after", "after = %q: want \"seen\", \"keep\" or \"move:FOLDER\"", mb.After)
+	}
+	return mb
+}
+
+// required reports an empty value as missing, unless it was there with a value
+// of the wrong type (already reported). It returns whether the value is set.
+func (f *tomlFile) required(table, name, value string) bool {
+	key := table + "." + name
+	if value != "" {
+		return true
+	}
+	if f.bad[key] {
+		return false
+	}
+	if f.has(key) {
+		f.addf(key, "%q must not be empty", name)
+	} else {
+		f.addf(table, "missing %q in %s", name, f.tableName(table))
+	}
+	return false
+}
+
+// tableName names a table as written: [smtp], [[mailbox]].
+func (f *tomlFile) tableName(key string) string {
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		if _, err := strconv.Atoi(key[i+1:]); err == nil && f.arrays[key[:i]] {
+			return "[[" + key[:i] + "]]"
+		}
+	}
+	return "[" + key + "]"
+}
+
+func (f *tomlFile) security(table, value string) bool {
+	if !f.required(table, "security", value) {
+		return false
+	}
+	switch value {
+	case SecurityTLS, SecurityStartTLS, SecurityNone:
+		return true
+	}
+	f.addf(table+".security", "security = %q: want \"tls\", \"starttls\" or \"none\"", value)
+	return false
+}
+
+// port returns the configured port, or the conventional one for the security
+// mode when the key is omitted.
+func (f *tomlFile) port(table string, value *int, def int) int {
+	key := table + ".port"
+	if value == nil {
+		return def
+	}
+	if *value < 1 || *value > 65535 {
+		f.addf(key, "port %d out of range 1-65535", *value)
+		return 0
+	}
+	return *value
+}
+
+// password resolves password_env or password_file. Error messages name the
+// variable or file, never the value.
+func (f *tomlFile) password(dir, table, env, file string, needed bool) Secret {
+	switch {
+	case env != "" && file != "":
+		f.addf(table+".password_file", "set password_env or password_file, not both")
+	case env != "":
+		v, ok := os.LookupEnv(env)
+		switch {
+		case !ok:
+			f.addf(table+".password_env", "password_env: environment variable %s is not set", env)
+		case v == "":
+			f.addf(table+".password_env", "password_env: environment variable %s is empty", env)
+		}
+		return Secret{value: v}
+	case file != "":
+		path := resolvePath(dir, file)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			// Name the file as written; the reason is all that is needed
+			// of the error.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			f.addf(table+".password_file", "password_file %q: %v", file, err)
+			return Secret{}
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			f.addf(table+".password_file", "password_file %q is empty", file)
+		}
+		return Secret{value: v}
+	case needed && !f.bad[table+".password_env"] && !f.bad[table+".password_file"] && !f.has(table+".password"):
+		// A password written in the file was reported as an unknown key
+		// that names both alternatives.
+		f.addf(table, "missing password_env or password_file in %s", f.tableName(table))
+	}
+	return Secret{}
+}
+
+func resolvePath(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

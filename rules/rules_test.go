@@ -1,0 +1,317 @@
+package rules
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadProblems(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want []string // "file:line: message"; the directory is prefixed
+	}{
+		{"good", nil},
+		{"bad-values", []string{
+			`rules.toml:2: id "Min Su": use lower-case letters, digits and '-'`,
+			`rules.toml:3: "name" must not be empty`,
+			`rules.toml:4: email "not an address" is not an email address like name@example.org`,
+			`rules.toml:5: "phone" must be a string, not an integer`,
+			`rules.toml:10: tag "fta-pass": use upper-case letters, digits and '-'`,
+			`rules.toml:11: window: invalid duration "2 days": want e.g. "48h", "30m" or "5d"`,
+			`rules.toml:12: clock = "business": want "calendar" or "working"`,
+			`rules.toml:18: window "-1h" must be positive`,
+			`rules.toml:26: notice_before "8h" must be shorter than window "8h"`,
+			`rules.toml:27: unknown key "priority" in [[category]]`,
+		}},
+		{"unknown-refs", []string{
+			`rules.toml:11: supervisor "chief" is not a handler`,
+			`rules.toml:15: unknown category "fta"`,
+			`rules.toml:16: unknown handler "nobody"`,
+			`rules.toml:18: missing "category" in [[mailbox]]`,
+		}},
+		{"duplicate", []string{
+			`b.toml:2: handler "mslim" already defined at DIR/a.toml:2`,
+			`b.toml:9: tag "FTA-PASS" already defined at DIR/a.toml:9`,
+			`b.toml:18: mailbox "fta-pass" already defined at DIR/b.toml:13`,
+		}},
+		{"order", []string{
+			`a.toml:6: unknown handler "nobody"`,
+			`b.toml:6: unknown key "colour" in [[category]]`,
+		}},
+		{"syntax", []string{
+			`mailboxes.toml:5: syntax error: unexpected character U+0079 'y' at start of value`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			dir := filepath.Join("testdata", "rules", tt.dir)
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, filepath.Join(dir, strings.ReplaceAll(w, "DIR", dir)))
+			}
+			set, err := Load(dir)
+			checkProblems(t, err, want)
+			if err != nil && set != nil {
+				t.Errorf("got set %v with error, want nil", set)
+			}
+		})
+	}
+}
+
+func TestLoadEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load(dir)
+	checkProblems(t, err, []string{dir + ": no *.toml rule files"})
+
+	_, err = Load(filepath.Join(dir, "missing"))
+	if got := problemStrings(t, err); len(got) != 1 || !strings.Contains(got[0], "reading rules directory") {
+		t.Errorf("got %q, want one problem reading the directory", got)
+	}
+}
+
+func loadGood(t *testing.T) *Set {
+	t.Helper()
+	set, err := Load(filepath.Join("testdata", "rules", "good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func TestLoadGood(t *testing.T) {
+	set := loadGood(t)
+	dir := filepath.Join("testdata", "rules", "good")
+	wantFiles := []string{
+		filepath.Join(dir, "categories.toml"),
+		filepath.Join(dir, "handlers.toml"),
+		filepath.Join(dir, "mailboxes.toml"),
+	}
+	if strings.Join(set.Files, ",") != strings.Join(wantFiles, ",") {
+		t.Errorf("files: got %v, want %v", set.Files, wantFiles)
+	}
+	voc := set.Categories["voc"]
+	if voc == nil {
+		t.Fatal("category voc missing")
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"voc window", voc.Window, 5 * 24 * time.Hour},
+		{"voc clock", voc.Clock, ClockWorking},
+		{"voc notice", voc.NoticeBefore, time.Duration(0)},
+		{"voc ack template", voc.AckTemplate, "ack-voc"},
+		{"fta-pass ack template", set.Categories["fta-pass"].AckTemplate, "ack"},
+		{"fta-pass supervisor", set.Categories["fta-pass"].Supervisor, "boss"},
+		{"fta-pass name_en", set.Categories["fta-pass"].NameEn, "FTA-PASS inquiry"},
+		{"mslim department", set.Handlers["mslim"].Department, "FTA-PASS 운영팀"},
+		{"boss phone", set.Handlers["boss"].Phone, ""},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestDecide(t *testing.T) {
+	set := loadGood(t)
+	tests := []struct {
+		mailbox               string
+		category, handler     string
+		acknowledge, wantFail bool
+	}{
+		{"fta-pass", "fta-pass", "mslim", true, false},
+		{"voc", "voc", "boss", false, false},
+		{"nowhere", "", "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mailbox, func(t *testing.T) {
+			d, err := set.Decide(Input{Mailbox: tt.mailbox, From: "kim@example.com", Subject: "문의"})
+			if tt.wantFail {
+				if !errors.Is(err, ErrNoRule) {
+					t.Fatalf("got %v, want ErrNoRule", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Category.ID != tt.category || d.Handler.ID != tt.handler || d.Acknowledge != tt.acknowledge {
+				t.Errorf("got %s/%s/%v, want %s/%s/%v", d.Category.ID, d.Handler.ID, d.Acknowledge, tt.category, tt.handler, tt.acknowledge)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	t.Setenv("MAILDESK_TEST_IMAP_PASSWORD", "x")
+	cfgFile := filepath.Join("testdata", "validate", "maildesk.toml")
+	cfg, err := LoadConfig(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Load(cfg.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		cfgFile + `:14: mailbox "edu" has no [[mailbox]] rule in ` + cfg.Rules,
+		filepath.Join(cfg.Rules, "rules.toml") + `:18: rule for mailbox "qual", which is not in ` + cfgFile,
+	}
+	checkProblems(t, set.Validate(cfg), want)
+
+	// A set built by hand is checked for its references too.
+	set.Mailboxes["edu"] = &MailboxRule{Name: "edu", Category: "none", Handler: "nobody"}
+	delete(set.Mailboxes, "qual")
+	err = set.Validate(cfg)
+	got := problemStrings(t, err)
+	if len(got) != 2 || !strings.HasSuffix(got[0], `unknown category "none"`) || !strings.HasSuffix(got[1], `unknown handler "nobody"`) {
+		t.Errorf("got %q, want unknown category and handler", got)
+	}
+}
+
+func TestDueAndTag(t *testing.T) {
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Category{Tag: "FTA-PASS", Window: 48 * time.Hour, Clock: ClockCalendar}
+	received := time.Date(2026, 11, 25, 14, 0, 0, 0, seoul)
+	if got, want := c.Due(received), time.Date(2026, 11, 27, 14, 0, 0, 0, seoul); !got.Equal(want) {
+		t.Errorf("Due: got %v, want %v", got, want)
+	}
+	if got, want := c.TagFor(12), "[FTA-PASS #12]"; got != want {
+		t.Errorf("TagFor: got %v, want %v", got, want)
+	}
+	prefix, n, ok := ParseTag("Re: " + c.TagFor(12) + " 문의")
+	if !ok || prefix != c.Tag || n != 12 {
+		t.Errorf("ParseTag(TagFor): got %v %v %v, want %v 12 true", prefix, n, ok, c.Tag)
+	}
+}
+
+func TestParseTag(t *testing.T) {
+	tests := []struct {
+		subject string
+		prefix  string
+		n       int64
+		ok      bool
+	}{
+		{"Re: [FTA-PASS #12] 문의", "FTA-PASS", 12, true},
+		{"RE:[fta-pass#12]", "FTA-PASS", 12, true},
+		{"회신: 답장: [ EDU # 7 ] 교육 일정", "EDU", 7, true},
+		{"Fwd: [QUAL #3] and [EDU #4]", "QUAL", 3, true},
+		{"[CORR #0] bad number, then [CORR #5]", "CORR", 5, true},
+		{"FTA-PASS 문의드립니다", "", 0, false},
+		{"[FTA-PASS] 문의", "", 0, false},
+		{"[FTA PASS #12]", "", 0, false},
+		{"[FTA-PASS #99999999999999999999]", "", 0, false},
+		{"[FTA-PASS #-3]", "", 0, false},
+		{"", "", 0, false},
+	}
+	for _, tt := range tests {
+		prefix, n, ok := ParseTag(tt.subject)
+		if prefix != tt.prefix || n != tt.n || ok != tt.ok {
+			t.Errorf("ParseTag(%q): got %q %v %v, want %q %v %v", tt.subject, prefix, n, ok, tt.prefix, tt.n, tt.ok)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"48h", 48 * time.Hour, false},
+		{"5d", 5 * 24 * time.Hour, false},
+		{"1d12h", 36 * time.Hour, false},
+		{"90m", 90 * time.Minute, false},
+		{"0d", 0, false},
+		{"", 0, true},
+		{"2 days", 0, true},
+		{"1.5d", 0, true},
+		{"1d-2h", 0, true},
+		{"d", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseDuration(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("ParseDuration(%q): got %v, %v, want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "rules", "*", "*.toml"))
+	ex, _ := filepath.Glob(filepath.Join("..", "examples", "rules", "*.toml"))
+	for _, s := range append(seeds, ex...) {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b)
+		}
+	}
+	// One directory per worker process, rewritten for each input: a fresh
+	// t.TempDir per input makes the fuzzer mostly measure mkdir and rm.
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, "rules.toml"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		set, err := Load(dir)
+		if err != nil {
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("got error %T %v, want non-empty Problems", err, err)
+			}
+			return
+		}
+		// Whatever loads must be usable.
+		for name := range set.Mailboxes {
+			if _, err := set.Decide(Input{Mailbox: name}); err != nil {
+				t.Fatalf("Decide(%q) after a clean Load: %v", name, err)
+			}
+		}
+		for _, c := range set.Categories {
+			if c.Window <= 0 {
+				t.Fatalf("category %q: window %v after a clean Load", c.ID, c.Window)
+			}
+			prefix, n, ok := ParseTag(c.TagFor(42))
+			if !ok || prefix != c.Tag || n != 42 {
+				t.Fatalf("ParseTag(TagFor(42)) for tag %q: got %q %v %v", c.Tag, prefix, n, ok)
+			}
+		}
+	})
+}
+
+func FuzzParseTag(f *testing.F) {
+	for _, s := range []string{"Re: [FTA-PASS #12] 문의", "RE:[fta-pass#12]", "[ EDU # 7 ]", "no tag", "[X #99999999999999999999]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, subject string) {
+		prefix, n, ok := ParseTag(subject)
+		if !ok {
+			return
+		}
+		if n <= 0 || prefix == "" || prefix != strings.ToUpper(prefix) {
+			t.Fatalf("ParseTag(%q): got %q %v", subject, prefix, n)
+		}
+		c := &Category{Tag: prefix}
+		p2, n2, ok2 := ParseTag(c.TagFor(n))
+		if !ok2 || p2 != prefix || n2 != n {
+			t.Fatalf("round trip of %q #%d: got %q %v %v", prefix, n, p2, n2, ok2)
+		}
+	})
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"48h", "5d", "1d12h", "2 days", "-1h", "99999999999d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ParseDuration(s) // must not panic
+	})
+}
