@@ -1,0 +1,263 @@
+// Package templates holds maildesk's mail templates (Korean first, English
+// below), embedded; files in an override directory replace them by name.
+//
+// A template name has a text part, name.txt (text/template), and optionally an
+// HTML part, name.html (html/template, which escapes what it inserts). An
+// override directory that has either file of a name replaces that whole
+// template: otherwise an admin who rewrote ack.txt would see the built-in
+// ack.html sent along with it, and most mail clients show the HTML.
+//
+// Templates can use two functions: kdate formats a time in Korean
+// ("2026년 11월 27일(금) 14:00"), edate in English ("Friday, 27 November
+// 2026, 14:00 KST"). Both print the time in its own zone, so callers set
+// the zone before rendering.
+package templates
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+//go:embed builtin
+var builtin embed.FS
+
+// Set is a loaded template set. It is read-only after Load and safe for
+// concurrent use.
+type Set struct {
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+// Ack is the data of the "ack" template, the acknowledgement a customer gets
+// for a new inquiry.
+type Ack struct {
+	Tag        string    // "[FTA-PASS #12]"
+	Subject    string    // customer's subject
+	Category   string    // Korean category name
+	CategoryEn string    // English category name
+	Customer   string    // customer display name or address
+	Handler    Contact   // who answers
+	Received   time.Time // in the configured zone already
+	Due        time.Time // when the customer will have an answer, zone set
+	Mailbox    string    // published address
+}
+
+// Contact is how a customer reaches a member of staff.
+type Contact struct {
+	Name, Department, Phone, Email string
+}
+
+var funcs = map[string]any{
+	"kdate": kdate,
+	"edate": edate,
+}
+
+var koreanWeekdays = [...]string{"일", "월", "화", "수", "목", "금", "토"}
+
+// kdate formats t the way Korean official mail writes a deadline:
+// "2026년 11월 27일(금) 14:00". The zero time gives "".
+func kdate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%d년 %d월 %d일(%s) %02d:%02d",
+		t.Year(), int(t.Month()), t.Day(), koreanWeekdays[t.Weekday()], t.Hour(), t.Minute())
+}
+
+// edate formats t in British-style English with the zone, since readers abroad
+// need it: "Friday, 27 November 2026, 14:00 KST". The zero time gives "".
+func edate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("Monday, 2 January 2006, 15:04 MST")
+}
+
+// Load parses the embedded templates and then the override dir's files (dir
+// "" = none). An override with a syntax error is an error naming file:line;
+// all broken files are reported together.
+func Load(overrideDir string) (*Set, error) {
+	s := &Set{
+		text: map[string]*texttemplate.Template{},
+		html: map[string]*htmltemplate.Template{},
+	}
+	builtinFS, err := fs.Sub(builtin, "builtin")
+	if err != nil {
+		return nil, fmt.Errorf("load built-in templates: %w", err)
+	}
+	if errs := s.parseDir(builtinFS, "builtin", false); len(errs) > 0 {
+		return nil, fmt.Errorf("load built-in templates: %w", errors.Join(errs...))
+	}
+	if overrideDir == "" {
+		return s, nil
+	}
+	if _, err := os.Stat(overrideDir); err != nil {
+		return nil, fmt.Errorf("load template overrides: %w", err)
+	}
+	if errs := s.parseDir(os.DirFS(overrideDir), overrideDir, true); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// parseDir parses the *.txt and *.html files of fsys into s. For an override
+// directory, every name found there first loses its built-in parts. dir is
+// how files are named in errors.
+func (s *Set) parseDir(fsys fs.FS, dir string, override bool) []error {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return []error{fmt.Errorf("read %s: %w", dir, err)}
+	}
+	type file struct{ name, ext string }
+	var files []file
+	seen := map[string]bool{}
+	for _, e := range entries {
+		ext := path.Ext(e.Name())
+		name := strings.TrimSuffix(e.Name(), ext)
+		if e.IsDir() || (ext != ".txt" && ext != ".html") || name == "" || strings.HasPrefix(name, ".") {
+			continue // READMEs, editor backups and the like
+		}
+		files = append(files, file{name, ext})
+		seen[name] = true
+	}
+	if override {
+		for name := range seen {
+			delete(s.text, name)
+			delete(s.html, name)
+		}
+	}
+	var errs []error
+	for _, f := range files {
+		fileName := f.name + f.ext
+		display := filepath.Join(dir, fileName)
+		b, err := fs.ReadFile(fsys, fileName)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", display, err))
+			continue
+		}
+		switch f.ext {
+		case ".txt":
+			t, err := texttemplate.New(fileName).Funcs(funcs).Option("missingkey=error").Parse(string(b))
+			if err != nil {
+				errs = append(errs, positioned(display, err))
+				continue
+			}
+			s.text[f.name] = t
+		case ".html":
+			t, err := htmltemplate.New(fileName).Funcs(funcs).Option("missingkey=error").Parse(string(b))
+			if err == nil {
+				err = checkEscaping(t)
+			}
+			if err != nil {
+				errs = append(errs, positioned(display, err))
+				continue
+			}
+			s.html[f.name] = t
+		}
+	}
+	for name := range seen {
+		if _, ok := s.text[name]; !ok && s.html[name] != nil {
+			errs = append(errs, fmt.Errorf("%s: no %s.txt beside it; every mail needs a text part",
+				filepath.Join(dir, name+".html"), name))
+		}
+	}
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	return errs
+}
+
+// errStop ends a trial execution at its first write.
+var errStop = errors.New("stop")
+
+type stopWriter struct{}
+
+func (stopWriter) Write([]byte) (int, error) { return 0, errStop }
+
+var _ io.Writer = stopWriter{}
+
+// checkEscaping finds the errors html/template only reports when a template
+// is first executed (an attribute left open, a value in an ambiguous context),
+// so that they show up at load time with their line, not in the first mail.
+// Escaping happens before execution starts; the trial stops at the first
+// write.
+func checkEscaping(t *htmltemplate.Template) error {
+	err := t.Execute(stopWriter{}, nil)
+	var escErr *htmltemplate.Error
+	if errors.As(err, &escErr) {
+		return err
+	}
+	return nil
+}
+
+// templateErrRE matches the position in text/template and html/template
+// errors: "template: ack.txt:3: function \"x\" not defined" or
+// "html/template:ack.html:3:10: ...".
+var templateErrRE = regexp.MustCompile(`^(?:html/)?template: ?[^:]*:(\d+):(?:\d+:)? ?(.*)$`)
+
+// positioned rewrites a template error as "path:line: message".
+func positioned(file string, err error) error {
+	var escErr *htmltemplate.Error
+	if errors.As(err, &escErr) {
+		// The description may end in a dump of the escaper's state, which
+		// tells an admin nothing.
+		desc, _, _ := strings.Cut(escErr.Description, ": {")
+		if escErr.ErrorCode == htmltemplate.ErrEndContext {
+			desc += " (an unclosed tag, attribute or quote?)"
+		}
+		if escErr.Line > 0 {
+			return fmt.Errorf("%s:%d: %s", file, escErr.Line, desc)
+		}
+		return fmt.Errorf("%s: %s", file, desc)
+	}
+	msg := err.Error()
+	if m := templateErrRE.FindStringSubmatch(msg); m != nil {
+		if line, convErr := strconv.Atoi(m[1]); convErr == nil {
+			return fmt.Errorf("%s:%d: %s", file, line, m[2])
+		}
+	}
+	return fmt.Errorf("%s: %s", file, msg)
+}
+
+// Render executes template name (e.g. "ack") with data; it returns the text
+// part and, when a name.html template exists, the HTML part.
+func (s *Set) Render(name string, data any) (text, html string, err error) {
+	t, ok := s.text[name]
+	if !ok {
+		return "", "", fmt.Errorf("render %s: no such template (have %s)", name, strings.Join(s.Names(), ", "))
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "", "", fmt.Errorf("render %s.txt: %w", name, err)
+	}
+	text = b.String()
+	if h, ok := s.html[name]; ok {
+		b.Reset()
+		if err := h.Execute(&b, data); err != nil {
+			return "", "", fmt.Errorf("render %s.html: %w", name, err)
+		}
+		html = b.String()
+	}
+	return text, html, nil
+}
+
+// Names lists the template names, sorted.
+func (s *Set) Names() []string {
+	names := make([]string, 0, len(s.text))
+	for name := range s.text {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
