@@ -1,0 +1,338 @@
+package mailbox
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+const defaultSMTPTimeout = 60 * time.Second
+
+// SMTPConfig is the relay to send through.
+type SMTPConfig struct {
+	Host string
+	// Port defaults to 465 for "tls", 587 for "starttls" and 25 for "none".
+	Port int
+	// Security is "tls" (implicit TLS), "starttls" (required, not
+	// opportunistic: a relay that stops offering it is an error rather than a
+	// silent downgrade) or "none".
+	Security string
+	// Username and Password authenticate with AUTH PLAIN (or LOGIN when the
+	// relay offers only that). An empty Username means no AUTH. Over
+	// "none", go-mail refuses to send the password unless the relay is on
+	// localhost.
+	Username, Password string
+	// HELO is the name given in EHLO; empty means the local host name.
+	HELO string
+	// TLSConfig overrides the TLS settings (tests use it to trust a
+	// self-signed certificate). ServerName defaults to Host.
+	TLSConfig *tls.Config
+	// Timeout bounds the dial and the whole SMTP conversation; default 60s.
+	Timeout time.Duration
+}
+
+// Sender delivers already-composed messages.
+//
+// A Sender holds no connection: every Send dials, delivers one message and
+// quits, so a relay restart or a changed password never leaves a stale
+// session behind. It is safe for concurrent use.
+type Sender struct {
+	cfg SMTPConfig
+}
+
+// NewSender returns a Sender for the relay cfg. Configuration errors surface
+// from Send, where the outbox can record them.
+func NewSender(cfg SMTPConfig) *Sender {
+	return &Sender{cfg: cfg}
+}
+
+// SendError is the error Send returns. The outbox retries a temporary error
+// later and gives up on a permanent one.
+type SendError struct {
+	// Permanent is true when sending this message again cannot succeed:
+	// the relay answered a transaction command (MAIL, RCPT, DATA) with 5xx,
+	// or the envelope is malformed. Failures to reach, greet or log in to the
+	// relay are temporary even with a 5xx code, because they concern the relay
+	// configuration, not the message, and must not fail every queued mail.
+	Permanent bool
+	// Code is the SMTP reply code, 0 when there was none (network error,
+	// timeout, bad input).
+	Code int
+	Err  error
+}
+
+// Error reports whether the failure is permanent, the reply code if any and
+// the underlying error.
+func (e *SendError) Error() string {
+	kind := "temporary"
+	if e.Permanent {
+		kind = "permanent"
+	}
+	if e.Code != 0 {
+		return fmt.Sprintf("%s smtp failure (%d): %v", kind, e.Code, e.Err)
+	}
+	return fmt.Sprintf("%s smtp failure: %v", kind, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Send delivers raw (complete RFC 5322 bytes, not modified) from the envelope
+// sender to the recipients.
+//
+// from may be empty for the null reverse-path (MAIL FROM:<>). Addresses are
+// bare addr-specs, without display names or angle brackets. raw should use
+// CRLF line endings: SMTP's DATA encoding turns a bare LF into CRLF and
+// dot-stuffs lines starting with ".", and the receiving side undoes only the
+// latter. The message goes to all recipients or none: one refused RCPT
+// aborts the transaction before DATA.
+//
+// Cancelling ctx aborts the conversation at once. The returned error is a
+// *SendError telling whether it is permanent (5xx) or temporary (4xx, network).
+func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte) error {
+	if err := checkEnvelope(from, to); err != nil {
+		return &SendError{Permanent: true, Err: err}
+	}
+
+	conns := &connTracker{}
+	client, err := s.newClient(conns)
+	if err != nil {
+		// A bad port or timeout is configuration: temporary, so queued mail
+		// waits for the admin instead of failing.
+		return &SendError{Err: fmt.Errorf("smtp client for %s: %w", s.cfg.Host, err)}
+	}
+
+	// go-mail's deadline covers slow servers; this covers shutdown, which
+	// must not wait out a 60s timeout.
+	stop := context.AfterFunc(ctx, conns.abort)
+	defer stop()
+
+	sc, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		conns.close()
+		return setupError(ctx, s.cfg.Host, err)
+	}
+	defer sc.Close()
+
+	if err := transact(sc, from, to, raw); err != nil {
+		if ctx.Err() != nil {
+			return &SendError{Err: fmt.Errorf("send via %s: %w", s.cfg.Host, ctx.Err())}
+		}
+		var se *SendError
+		if errors.As(err, &se) && se.Code != 0 {
+			// The relay answered, so the session is intact: say goodbye
+			// instead of dropping the connection.
+			_ = sc.Quit()
+		}
+		return err
+	}
+	// The message is accepted once DATA got its 250; a failing QUIT changes
+	// nothing about that, so its error is dropped.
+	_ = sc.Quit()
+	return nil
+}
+
+// transact runs the mail transaction on an established session.
+func transact(sc *smtp.Client, from string, to []string, raw []byte) error {
+	if err := sc.Mail("<" + from + ">"); err != nil {
+		return transactionError("MAIL FROM:<"+from+">", err)
+	}
+	for _, rcpt := range to {
+		if err := sc.Rcpt("<" + rcpt + ">"); err != nil {
+			_ = sc.Reset()
+			return transactionError("RCPT TO:<"+rcpt+">", err)
+		}
+	}
+	w, err := sc.Data()
+	if err != nil {
+		return transactionError("DATA", err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		_ = w.Close()
+		return &SendError{Err: fmt.Errorf("write message data: %w", err)}
+	}
+	if err := w.Close(); err != nil {
+		return transactionError("end of DATA", err)
+	}
+	return nil
+}
+
+func (s *Sender) newClient(conns *connTracker) (*mail.Client, error) {
+	cfg := s.cfg
+	security := cfg.Security
+	port := cfg.Port
+	switch security {
+	case "tls":
+		if port == 0 {
+			port = 465
+		}
+	case "starttls":
+		if port == 0 {
+			port = 587
+		}
+	case "none":
+		if port == 0 {
+			port = 25
+		}
+	default:
+		return nil, fmt.Errorf("security %q: want tls, starttls or none", security)
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = defaultSMTPTimeout
+	}
+
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TLSConfig != nil {
+		tlsConfig = cfg.TLSConfig.Clone()
+	}
+	if tlsConfig.ServerName == "" {
+		tlsConfig.ServerName = cfg.Host
+	}
+
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(port))
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		// go-mail formats host:port itself, which breaks IPv6 literals; and
+		// with a custom dialer it leaves implicit TLS to us.
+		d := &net.Dialer{}
+		var conn net.Conn
+		var err error
+		if security == "tls" {
+			conn, err = (&tls.Dialer{NetDialer: d, Config: tlsConfig}).DialContext(ctx, "tcp", addr)
+		} else {
+			conn, err = d.DialContext(ctx, "tcp", addr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		conns.add(conn)
+		return conn, nil
+	}
+
+	opts := []mail.Option{
+		mail.WithPort(port),
+		mail.WithTimeout(timeout),
+		mail.WithTLSConfig(tlsConfig),
+		mail.WithDialContextFunc(dial),
+	}
+	switch security {
+	case "tls":
+		opts = append(opts, mail.WithSSL())
+	case "starttls":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case "none":
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	}
+	if cfg.HELO != "" {
+		opts = append(opts, mail.WithHELO(cfg.HELO))
+	}
+	if cfg.Username != "" {
+		opts = append(opts,
+			mail.WithOpportunisticSMTPAuth(mail.SMTPAuthPlain, mail.SMTPAuthLogin),
+			mail.WithUsername(cfg.Username),
+			mail.WithPassword(cfg.Password),
+		)
+	}
+	return mail.NewClient(cfg.Host, opts...)
+}
+
+// checkEnvelope rejects addresses that would corrupt the SMTP command line.
+func checkEnvelope(from string, to []string) error {
+	if len(to) == 0 {
+		return errors.New("no recipients")
+	}
+	if err := checkAddr(from); err != nil {
+		return fmt.Errorf("envelope sender %q: %w", from, err)
+	}
+	for _, rcpt := range to {
+		if rcpt == "" {
+			return errors.New("empty recipient")
+		}
+		if err := checkAddr(rcpt); err != nil {
+			return fmt.Errorf("recipient %q: %w", rcpt, err)
+		}
+	}
+	return nil
+}
+
+func checkAddr(addr string) error {
+	if i := strings.IndexAny(addr, "\r\n<> \t"); i >= 0 {
+		return fmt.Errorf("invalid character %q", addr[i])
+	}
+	return nil
+}
+
+// setupError classifies a failure before the mail transaction: always
+// temporary (see SendError.Permanent), keeping the reply code when there is
+// one so the log shows e.g. 535 for a wrong password.
+func setupError(ctx context.Context, host string, err error) error {
+	if ctx.Err() != nil {
+		err = errors.Join(ctx.Err(), err)
+	}
+	return &SendError{Code: replyCode(err), Err: fmt.Errorf("connect to %s: %w", host, err)}
+}
+
+// transactionError classifies a failed MAIL, RCPT or DATA: a 5xx reply is
+// permanent, a 4xx reply or a broken connection temporary.
+func transactionError(cmd string, err error) error {
+	code := replyCode(err)
+	return &SendError{
+		Permanent: code >= 500 && code < 600,
+		Code:      code,
+		Err:       fmt.Errorf("%s: %w", cmd, err),
+	}
+}
+
+func replyCode(err error) int {
+	var tpe *textproto.Error
+	if errors.As(err, &tpe) {
+		return tpe.Code
+	}
+	return 0
+}
+
+// connTracker remembers the connections go-mail dialed so a cancelled
+// context can break a conversation blocked in a read.
+type connTracker struct {
+	mu      sync.Mutex
+	conns   []net.Conn
+	aborted bool
+}
+
+func (t *connTracker) add(c net.Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.conns = append(t.conns, c)
+	if t.aborted {
+		_ = c.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// abort makes every pending and future read or write fail immediately.
+func (t *connTracker) abort() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.aborted = true
+	for _, c := range t.conns {
+		_ = c.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// close releases connections go-mail abandoned after a failed handshake.
+func (t *connTracker) close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.conns {
+		_ = c.Close()
+	}
+}

@@ -1,0 +1,615 @@
+package mailbox
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+const (
+	defaultPollInterval = 30 * time.Second
+	defaultSafetyPoll   = 60 * time.Second
+	defaultBatchSize    = 100
+	// RFC 2177 asks clients to re-issue IDLE at least every 29 minutes, but
+	// NAT boxes and proxies often drop quiet connections after 15; the
+	// random spread keeps several watchers from restarting in step.
+	idleRestartMin    = 10 * time.Minute
+	idleRestartSpread = 3 * time.Minute
+
+	dialTimeout = 30 * time.Second
+	// shutdownGrace is how long a cancelled Run waits for the server to
+	// acknowledge DONE and LOGOUT before it drops the connection.
+	shutdownGrace = 5 * time.Second
+)
+
+// Account is one IMAP mailbox to watch.
+type Account struct {
+	Name string // config name, used in logs and passed to the Handler
+	Host string
+	// Port defaults to 993 for "tls" and 143 otherwise.
+	Port     int
+	Security string // "tls" | "starttls" | "none"
+	Username string
+	Password string // never logged
+	Folder   string // default "INBOX"
+	// After says what happens on the server once a message is stored:
+	// "seen" (the default) adds \Seen, "move:FOLDER" moves it to FOLDER,
+	// "keep" leaves it untouched. Nothing is ever deleted: when the server
+	// lacks MOVE, "move:" logs a warning and keeps the message in place
+	// rather than falling back to COPY and EXPUNGE.
+	After     string
+	TLSConfig *tls.Config // optional, for tests
+}
+
+// Cursor is how far a mailbox has been read.
+type Cursor struct{ UIDValidity, LastUID uint32 }
+
+// Handler stores fetched messages. Deliver must store raw and advance the
+// cursor to (uidValidity, uid) in one transaction; it returns nil also when
+// the message was already stored (idempotent). A non-nil error means nothing
+// was stored: the watcher must not advance past that uid (it retries later with backoff).
+//
+// The watcher calls Cursor at the start of every catch-up pass, so the
+// Handler's store, not the watcher's memory, is the source of truth.
+type Handler interface {
+	Cursor(ctx context.Context, mailbox string) (Cursor, error)
+	Deliver(ctx context.Context, mailbox string, uidValidity, uid uint32, raw []byte) error
+}
+
+// Watcher keeps one Account's folder read into a Handler.
+//
+// The configuration fields are read once when Run starts.
+type Watcher struct {
+	Account Account
+	Handler Handler
+	Logger  *slog.Logger
+	// PollInterval is the wait between catch-ups when the server lacks
+	// IDLE; default 30s.
+	PollInterval time.Duration
+	// IdleRestart ends and re-issues IDLE after this long; default: random
+	// in [10m,13m).
+	IdleRestart time.Duration
+	// SafetyPoll makes a catch-up pass this often while idling even without
+	// a notification, because IDLE can go silent (a dropped NAT mapping, a
+	// server that forgets to push); default 60s, negative disables it.
+	SafetyPoll time.Duration
+	// Backoff paces reconnects; the zero value gets defaults (1s .. 5m,
+	// jitter).
+	Backoff Backoff
+	// BatchSize is the number of UIDs per FETCH; default 100. A whole batch
+	// is held in memory before delivery, so it bounds memory use too.
+	BatchSize int
+	// Synced, if set, is called after each completed catch-up pass (tests
+	// use it).
+	Synced func(mailbox string)
+
+	// noIdle makes the watcher poll even when the server offers IDLE:
+	// in-process test servers always offer it.
+	noIdle bool
+}
+
+// afterAction is a parsed Account.After.
+type afterAction struct {
+	kind   string // "seen", "move" or "keep"
+	folder string // for "move"
+}
+
+// parseAfter parses Account.After. The empty string means "seen".
+func parseAfter(s string) (afterAction, error) {
+	switch s {
+	case "", "seen":
+		return afterAction{kind: "seen"}, nil
+	case "keep":
+		return afterAction{kind: "keep"}, nil
+	}
+	folder, ok := strings.CutPrefix(s, "move:")
+	if !ok {
+		return afterAction{}, fmt.Errorf("after %q: want seen, keep or move:FOLDER", s)
+	}
+	if folder == "" || strings.ContainsAny(folder, "\r\n\x00") {
+		return afterAction{}, fmt.Errorf("after %q: invalid folder name", s)
+	}
+	return afterAction{kind: "move", folder: folder}, nil
+}
+
+func (a afterAction) String() string {
+	if a.kind == "move" {
+		return "move:" + a.folder
+	}
+	return a.kind
+}
+
+// watch is the state of one Run: the settled configuration plus what must
+// survive reconnects.
+type watch struct {
+	acct         Account
+	addr         string
+	folder       string
+	after        afterAction
+	handler      Handler
+	log          *slog.Logger
+	pollInterval time.Duration
+	idleRestart  time.Duration // 0: pick at random per IDLE
+	safetyPoll   time.Duration // <= 0: none
+	backoff      Backoff
+	batchSize    int
+	synced       func(mailbox string)
+	noIdle       bool
+
+	// rereadWarned is the UIDVALIDITY for which the "folder recreated"
+	// warning was logged, so a re-read that spans passes warns once.
+	rereadWarned uint32
+	// moveWarned is set once the missing MOVE capability was reported.
+	moveWarned bool
+}
+
+func (w *Watcher) settle() (*watch, error) {
+	a := w.Account
+	if w.Handler == nil {
+		return nil, fmt.Errorf("watch %s: no handler", a.Name)
+	}
+	if a.Host == "" {
+		return nil, fmt.Errorf("watch %s: no host", a.Name)
+	}
+	port := a.Port
+	switch a.Security {
+	case "tls":
+		if port == 0 {
+			port = 993
+		}
+	case "starttls", "none":
+		if port == 0 {
+			port = 143
+		}
+	default:
+		return nil, fmt.Errorf("watch %s: security %q: want tls, starttls or none", a.Name, a.Security)
+	}
+	after, err := parseAfter(a.After)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", a.Name, err)
+	}
+	log := w.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &watch{
+		acct:         a,
+		addr:         net.JoinHostPort(a.Host, strconv.Itoa(port)),
+		folder:       cmp.Or(a.Folder, "INBOX"),
+		after:        after,
+		handler:      w.Handler,
+		log:          log.With("mailbox", a.Name),
+		pollInterval: cmp.Or(max(w.PollInterval, 0), defaultPollInterval),
+		idleRestart:  max(w.IdleRestart, 0),
+		safetyPoll:   cmp.Or(w.SafetyPoll, defaultSafetyPoll),
+		backoff:      w.Backoff,
+		batchSize:    cmp.Or(max(w.BatchSize, 0), defaultBatchSize),
+		synced:       w.Synced,
+		noIdle:       w.noIdle,
+	}, nil
+}
+
+// Run connects, logs in, selects Folder, fetches every UID above the cursor
+// (BODY.PEEK[] so the server's \Seen flag is not touched by the fetch), hands each
+// raw message to Handler.Deliver in UID order, applies After to the messages
+// Deliver accepted, then waits for new mail with IDLE when the server
+// advertises it (restarting IDLE every IdleRestart, and doing a catch-up every SafetyPoll even
+// without notification, because IDLE can go silent), or polls every PollInterval otherwise.
+// On any connection error it logs once (Warn, with the error and the next retry delay),
+// backs off with jitter and reconnects; a successful sync resets the backoff.
+// A UIDVALIDITY different from the cursor's means the folder was recreated:
+// it re-reads the folder from UID 1 (the Handler dedupes by content) and logs it.
+// Run returns nil when ctx is cancelled (close IDLE with Close() then Wait(), log out best-effort).
+//
+// A Deliver or Cursor error is handled like a connection error: the
+// connection is dropped and the pass is retried after the backoff, starting
+// again from the Handler's cursor. Run returns a non-nil error only for an
+// invalid configuration, before connecting.
+func (w *Watcher) Run(ctx context.Context) error {
+	st, err := w.settle()
+	if err != nil {
+		return err
+	}
+	attempt := 0
+	failing := false
+	for {
+		err := st.session(ctx, func() {
+			attempt = 0
+			if failing {
+				failing = false
+				st.log.Info("imap watcher recovered")
+			}
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			// session only returns nil on cancellation; be defensive so a
+			// bug cannot become a reconnect storm.
+			err = errors.New("session ended unexpectedly")
+		}
+		delay := st.backoff.Next(attempt)
+		attempt++
+		failing = true
+		st.log.Warn("imap watcher failed; will reconnect", "err", err, "retry_in", delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// session runs one connection: connect, catch up, then wait and catch up
+// until an error or cancellation. It returns nil only when ctx is done.
+func (st *watch) session(ctx context.Context, synced func()) (err error) {
+	defer func() {
+		// A panicking Handler must not kill the daemon's only reader of
+		// this mailbox: report it and let Run retry with backoff.
+		if r := recover(); r != nil {
+			st.log.Error("imap watcher panic", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+
+	// EXISTS can arrive at any time, also during FETCH; a pending signal
+	// just makes the next IDLE return at once, which is what we want.
+	updates := make(chan struct{}, 1)
+	c, err := st.connect(ctx, updates)
+	if err != nil {
+		return err
+	}
+
+	done := make(chan struct{})
+	defer close(done)
+	// Orderly shutdown (DONE, LOGOUT) needs a live server; a hung one gets
+	// its connection cut after a grace period so Run still returns promptly.
+	stopWatchdog := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(shutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			_ = c.Close()
+		case <-done:
+		}
+	})
+	defer stopWatchdog()
+	defer func() { _ = c.Close() }()
+
+	if err := c.Login(st.acct.Username, st.acct.Password).Wait(); err != nil {
+		return fmt.Errorf("login to %s as %s: %w", st.addr, st.acct.Username, err)
+	}
+	sel, err := c.Select(st.folder, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("select %s: %w", st.folder, err)
+	}
+	uidValidity := sel.UIDValidity
+	st.log.Debug("imap connected", "addr", st.addr, "folder", st.folder, "uidvalidity", uidValidity)
+
+	idle := !st.noIdle && c.Caps().Has(imap.CapIdle)
+	for {
+		if err := st.catchUp(ctx, c, uidValidity); err != nil {
+			if ctx.Err() != nil {
+				_ = c.Logout().Wait()
+				return nil
+			}
+			return err
+		}
+		synced()
+		if st.synced != nil {
+			st.synced(st.acct.Name)
+		}
+
+		if idle {
+			err = st.waitIdle(ctx, c, updates)
+		} else {
+			err = st.waitPoll(ctx, c, updates)
+		}
+		if ctx.Err() != nil {
+			// Best effort: the server may be gone already.
+			_ = c.Logout().Wait()
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (st *watch) connect(ctx context.Context, updates chan<- struct{}) (*imapclient.Client, error) {
+	opts := &imapclient.Options{
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(data *imapclient.UnilateralDataMailbox) {
+				if data.NumMessages == nil {
+					return
+				}
+				select {
+				case updates <- struct{}{}:
+				default:
+				}
+			},
+		},
+	}
+	var tlsConfig *tls.Config
+	if st.acct.Security != "none" {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if st.acct.TLSConfig != nil {
+			tlsConfig = st.acct.TLSConfig.Clone()
+		}
+		if tlsConfig.ServerName == "" {
+			tlsConfig.ServerName = st.acct.Host
+		}
+		if tlsConfig.NextProtos == nil {
+			tlsConfig.NextProtos = []string{"imap"}
+		}
+		opts.TLSConfig = tlsConfig
+	}
+
+	// Dial here rather than with imapclient.Dial*, which cannot be
+	// cancelled.
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	d := &net.Dialer{}
+	var conn net.Conn
+	var err error
+	if st.acct.Security == "tls" {
+		conn, err = (&tls.Dialer{NetDialer: d, Config: tlsConfig}).DialContext(dctx, "tcp", st.addr)
+	} else {
+		conn, err = d.DialContext(dctx, "tcp", st.addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", st.addr, err)
+	}
+	// Until the session's own shutdown handling takes over, cancellation
+	// cuts the handshake short.
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+
+	var c *imapclient.Client
+	if st.acct.Security == "starttls" {
+		// The handshake is bounded by imapclient's own response timeout.
+		c, err = imapclient.NewStartTLS(conn, opts)
+		if err != nil {
+			return nil, fmt.Errorf("starttls with %s: %w", st.addr, err)
+		}
+	} else {
+		c = imapclient.New(conn, opts)
+	}
+	if err := c.WaitGreeting(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("greeting from %s: %w", st.addr, err)
+	}
+	return c, nil
+}
+
+// catchUp delivers every message above the Handler's cursor, in UID order,
+// and applies After to those delivered.
+func (st *watch) catchUp(ctx context.Context, c *imapclient.Client, uidValidity uint32) error {
+	name := st.acct.Name
+	cur, err := st.handler.Cursor(ctx, name)
+	if err != nil {
+		return fmt.Errorf("read cursor of %s: %w", name, err)
+	}
+	last := cur.LastUID
+	if cur.UIDValidity != uidValidity {
+		// Zero is a fresh cursor: reading from 1 is simply the first run.
+		if cur.UIDValidity != 0 && st.rereadWarned != uidValidity {
+			st.log.Warn("imap folder was recreated (UIDVALIDITY changed); re-reading it from UID 1",
+				"folder", st.folder, "old_uidvalidity", cur.UIDValidity, "new_uidvalidity", uidValidity)
+			st.rereadWarned = uidValidity
+		}
+		last = 0
+	}
+
+	uids, err := searchAbove(c, last)
+	if err != nil {
+		return fmt.Errorf("search %s above uid %d: %w", st.folder, last, err)
+	}
+	for batch := range slices.Chunk(uids, st.batchSize) {
+		if err := st.deliverBatch(ctx, c, uidValidity, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchAbove returns the UIDs greater than last, ascending.
+func searchAbove(c *imapclient.Client, last uint32) ([]imap.UID, error) {
+	if last == ^uint32(0) {
+		return nil, nil
+	}
+	var set imap.UIDSet
+	set.AddRange(imap.UID(last+1), 0) // last+1:*
+	data, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+	if err != nil {
+		return nil, err
+	}
+	all, ok := data.All.(imap.UIDSet)
+	if !ok {
+		return nil, nil
+	}
+	nums, ok := all.Nums()
+	if !ok {
+		return nil, fmt.Errorf("server answered SEARCH with a dynamic set %v", all)
+	}
+	// "n:*" always matches the highest UID, even when it is below n, so
+	// filter rather than trust the range.
+	uids := make([]imap.UID, 0, len(nums))
+	for _, u := range nums {
+		if uint32(u) > last {
+			uids = append(uids, u)
+		}
+	}
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
+}
+
+type fetched struct {
+	uid imap.UID
+	raw []byte
+}
+
+// deliverBatch fetches uids and hands them to the Handler in order. UIDs
+// the server no longer has (expunged since the SEARCH) are simply absent
+// from the FETCH answer and skipped. After is applied to what was
+// delivered, also when a later Deliver fails.
+func (st *watch) deliverBatch(ctx context.Context, c *imapclient.Client, uidValidity uint32, uids []imap.UID) error {
+	name := st.acct.Name
+	set := imap.UIDSetNum(uids...)
+	bufs, err := c.Fetch(set, &imap.FetchOptions{
+		UID:         true,
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+	}).Collect()
+	if err != nil {
+		return fmt.Errorf("fetch %s uids %v: %w", st.folder, set, err)
+	}
+
+	msgs := make([]fetched, 0, len(bufs))
+	for _, b := range bufs {
+		if b.UID == 0 || !set.Contains(b.UID) {
+			// An unsolicited FETCH (a flag change by another client) can
+			// be collected with ours; it is not an answer.
+			continue
+		}
+		if len(b.BodySection) == 0 || b.BodySection[0].Bytes == nil {
+			// Retrying would stall the folder behind this message forever.
+			st.log.Error("imap server returned no body; skipping message", "folder", st.folder, "uid", b.UID)
+			continue
+		}
+		msgs = append(msgs, fetched{uid: b.UID, raw: b.BodySection[0].Bytes})
+	}
+	slices.SortFunc(msgs, func(a, b fetched) int { return cmp.Compare(a.uid, b.uid) })
+	msgs = slices.CompactFunc(msgs, func(a, b fetched) bool { return a.uid == b.uid })
+
+	var accepted []imap.UID
+	var deliverErr error
+	for _, m := range msgs {
+		if err := st.handler.Deliver(ctx, name, uidValidity, uint32(m.uid), m.raw); err != nil {
+			deliverErr = fmt.Errorf("deliver %s uid %d: %w", name, m.uid, err)
+			break
+		}
+		accepted = append(accepted, m.uid)
+	}
+	if err := st.applyAfter(c, accepted); err != nil {
+		return errors.Join(deliverErr, err)
+	}
+	return deliverErr
+}
+
+// applyAfter flags or moves delivered messages. The cursor is already past
+// them, so a server that refuses (NO/BAD) is logged and not retried; only a
+// broken connection is an error.
+func (st *watch) applyAfter(c *imapclient.Client, uids []imap.UID) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	set := imap.UIDSetNum(uids...)
+	var err error
+	switch st.after.kind {
+	case "keep":
+		return nil
+	case "seen":
+		err = c.Store(set, &imap.StoreFlags{
+			Op:     imap.StoreFlagsAdd,
+			Silent: true,
+			Flags:  []imap.Flag{imap.FlagSeen},
+		}, nil).Close()
+	case "move":
+		// imapclient falls back to COPY, STORE \Deleted and EXPUNGE
+		// without MOVE; we never delete, so keep the message instead.
+		if !c.Caps().Has(imap.CapMove) {
+			if !st.moveWarned {
+				st.log.Warn("imap server lacks MOVE; keeping messages in place", "folder", st.folder, "after", st.after.String())
+				st.moveWarned = true
+			}
+			return nil
+		}
+		_, err = c.Move(set, st.after.folder).Wait()
+	}
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("%s uids %v: %w", st.after, set, err)
+	var imapErr *imap.Error
+	if errors.As(err, &imapErr) {
+		st.log.Warn("imap server refused post-delivery action", "folder", st.folder, "err", err)
+		return nil
+	}
+	return err
+}
+
+// waitIdle idles until the server announces mail, a timer fires or ctx is
+// done, and leaves IDLE cleanly (Close, then Wait) so the connection can
+// be used again.
+func (st *watch) waitIdle(ctx context.Context, c *imapclient.Client, updates <-chan struct{}) error {
+	cmd, err := c.Idle()
+	if err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+
+	restart := time.NewTimer(st.nextIdleRestart())
+	defer restart.Stop()
+	var safety <-chan time.Time
+	if st.safetyPoll > 0 {
+		t := time.NewTimer(st.safetyPoll)
+		defer t.Stop()
+		safety = t.C
+	}
+
+	closed := false
+	select {
+	case <-ctx.Done():
+	case <-updates:
+	case <-safety:
+	case <-restart.C:
+	case <-c.Closed():
+		closed = true
+	}
+	closeErr := cmd.Close()
+	if closed {
+		return errors.New("idle: connection closed by server")
+	}
+	if closeErr != nil {
+		return fmt.Errorf("stop idle: %w", closeErr)
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	return nil
+}
+
+func (st *watch) nextIdleRestart() time.Duration {
+	if st.idleRestart > 0 {
+		return st.idleRestart
+	}
+	return idleRestartMin + rand.N(idleRestartSpread)
+}
+
+// waitPoll waits PollInterval when the server cannot IDLE.
+func (st *watch) waitPoll(ctx context.Context, c *imapclient.Client, updates <-chan struct{}) error {
+	t := time.NewTimer(st.pollInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-updates:
+	case <-c.Closed():
+		return errors.New("connection closed by server")
+	}
+	return nil
+}
