@@ -1,0 +1,133 @@
+// Package desk is the helpdesk itself: it takes fetched mail in (classify,
+// thread, route, store), keeps the outbox delivered, and is where the wire
+// (mailbox), the rule files (rules), the database (store) and the mail
+// templates (templates) meet.
+package desk
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+	"github.com/kioi/maildesk/templates"
+)
+
+// Clock tells the time. Tests inject one to move time instead of waiting.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// SystemClock is the real clock.
+var SystemClock Clock = systemClock{}
+
+// Mailbox is a published address maildesk reads and answers from.
+type Mailbox struct {
+	Name    string // the config name rules refer to
+	Address string // e.g. fta-pass@origin.or.kr
+}
+
+// Options configure a Desk.
+type Options struct {
+	Store     *store.Store
+	Rules     *rules.Set
+	Templates *templates.Set
+	Mailboxes []Mailbox
+	Location  *time.Location // deadlines and dates shown to people; default Asia/Seoul
+	Clock     Clock          // default SystemClock
+	Logger    *slog.Logger
+	// AckLimit is how many acknowledgements one address may get per hour
+	// before maildesk stops answering it (mail loops); default 5.
+	AckLimit int
+}
+
+// Desk is a running helpdesk.
+type Desk struct {
+	store     *store.Store
+	rules     atomic.Pointer[rules.Set]
+	templates atomic.Pointer[templates.Set]
+	mailboxes map[string]Mailbox // by name
+	own       map[string]bool    // our addresses, lower-case, without +tags
+	loc       *time.Location
+	clock     Clock
+	log       *slog.Logger
+	ackLimit  int
+	kick      chan struct{} // wakes the outbox
+}
+
+// New makes a Desk.
+func New(o Options) (*Desk, error) {
+	if o.Store == nil || o.Rules == nil || o.Templates == nil {
+		return nil, fmt.Errorf("desk: store, rules and templates are required")
+	}
+	d := &Desk{
+		store:     o.Store,
+		mailboxes: map[string]Mailbox{},
+		own:       map[string]bool{},
+		loc:       o.Location,
+		clock:     o.Clock,
+		log:       o.Logger,
+		ackLimit:  o.AckLimit,
+		kick:      make(chan struct{}, 1),
+	}
+	if d.loc == nil {
+		loc, err := time.LoadLocation("Asia/Seoul")
+		if err != nil {
+			return nil, fmt.Errorf("desk: load Asia/Seoul: %w", err)
+		}
+		d.loc = loc
+	}
+	if d.clock == nil {
+		d.clock = SystemClock
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	if d.ackLimit == 0 {
+		d.ackLimit = 5
+	}
+	for _, m := range o.Mailboxes {
+		d.mailboxes[m.Name] = m
+		d.own[canonicalAddr(m.Address)] = true
+	}
+	d.rules.Store(o.Rules)
+	d.templates.Store(o.Templates)
+	return d, nil
+}
+
+// SetRules replaces the rules in force (a validated reload).
+func (d *Desk) SetRules(s *rules.Set) { d.rules.Store(s) }
+
+// SetTemplates replaces the templates in force.
+func (d *Desk) SetTemplates(s *templates.Set) { d.templates.Store(s) }
+
+// wake tells the outbox loop that something may be due.
+func (d *Desk) wake() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// canonicalAddr lower-cases an address and drops a +tag from the local part,
+// so that fta-pass+t12.x@origin.or.kr is recognised as fta-pass@origin.or.kr.
+func canonicalAddr(a string) string {
+	a = strings.ToLower(strings.TrimSpace(a))
+	local, domain, ok := strings.Cut(a, "@")
+	if !ok {
+		return a
+	}
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	return local + "@" + domain
+}
+
+var discardLogger = slog.New(slog.DiscardHandler)

@@ -1,0 +1,294 @@
+package desk
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+)
+
+// Message kinds stored with each message.
+const (
+	KindInquiry     = "inquiry"     // opened a ticket
+	KindFollowUp    = "followup"    // customer mail on an existing ticket
+	KindAutomatic   = "automatic"   // auto-reply, bounce, list mail: never answered
+	KindQuarantined = "quarantined" // could not be parsed
+	KindAck         = "ack"         // our acknowledgement
+)
+
+// Cursor implements mailbox.Handler: how far a mailbox has been stored.
+func (d *Desk) Cursor(ctx context.Context, mbox string) (mailbox.Cursor, error) {
+	var c mailbox.Cursor
+	err := d.store.Read(ctx, func(tx *store.Tx) error {
+		uv, uid, err := tx.Cursor(ctx, mbox)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		c = mailbox.Cursor{UIDValidity: uv, LastUID: uid}
+		return err
+	})
+	return c, err
+}
+
+// Deliver implements mailbox.Handler. In one transaction it stores raw, threads
+// it into a ticket (opening one if needed), queues the acknowledgement and
+// advances the mailbox's cursor (DESIGN invariants 1 and 2). A message stored
+// before, under the same UID or with the same Message-ID and content, changes
+// nothing but the cursor.
+func (d *Desk) Deliver(ctx context.Context, mbox string, uidValidity, uid uint32, raw []byte) error {
+	msg, perr := mailbox.Parse(raw)
+	hash := contentHash(raw, msg != nil && msg.MessageID != "")
+	queued := false
+	err := d.store.Write(ctx, func(tx *store.Tx) error {
+		now := d.clock.Now()
+		dup, err := d.isDuplicate(ctx, tx, mbox, uidValidity, uid, msg, hash)
+		if err != nil {
+			return err
+		}
+		if !dup {
+			queued, err = d.intake(ctx, tx, mbox, uidValidity, uid, raw, hash, msg, perr, now)
+			if err != nil {
+				return err
+			}
+		}
+		return tx.SetCursor(ctx, mbox, uidValidity, uid, now)
+	})
+	if err != nil {
+		return fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, err)
+	}
+	if queued {
+		d.wake()
+	}
+	return nil
+}
+
+func (d *Desk) isDuplicate(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, msg *mailbox.Message, hash string) (bool, error) {
+	_, err := tx.MessageByUID(ctx, mbox, uv, uid)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	id := ""
+	if msg != nil {
+		id = msg.MessageID
+	}
+	_, err = tx.MessageByContent(ctx, id, hash)
+	if err == nil {
+		d.log.Info("same message fetched again", "mailbox", mbox, "uid", uid, "message_id", id)
+		return true, nil
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return false, err
+}
+
+// intake stores one new message; it reports whether mail was queued.
+func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, raw []byte, hash string,
+	msg *mailbox.Message, perr error, now time.Time) (bool, error) {
+	m := &store.Message{
+		Direction: store.In, Mailbox: mbox, UIDValidity: uv, UID: uid,
+		ContentHash: hash, Raw: raw, CreatedAt: now,
+	}
+	if msg == nil {
+		msg = &mailbox.Message{}
+	}
+	fillStored(m, msg)
+
+	if perr != nil {
+		return false, d.quarantine(ctx, tx, m, msg, perr, now)
+	}
+
+	pl, err := d.plan(ctx, tx, mbox, msg)
+	if err != nil {
+		return false, err
+	}
+	t := pl.ticket
+	if pl.automatic != "" {
+		m.Kind = KindAutomatic
+		if t != nil {
+			m.TicketID = t.ID
+		}
+		if err := tx.InsertMessage(ctx, m); err != nil {
+			return false, err
+		}
+		return false, tx.AddEvent(ctx, m.TicketID, now, "automatic", fmt.Sprintf("%s from %s: not answered", pl.automatic, msg.From.Addr))
+	}
+
+	if t != nil {
+		m.Kind, m.TicketID = KindFollowUp, t.ID
+		if err := tx.InsertMessage(ctx, m); err != nil {
+			return false, err
+		}
+		t.UpdatedAt = now
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return false, err
+		}
+		return false, tx.AddEvent(ctx, t.ID, now, "followup", "from "+msg.From.Addr)
+	}
+
+	dec := pl.decision
+	due := dec.Category.Due(now)
+	notice := due.Add(-dec.Category.NoticeBefore)
+	t = &store.Ticket{
+		Tag: dec.Category.Tag, Mailbox: mbox, Category: dec.Category.ID, Status: store.StatusOpen,
+		Handler:  contactOf(dec.Handler),
+		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: msg.Subject,
+		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: &notice,
+	}
+	if err := tx.InsertTicket(ctx, t); err != nil {
+		return false, err
+	}
+	m.Kind, m.TicketID = KindInquiry, t.ID
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return false, err
+	}
+	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s", t.Category, t.Handler.ID)); err != nil {
+		return false, err
+	}
+	if !dec.Acknowledge {
+		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", "rule says no acknowledgement")
+	}
+	return d.queueAck(ctx, tx, t, dec, msg, now)
+}
+
+// plan is what intake will do with a parsed message.
+type plan struct {
+	automatic string         // why it must not be answered; "" when it may
+	ticket    *store.Ticket  // the existing ticket it threads into, or nil
+	decision  rules.Decision // for a new ticket: category, handler, ack
+}
+
+// plan classifies msg: automatic or not, which ticket it continues, and for a
+// new conversation what the rules decide. tx may be nil (rules test without a
+// database): nothing threads then.
+func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox.Message) (plan, error) {
+	var p plan
+	p.automatic = msg.Automatic()
+	if p.automatic == "" && d.own[canonicalAddr(msg.From.Addr)] {
+		p.automatic = "own-address"
+	}
+	if tx != nil {
+		t, err := d.thread(ctx, tx, msg)
+		if err != nil {
+			return p, err
+		}
+		p.ticket = t
+	}
+	if p.ticket != nil || p.automatic != "" {
+		return p, nil
+	}
+	dec, err := d.rules.Load().Decide(rules.Input{Mailbox: mbox, From: msg.From.Addr, Subject: msg.Subject, Text: msg.Text})
+	if err != nil {
+		return p, fmt.Errorf("route: %w", err)
+	}
+	p.decision = dec
+	return p, nil
+}
+
+// thread finds the ticket msg belongs to, in DESIGN.md's order: a reference
+// to any message stored on a ticket, then the subject tag when the sender is
+// that ticket's customer. Nil means a new conversation.
+func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *mailbox.Message) (*store.Ticket, error) {
+	refs := append(append([]string(nil), msg.InReplyTo...), msg.References...)
+	id, err := tx.TicketByReferences(ctx, refs)
+	if err == nil {
+		return tx.Ticket(ctx, id)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	prefix, n, ok := rules.ParseTag(msg.Subject)
+	if !ok {
+		return nil, nil
+	}
+	t, err := tx.Ticket(ctx, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Never join by subject across senders: a tag guessed or copied by
+	// someone else opens their own ticket.
+	if !strings.EqualFold(t.Tag, prefix) || !strings.EqualFold(t.Customer, msg.From.Addr) {
+		return nil, nil
+	}
+	return t, nil
+}
+
+func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, msg *mailbox.Message, perr error, now time.Time) error {
+	m.Kind, m.Quarantine = KindQuarantined, perr.Error()
+	t := &store.Ticket{
+		Tag: "QUARANTINE", Mailbox: m.Mailbox, Category: "", Status: store.StatusQuarantined,
+		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: msg.Subject,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if rs := d.rules.Load(); rs != nil {
+		if dec, err := rs.Decide(rules.Input{Mailbox: m.Mailbox}); err == nil {
+			t.Tag, t.Category, t.Handler = dec.Category.Tag, dec.Category.ID, contactOf(dec.Handler)
+		}
+	}
+	if err := tx.InsertTicket(ctx, t); err != nil {
+		return err
+	}
+	m.TicketID = t.ID
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return err
+	}
+	d.log.Warn("message quarantined", "mailbox", m.Mailbox, "uid", m.UID, "ticket", t.ID, "reason", m.Quarantine)
+	return tx.AddEvent(ctx, t.ID, now, "quarantined", m.Quarantine)
+}
+
+func fillStored(m *store.Message, msg *mailbox.Message) {
+	m.MessageID = msg.MessageID
+	m.From, m.FromName = msg.From.Addr, msg.From.Name
+	for _, a := range msg.To {
+		m.To = append(m.To, a.Addr)
+	}
+	m.Subject = msg.Subject
+	if !msg.Date.IsZero() {
+		dt := msg.Date
+		m.Date = &dt
+	}
+	m.Text = msg.Text
+	m.Refs = append(append([]string(nil), msg.InReplyTo...), msg.References...)
+}
+
+func contactOf(h *rules.Handler) store.Contact {
+	if h == nil {
+		return store.Contact{}
+	}
+	return store.Contact{ID: h.ID, Name: h.Name, Department: h.Department, Phone: h.Phone, Email: h.Email}
+}
+
+// contentHash identifies a message's content across deliveries. With a
+// Message-ID it covers the body only, because servers add trace headers
+// (Received, Delivered-To, Return-Path) that differ between two copies of the
+// same mail; without one it covers everything, so that two different mails
+// with the same short body are not taken for one.
+func contentHash(raw []byte, hasMessageID bool) string {
+	body := raw
+	if !hasMessageID {
+		sum := sha256.Sum256(raw)
+		return hex.EncodeToString(sum[:])
+	}
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		body = raw[i+4:]
+	} else if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		body = raw[i+2:]
+	}
+	body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}

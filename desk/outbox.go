@@ -1,0 +1,158 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/store"
+)
+
+// Sender delivers composed mail; mailbox.Sender is the real one.
+type Sender interface {
+	Send(ctx context.Context, from string, to []string, raw []byte) error
+}
+
+// retrySchedule is the wait before attempt n+1 after n failed attempts; the
+// last entry repeats. Spread over hours like an MTA's queue, so a relay that
+// is down for maintenance does not lose mail and is not hammered.
+var retrySchedule = []time.Duration{
+	30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute,
+	20 * time.Minute, 30 * time.Minute, time.Hour,
+}
+
+// giveUpAfter is how long a temporary failure is retried before the delivery
+// is recorded as failed.
+const giveUpAfter = 72 * time.Hour
+
+func retryDelay(attempts int) time.Duration {
+	if attempts < 1 {
+		attempts = 1
+	}
+	if attempts > len(retrySchedule) {
+		return retrySchedule[len(retrySchedule)-1]
+	}
+	return retrySchedule[attempts-1]
+}
+
+// RunOutbox delivers queued mail until ctx ends. It sleeps until the next row
+// is due, and wakes early when intake queues something.
+func (d *Desk) RunOutbox(ctx context.Context, s Sender) error {
+	for {
+		next, err := d.deliverDue(ctx, s)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := time.Duration(0)
+		if err != nil {
+			d.log.Error("outbox", "err", err)
+			wait = 5 * time.Second
+		} else if next.IsZero() {
+			wait = time.Hour // nothing queued: sleep until kicked
+		} else {
+			wait = next.Sub(d.clock.Now())
+			if wait <= 0 {
+				continue
+			}
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-d.kick:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// deliverDue sends every due row and returns when the next one is due (zero
+// when the outbox is empty).
+func (d *Desk) deliverDue(ctx context.Context, s Sender) (next time.Time, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.log.Error("outbox panic", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("outbox panic: %v", r)
+		}
+	}()
+	for ctx.Err() == nil {
+		var dl *store.Delivery
+		now := d.clock.Now()
+		// The attempt and the time of the next one are committed before
+		// the SMTP conversation: a crash during it leaves a row that waits
+		// for its retry time instead of being sent again at once.
+		err := d.store.Write(ctx, func(tx *store.Tx) error {
+			var err error
+			dl, err = tx.NextDue(ctx, now)
+			if err != nil {
+				return err
+			}
+			return tx.RecordAttempt(ctx, dl.ID, now.Add(retryDelay(dl.Attempts+1)))
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return time.Time{}, err
+		}
+		d.send(ctx, s, dl)
+	}
+	err = d.store.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		next, err = tx.NextAttemptAt(ctx)
+		if errors.Is(err, store.ErrNotFound) {
+			next, err = time.Time{}, nil
+		}
+		return err
+	})
+	return next, err
+}
+
+func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
+	// A conversation that has started runs to its end (the sender has its
+	// own timeout) even when shutdown begins: cutting it off is what opens
+	// the window for a duplicate.
+	sendErr := s.Send(context.WithoutCancel(ctx), dl.From, dl.To, dl.Raw)
+	log := d.log.With("delivery", dl.ID, "ticket", dl.TicketID, "to", dl.To, "attempt", dl.Attempts+1)
+	// Record the outcome even when ctx is ending: the server may have
+	// accepted the mail, and forgetting that would send it again.
+	wctx := context.WithoutCancel(ctx)
+	err := d.store.Write(wctx, func(tx *store.Tx) error {
+		at := d.clock.Now()
+		var se *mailbox.SendError
+		switch {
+		case sendErr == nil:
+			if err := tx.MarkSent(wctx, dl.ID, at); err != nil {
+				return err
+			}
+			return d.ticketEvent(wctx, tx, dl.TicketID, at, "sent", fmt.Sprintf("delivery %d accepted", dl.ID))
+		case errors.As(sendErr, &se) && se.Permanent, at.Sub(dl.CreatedAt) > giveUpAfter:
+			log.Error("delivery failed", "err", sendErr)
+			if err := tx.MarkFailed(wctx, dl.ID, sendErr.Error()); err != nil {
+				return err
+			}
+			return d.ticketEvent(wctx, tx, dl.TicketID, at, "send-failed", sendErr.Error())
+		default:
+			log.Warn("delivery deferred", "err", sendErr, "retry_in", retryDelay(dl.Attempts+1))
+			return tx.MarkRetry(wctx, dl.ID, sendErr.Error())
+		}
+	})
+	if err != nil {
+		log.Error("record delivery outcome", "err", err, "send_err", sendErr)
+		return
+	}
+	if sendErr == nil {
+		log.Debug("delivered")
+	}
+}
+
+func (d *Desk) ticketEvent(ctx context.Context, tx *store.Tx, ticketID int64, at time.Time, kind, detail string) error {
+	if ticketID == 0 {
+		return nil
+	}
+	return tx.AddEvent(ctx, ticketID, at, kind, detail)
+}
