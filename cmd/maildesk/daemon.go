@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+	"github.com/kioi/maildesk/templates"
+)
+
+type daemonOptions struct {
+	log   *slog.Logger
+	clock desk.Clock
+	// watcher tunes every mailbox watcher (tests shorten the intervals).
+	watcher func(*mailbox.Watcher)
+	// ready, when set, is called once the daemon is running.
+	ready func(*desk.Desk)
+}
+
+// shutdownGrace is how long work in flight (an SMTP conversation, an intake
+// transaction) may run on after the stop signal.
+const shutdownGrace = 10 * time.Second
+
+// loaded is everything the files admins edit say, checked together: the
+// same path serves `run`, `rules check` and (later) reloads.
+type loaded struct {
+	cfg   *rules.Config
+	rules *rules.Set
+	tmpl  *templates.Set
+}
+
+func load(configPath string) (*loaded, error) {
+	cfg, err := rules.LoadConfig(configPath)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := rules.Load(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	if err := rs.Validate(cfg); err != nil {
+		return nil, err
+	}
+	tmpl, err := templates.Load(cfg.Templates)
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{cfg: cfg, rules: rs, tmpl: tmpl}, nil
+}
+
+// runDaemon runs until ctx is cancelled. Shutdown has two phases: ctx stops
+// new work at once; work in flight gets shutdownGrace to finish.
+func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
+	log := o.log
+	l, err := load(configPath)
+	if err != nil {
+		return err
+	}
+	cfg := l.cfg
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var mboxes []desk.Mailbox
+	for _, m := range cfg.Mailboxes {
+		mboxes = append(mboxes, desk.Mailbox{Name: m.Name, Address: m.Address})
+	}
+	d, err := desk.New(desk.Options{
+		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes,
+		Location: cfg.Location, Clock: o.clock, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	sender := mailbox.NewSender(mailbox.SMTPConfig{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Security: cfg.SMTP.Security,
+		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password.Reveal(), HELO: cfg.SMTP.Helo,
+	})
+
+	var wg sync.WaitGroup
+	// Every loop stops taking new work as soon as ctx ends; what is in
+	// flight (an intake transaction, an SMTP conversation) runs to its end.
+	for _, m := range cfg.Mailboxes {
+		w := &mailbox.Watcher{
+			Account: mailbox.Account{
+				Name: m.Name, Host: m.Host, Port: m.Port, Security: m.Security,
+				Username: m.Username, Password: m.Password.Reveal(), Folder: m.Folder, After: m.After,
+			},
+			Handler: d,
+			Logger:  log.With("mailbox", m.Name),
+		}
+		if o.watcher != nil {
+			o.watcher(w)
+		}
+		goLoop(&wg, log, "watcher "+m.Name, func() error { return w.Run(ctx) })
+	}
+	goLoop(&wg, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })
+
+	log.Info("maildesk running", "config", cfg.Path, "database", cfg.Database, "mailboxes", len(cfg.Mailboxes))
+	if o.ready != nil {
+		o.ready(d)
+	}
+	<-ctx.Done()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		// A delivery cut off here was recorded as attempted before it
+		// started, so it is retried later, not lost.
+		log.Warn("work in flight did not finish in time; exiting anyway", "grace", shutdownGrace)
+	}
+	log.Info("maildesk stopped")
+	return nil
+}
+
+// goLoop runs a long-lived loop, restarting it after a panic or an error
+// (logged and counted) until it returns nil.
+func goLoop(wg *sync.WaitGroup, log *slog.Logger, name string, loop func() error) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		delay := time.Second
+		for {
+			err := func() (err error) {
+				defer func() {
+					if r := recover(); r != nil {
+						err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+					}
+				}()
+				return loop()
+			}()
+			if err == nil {
+				return
+			}
+			log.Error("loop stopped; restarting", "loop", name, "err", err, "in", delay)
+			time.Sleep(delay)
+			delay = min(2*delay, time.Minute)
+		}
+	}()
+}

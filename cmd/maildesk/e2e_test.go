@@ -1,0 +1,439 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/smtp"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/localmail"
+	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+)
+
+// waitLimit bounds every wait for something asynchronous. It is a failure
+// guard, not a speed assertion: the events it waits for take milliseconds.
+const waitLimit = 20 * time.Second
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// stack is the example configuration served by loopback mail servers.
+type stack struct {
+	t          *testing.T
+	dir        string
+	mail       *localmail.System
+	configPath string
+	mboxes     []rules.Mailbox
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	dir := t.TempDir()
+	mboxes, err := exampleMailboxes(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := localmail.Start(localmail.Options{IMAPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.Close() })
+	for _, m := range mboxes {
+		if err := sys.AddUser(m.Address, m.Name, demoPassword); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := writeDemoConfig(dir, sys.IMAPAddr(), sys.SMTPAddr(), mboxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &stack{t: t, dir: dir, mail: sys, configPath: cfg, mboxes: mboxes}
+}
+
+// daemon is a running `maildesk run`, in process.
+type daemon struct {
+	stop   func()
+	synced chan string
+}
+
+func startDaemon(t *testing.T, configPath string) *daemon {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &daemon{synced: make(chan string, 100)}
+	ready := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runDaemon(ctx, configPath, daemonOptions{
+			log: testLogger(t),
+			watcher: func(w *mailbox.Watcher) {
+				w.Backoff = mailbox.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}
+				w.Synced = func(name string) {
+					select {
+					case d.synced <- name:
+					default:
+					}
+				}
+			},
+			ready: func(*desk.Desk) { close(ready) },
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-errc:
+		t.Fatalf("daemon did not start: %v", err)
+	}
+	var once sync.Once
+	d.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("daemon: %v", err)
+			}
+		})
+	}
+	t.Cleanup(d.stop)
+	return d
+}
+
+// waitSynced waits until every mailbox has completed a catch-up pass.
+func (d *daemon) waitSynced(t *testing.T, mailboxes int) {
+	t.Helper()
+	seen := map[string]bool{}
+	deadline := time.After(waitLimit)
+	for len(seen) < mailboxes {
+		select {
+		case n := <-d.synced:
+			seen[n] = true
+		case <-deadline:
+			t.Fatalf("mailboxes synced: got %d, want %d", len(seen), mailboxes)
+		}
+	}
+}
+
+func (s *stack) send(from string, to []string, raw []byte) {
+	s.t.Helper()
+	if err := smtp.SendMail(s.mail.SMTPAddr(), nil, from, to, raw); err != nil {
+		s.t.Fatalf("send: %v", err)
+	}
+}
+
+func (s *stack) waitCaptured(n int) []localmail.Captured {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	got, err := s.mail.WaitCaptured(ctx, n)
+	if err != nil {
+		s.t.Fatalf("waiting for %d sent mails: got %d: %v", n, len(got), err)
+	}
+	return got
+}
+
+// db opens the daemon's database alongside it (WAL lets both in).
+func (s *stack) db() *store.Store {
+	s.t.Helper()
+	cfg, err := rules.LoadConfig(s.configPath)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), cfg.Database)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { st.Close() })
+	return st
+}
+
+type snapshot struct {
+	tickets  []*store.Ticket
+	messages map[int64][]*store.Message
+	outbox   []*store.Delivery
+	cursors  map[string]uint32 // last UID stored, by mailbox
+}
+
+func (s *stack) snapshot(st *store.Store) snapshot {
+	s.t.Helper()
+	ctx := context.Background()
+	snap := snapshot{messages: map[int64][]*store.Message{}, cursors: map[string]uint32{}}
+	err := st.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		if snap.tickets, err = tx.Tickets(ctx, store.TicketFilter{}); err != nil {
+			return err
+		}
+		for _, tk := range snap.tickets {
+			if snap.messages[tk.ID], err = tx.Messages(ctx, tk.ID); err != nil {
+				return err
+			}
+		}
+		for _, m := range s.mboxes {
+			_, uid, err := tx.Cursor(ctx, m.Name)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			snap.cursors[m.Name] = uid
+		}
+		snap.outbox, err = tx.Deliveries(ctx, "")
+		return err
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return snap
+}
+
+// waitFor polls the database until cond holds.
+func (s *stack) waitFor(st *store.Store, what string, cond func(snapshot) bool) snapshot {
+	s.t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		snap := s.snapshot(st)
+		if cond(snap) {
+			return snap
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("waiting for %s: last state %d tickets, %v", what, len(snap.tickets), snap.messages)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func countKind(ms []*store.Message, kind string) int {
+	n := 0
+	for _, m := range ms {
+		if m.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func inquiry(from, to, subject, msgID, body string, extra ...string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: Wed, 25 Nov 2026 10:00:00 +0900\r\nMessage-ID: <%s>\r\n", from, to, subject, msgID)
+	for _, h := range extra {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
+	b.WriteString(body)
+	return b.Bytes()
+}
+
+// checkAck asserts what the charter promises of an acknowledgement.
+func checkAck(t *testing.T, c localmail.Captured, to, inReplyTo, tag, handlerPhone string) *mailbox.Message {
+	t.Helper()
+	if len(c.To) != 1 || c.To[0] != to {
+		t.Errorf("ack recipients: got %v, want [%s]", c.To, to)
+	}
+	m, err := mailbox.Parse(c.Raw)
+	if err != nil {
+		t.Fatalf("parse ack: %v", err)
+	}
+	if !strings.HasPrefix(m.Subject, tag+" ") {
+		t.Errorf("ack subject: got %q, want prefix %q", m.Subject, tag)
+	}
+	if got := m.Header.Get("Auto-Submitted"); got != "auto-replied" {
+		t.Errorf("Auto-Submitted: got %q, want auto-replied", got)
+	}
+	if len(m.InReplyTo) != 1 || m.InReplyTo[0] != inReplyTo {
+		t.Errorf("In-Reply-To: got %v, want [%s]", m.InReplyTo, inReplyTo)
+	}
+	if !strings.Contains(m.Text, handlerPhone) {
+		t.Errorf("ack text lacks the handler's phone %s:\n%s", handlerPhone, m.Text)
+	}
+	// Subjects are RFC 2047 encoded on the wire: the raw header is ASCII.
+	hdr, _, _ := bytes.Cut(c.Raw, []byte("\r\n\r\n"))
+	for _, b := range hdr {
+		if b >= 0x80 {
+			t.Fatalf("ack header has a raw 8-bit byte: %q", hdr)
+		}
+	}
+	return m
+}
+
+func TestEndToEndInquiryAckReplyRestart(t *testing.T) {
+	s := newStack(t)
+	st := s.db()
+	d := startDaemon(t, s.configPath)
+	d.waitSynced(t, len(s.mboxes))
+
+	// A Korean inquiry gets a ticket and an acknowledgement naming the handler.
+	s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
+		inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
+			"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?=", "q1@example.co.kr", "원산지확인서 발급 방법을 알려주세요.\r\n"))
+	caps := s.waitCaptured(1)
+	ack := checkAck(t, caps[0], "kim@example.co.kr", "q1@example.co.kr", "[FTA-PASS #1]", "031-600-0722")
+	if !strings.Contains(ack.Subject, "원산지 문의") {
+		t.Errorf("ack subject: got %q, want the customer's subject", ack.Subject)
+	}
+	snap := s.waitFor(st, "ack delivered", func(sn snapshot) bool {
+		return len(sn.outbox) == 1 && sn.outbox[0].State == store.Sent
+	})
+	tk := snap.tickets[0]
+	if tk.Handler.Phone != "031-600-0722" || tk.Customer != "kim@example.co.kr" || tk.DueAt == nil {
+		t.Errorf("ticket: got %+v", tk)
+	}
+	if got, want := tk.DueAt.Sub(tk.CreatedAt), 48*time.Hour; got != want {
+		t.Errorf("reply window: got %v, want %v", got, want)
+	}
+
+	// The customer's reply to the acknowledgement joins the same ticket and
+	// is not acknowledged again.
+	s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
+		inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "Re: "+ack.Subject, "q2@example.co.kr",
+			"추가로 질문드립니다.\r\n", "In-Reply-To: <"+ack.MessageID+">", "References: <q1@example.co.kr> <"+ack.MessageID+">"))
+	snap = s.waitFor(st, "reply stored", func(sn snapshot) bool {
+		return len(sn.tickets) == 1 && countKind(sn.messages[tk.ID], desk.KindFollowUp) == 1
+	})
+
+	// The same reply quoting only the tag in the subject, from the same
+	// customer, also threads; from someone else it opens a new ticket.
+	s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
+		inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "RE: [FTA-PASS #1] 또 문의", "q3@example.co.kr", "세번째\r\n"))
+	s.send("lee@example.com", []string{"fta-pass@origin.or.kr"},
+		inquiry("lee@example.com", "fta-pass@origin.or.kr", "RE: [FTA-PASS #1] 저도 문의", "q4@example.com", "다른 고객\r\n"))
+	snap = s.waitFor(st, "tag threading", func(sn snapshot) bool {
+		return len(sn.tickets) == 2 && countKind(sn.messages[tk.ID], desk.KindFollowUp) == 2
+	})
+	caps = s.waitCaptured(2)
+	checkAck(t, caps[1], "lee@example.com", "q4@example.com", "[FTA-PASS #2]", "031-600-0722")
+
+	// Automatic mail is stored but never answered.
+	s.send("robot@example.com", []string{"qualification@origin.or.kr"},
+		inquiry("robot@example.com", "qualification@origin.or.kr", "Out of office", "auto1@example.com",
+			"I am away.\r\n", "Auto-Submitted: auto-replied"))
+	s.send("MAILER-DAEMON@example.com", []string{"education@origin.or.kr"},
+		inquiry("Mail Delivery System <MAILER-DAEMON@example.com>", "education@origin.or.kr", "Undelivered Mail", "bounce1@example.com",
+			"bounce\r\n"))
+
+	// The same message delivered twice makes one ticket and one ack.
+	dup := inquiry("park@example.com", "correction@origin.or.kr", "=?UTF-8?B?7Iuc7KCV7JqU7LKt?=", "dup@example.com", "시정을 요청합니다.\r\n")
+	if err := s.mail.Deliver("correction@origin.or.kr", dup); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.mail.Deliver("correction@origin.or.kr", dup); err != nil {
+		t.Fatal(err)
+	}
+	caps = s.waitCaptured(3)
+	checkAck(t, caps[2], "park@example.com", "dup@example.com", "[CORR #3]", "031-600-0734")
+	wantCursors := map[string]uint32{"fta-pass": 4, "qualification": 1, "education": 1, "correction": 2}
+	before := s.waitFor(st, "everything stored, outbox drained", func(sn snapshot) bool {
+		if !maps.Equal(sn.cursors, wantCursors) {
+			return false
+		}
+		for _, o := range sn.outbox {
+			if o.State != store.Sent {
+				return false
+			}
+		}
+		return len(sn.outbox) == 3
+	})
+	if len(before.tickets) != 3 {
+		t.Fatalf("tickets: got %d, want 3 (automatic mail opens none, a duplicate none)", len(before.tickets))
+	}
+	if got := len(s.mail.Captured()); got != 3 {
+		t.Fatalf("mails sent: got %d, want 3", got)
+	}
+
+	// A restart fetches nothing new and sends nothing new.
+	d.stop()
+	d = startDaemon(t, s.configPath)
+	d.waitSynced(t, len(s.mboxes))
+	after := s.snapshot(st)
+	if len(after.tickets) != len(before.tickets) || len(after.outbox) != len(before.outbox) {
+		t.Fatalf("after restart: got %d tickets %d outbox, want %d and %d",
+			len(after.tickets), len(after.outbox), len(before.tickets), len(before.outbox))
+	}
+	for id, ms := range before.messages {
+		if len(after.messages[id]) != len(ms) {
+			t.Errorf("ticket %d after restart: got %d messages, want %d", id, len(after.messages[id]), len(ms))
+		}
+	}
+	if got := len(s.mail.Captured()); got != 3 {
+		t.Fatalf("mails sent after restart: got %d, want 3", got)
+	}
+	d.stop()
+}
+
+func TestDemoAcknowledgesTheREADMEInquiry(t *testing.T) {
+	dir := t.TempDir()
+	ready := make(chan *demoSystem, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	var outMu sync.Mutex
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runDemo(ctx, demoOptions{dir: dir, imapAddr: "127.0.0.1:0", smtpAddr: "127.0.0.1:0",
+			out: lockedWriter{&outMu, &out}, log: testLogger(t), ready: func(d *demoSystem) { ready <- d }})
+	}()
+	var sys *demoSystem
+	select {
+	case sys = <-ready:
+	case err := <-errc:
+		t.Fatalf("demo stopped: %v", err)
+	case <-time.After(waitLimit):
+		t.Fatal("demo did not start")
+	}
+	// Send the file the demo wrote, as the printed curl command would.
+	raw, err := os.ReadFile(filepath.Join(dir, "inquiry.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := smtp.SendMail(sys.mail.SMTPAddr(), nil, "customer@example.com", []string{"fta-pass@origin.or.kr"}, raw); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, waitLimit)
+	defer wcancel()
+	caps, err := sys.mail.WaitCaptured(wctx, 1)
+	if err != nil {
+		t.Fatalf("no acknowledgement: %v", err)
+	}
+	m, err := mailbox.Parse(caps[0].Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "031-600-0722") || !strings.Contains(m.Subject, "[FTA-PASS #1]") {
+		t.Errorf("ack: subject %q, text:\n%s", m.Subject, m.Text)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	outMu.Lock()
+	printed := out.String()
+	outMu.Unlock()
+	for _, want := range []string{"curl -s smtp://", "--mail-rcpt fta-pass@origin.or.kr", "031-600-0722", "sent/0001.eml"} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, printed)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sent", "0001.eml")); err != nil {
+		t.Errorf("saved acknowledgement: %v", err)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

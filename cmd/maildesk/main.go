@@ -1,0 +1,190 @@
+// Command maildesk turns published mailboxes into a helpdesk: it reads them
+// over IMAP, keeps tickets in SQLite, acknowledges every inquiry with the
+// handler's name and contact, and keeps the service standards' deadlines.
+//
+// Usage:
+//
+//	maildesk run   [-config FILE]                 the daemon (default FILE: ./maildesk.toml)
+//	maildesk demo  [-dir DIR]                     the daemon with embedded IMAP and SMTP servers on loopback
+//	maildesk rules check [-config FILE]           validate config, rules and templates
+//	maildesk rules test  [-config FILE] [-json] MSG.eml   what would happen to this mail
+//	maildesk tickets [-config FILE] [-json]       list tickets
+//	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage:
+  maildesk run   [-config FILE]                 run the daemon (default FILE: ./maildesk.toml)
+  maildesk demo  [-dir DIR]                     run with embedded IMAP and SMTP servers on loopback
+  maildesk rules check [-config FILE]           validate config, rules and templates
+  maildesk rules test  [-config FILE] [-json] MSG.eml   show what would happen to a mail; changes nothing
+  maildesk tickets [-config FILE] [-json]       list tickets
+  maildesk ticket  [-config FILE] [-json] ID    show one ticket with its messages and events
+`
+
+// errUsage is a command-line mistake: the usage text is printed with it.
+var errUsage = errors.New("usage")
+
+// exitError carries a specific exit code, e.g. from `rules check`.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := shutdownContext()
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var ee *exitError
+	switch {
+	case err == nil || errors.Is(err, context.Canceled):
+	case errors.Is(err, errUsage):
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintln(os.Stderr, ee.msg)
+		}
+		os.Exit(ee.code)
+	default:
+		fmt.Fprintln(os.Stderr, "maildesk:", err)
+		os.Exit(1)
+	}
+}
+
+// shutdownContext is cancelled by the first SIGINT or SIGTERM; a second one
+// exits at once, for an operator who does not want to wait for the grace
+// period.
+func shutdownContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			slog.Info("shutting down", "signal", s.String())
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		s := <-sigs
+		slog.Warn("second signal: exiting now", "signal", s.String())
+		os.Exit(1)
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// run dispatches a subcommand. Cancellation of ctx is a clean exit.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "run":
+		fs := newFlags("run", stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		if err := parseFlags(fs, args, 0); err != nil {
+			return err
+		}
+		return runDaemon(ctx, *config, daemonOptions{log: newLogger(stderr)})
+	case "demo":
+		fs := newFlags("demo", stderr)
+		dir := fs.String("dir", "maildesk-demo", "`directory` for the demo's configuration and database")
+		imapAddr := fs.String("imap", "127.0.0.1:1143", "loopback `address` of the demo IMAP server")
+		smtpAddr := fs.String("smtp", "127.0.0.1:2525", "loopback `address` of the demo SMTP server")
+		if err := parseFlags(fs, args, 0); err != nil {
+			return err
+		}
+		return runDemo(ctx, demoOptions{dir: *dir, imapAddr: *imapAddr, smtpAddr: *smtpAddr, out: stdout, log: newLogger(stderr)})
+	case "rules":
+		if len(args) == 0 {
+			return errUsage
+		}
+		sub, args := args[0], args[1:]
+		fs := newFlags("rules "+sub, stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		switch sub {
+		case "check":
+			if err := parseFlags(fs, args, 0); err != nil {
+				return err
+			}
+			return rulesCheck(*config, stdout)
+		case "test":
+			asJSON := fs.Bool("json", false, "print JSON")
+			if err := parseFlags(fs, args, 1); err != nil {
+				return err
+			}
+			return rulesTest(ctx, *config, fs.Arg(0), *asJSON, stdout)
+		}
+		return errUsage
+	case "tickets":
+		fs := newFlags("tickets", stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := parseFlags(fs, args, 0); err != nil {
+			return err
+		}
+		return listTickets(ctx, *config, *asJSON, stdout)
+	case "ticket":
+		fs := newFlags("ticket", stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		asJSON := fs.Bool("json", false, "print JSON")
+		if err := parseFlags(fs, args, 1); err != nil {
+			return err
+		}
+		return showTicket(ctx, *config, fs.Arg(0), *asJSON, stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (try: maildesk help)", cmd)
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("maildesk "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args and demands exactly nargs positional arguments.
+// Flags may also follow the positional ones (`maildesk ticket 12 -json`).
+func parseFlags(fs *flag.FlagSet, args []string, nargs int) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return &exitError{code: 2}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if len(pos) != nargs {
+		return &exitError{code: 2, msg: fmt.Sprintf("%s: want %d argument(s), got %d\n%s", fs.Name(), nargs, len(pos), usage)}
+	}
+	return fs.Parse(pos) // leaves pos as fs.Args()
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if os.Getenv("MAILDESK_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+)
+
+// rulesCheck validates config, rules and templates through the same path the
+// daemon starts with; problems go out one per line as file:line: message.
+func rulesCheck(configPath string, w io.Writer) error {
+	l, err := load(configPath)
+	if err != nil {
+		var ps rules.Problems
+		if errors.As(err, &ps) {
+			return &exitError{code: 1, msg: ps.Error()}
+		}
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	fmt.Fprintf(w, "ok: %s: %d mailboxes, %d categories, %d handlers, rules from %d files, templates %s\n",
+		l.cfg.Path, len(l.cfg.Mailboxes), len(l.rules.Categories), len(l.rules.Handlers), len(l.rules.Files),
+		strings.Join(l.tmpl.Names(), ", "))
+	return nil
+}
+
+// rulesTest shows what maildesk would do with a mail, without changing
+// anything: the database, when there is one, is only read.
+func rulesTest(ctx context.Context, configPath, emlPath string, asJSON bool, w io.Writer) error {
+	l, err := load(configPath)
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(emlPath)
+	if err != nil {
+		return err
+	}
+	var st *store.Store
+	if _, err := os.Stat(l.cfg.Database); err == nil {
+		if st, err = store.Open(ctx, l.cfg.Database); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	var mboxes []desk.Mailbox
+	for _, m := range l.cfg.Mailboxes {
+		mboxes = append(mboxes, desk.Mailbox{Name: m.Name, Address: m.Address})
+	}
+	p, err := desk.Preview(ctx, desk.PreviewInput{
+		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes, Location: l.cfg.Location, Raw: raw,
+	})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(w, p)
+	}
+	fmt.Fprintf(w, "mailbox:      %s\n", p.Mailbox)
+	fmt.Fprintf(w, "from:         %s\n", p.From)
+	fmt.Fprintf(w, "subject:      %s\n", p.Subject)
+	if p.ParseError != "" {
+		fmt.Fprintf(w, "quarantine:   %s\n", p.ParseError)
+	}
+	if p.Automatic != "" {
+		fmt.Fprintf(w, "automatic:    %s (stored, never answered)\n", p.Automatic)
+	}
+	fmt.Fprintf(w, "action:       %s\n", p.Action)
+	if p.TicketID != 0 {
+		fmt.Fprintf(w, "ticket:       #%d\n", p.TicketID)
+	}
+	if p.Category != "" {
+		fmt.Fprintf(w, "category:     %s\n", p.Category)
+		fmt.Fprintf(w, "handler:      %s, %s, %s, %s\n", p.Handler.Name, p.Handler.Department, p.Handler.Phone, p.Handler.Email)
+		fmt.Fprintf(w, "due if now:   %s\n", p.DueAt.In(l.cfg.Location).Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(w, "acknowledge:  %v\n", p.Acknowledge)
+	}
+	if p.AckText != "" {
+		fmt.Fprintf(w, "\n--- acknowledgement: %s\n%s\n", p.AckSubject, p.AckText)
+	}
+	return nil
+}

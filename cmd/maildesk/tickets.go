@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+)
+
+// ticketView is a ticket as the CLI shows it; its JSON is part of the
+// interface contract (DESIGN.md).
+type ticketView struct {
+	ID           int64         `json:"id"`
+	Tag          string        `json:"tag"`
+	Mailbox      string        `json:"mailbox"`
+	Category     string        `json:"category"`
+	Status       string        `json:"status"`
+	Handler      store.Contact `json:"handler"`
+	Customer     string        `json:"customer"`
+	CustomerName string        `json:"customer_name"`
+	Subject      string        `json:"subject"`
+	CreatedAt    time.Time     `json:"created_at"`
+	UpdatedAt    time.Time     `json:"updated_at"`
+	DueAt        *time.Time    `json:"due_at"`
+	NoticeAt     *time.Time    `json:"notice_at"`
+	AnsweredAt   *time.Time    `json:"answered_at"`
+	ClosedAt     *time.Time    `json:"closed_at"`
+	Messages     []messageView `json:"messages,omitempty"`
+	Events       []store.Event `json:"events,omitempty"`
+}
+
+type messageView struct {
+	MessageID  string     `json:"message_id"`
+	Direction  string     `json:"direction"`
+	Kind       string     `json:"kind"`
+	From       string     `json:"from"`
+	To         []string   `json:"to"`
+	Subject    string     `json:"subject"`
+	Date       *time.Time `json:"date"`
+	StoredAt   time.Time  `json:"stored_at"`
+	Text       string     `json:"text,omitempty"`
+	Quarantine string     `json:"quarantine,omitempty"`
+}
+
+func viewOf(t *store.Ticket) ticketView {
+	return ticketView{
+		ID: t.ID, Tag: t.FullTag(), Mailbox: t.Mailbox, Category: t.Category, Status: t.Status,
+		Handler: t.Handler, Customer: t.Customer, CustomerName: t.CustomerName, Subject: t.Subject,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, DueAt: t.DueAt, NoticeAt: t.NoticeAt,
+		AnsweredAt: t.AnsweredAt, ClosedAt: t.ClosedAt,
+	}
+}
+
+// openExisting opens the database of a config for reading; it does not
+// create one where none is, which would hide a wrong -config.
+func openExisting(ctx context.Context, configPath string) (*store.Store, *rules.Config, error) {
+	cfg, err := rules.LoadConfig(configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(cfg.Database); err != nil {
+		return nil, nil, fmt.Errorf("no database at %s (has `maildesk run` started with this config?)", cfg.Database)
+	}
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, cfg, nil
+}
+
+func listTickets(ctx context.Context, configPath string, asJSON bool, w io.Writer) error {
+	st, cfg, err := openExisting(ctx, configPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var ts []*store.Ticket
+	err = st.Read(ctx, func(tx *store.Tx) (err error) {
+		ts, err = tx.Tickets(ctx, store.TicketFilter{})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		views := make([]ticketView, 0, len(ts))
+		for _, t := range ts {
+			views = append(views, viewOf(t))
+		}
+		return writeJSON(w, views)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TICKET\tSTATUS\tHANDLER\tCUSTOMER\tDUE\tSUBJECT")
+	for _, t := range ts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.FullTag(), t.Status, t.Handler.Name, t.Customer,
+			fmtLocal(t.DueAt, cfg.Location), truncate(t.Subject, 50))
+	}
+	return tw.Flush()
+}
+
+func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io.Writer) error {
+	id, err := strconv.ParseInt(strings.TrimPrefix(idArg, "#"), 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("ticket: %q is not a ticket number", idArg)
+	}
+	st, cfg, err := openExisting(ctx, configPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var v ticketView
+	err = st.Read(ctx, func(tx *store.Tx) error {
+		t, err := tx.Ticket(ctx, id)
+		if err != nil {
+			return err
+		}
+		v = viewOf(t)
+		ms, err := tx.Messages(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			v.Messages = append(v.Messages, messageView{
+				MessageID: m.MessageID, Direction: m.Direction, Kind: m.Kind, From: m.From, To: m.To,
+				Subject: m.Subject, Date: m.Date, StoredAt: m.CreatedAt, Text: m.Text, Quarantine: m.Quarantine,
+			})
+		}
+		v.Events, err = tx.Events(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no ticket %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(w, v)
+	}
+	loc := cfg.Location
+	fmt.Fprintf(w, "%s %s\n", v.Tag, v.Subject)
+	fmt.Fprintf(w, "status:    %s\n", v.Status)
+	fmt.Fprintf(w, "category:  %s (mailbox %s)\n", v.Category, v.Mailbox)
+	fmt.Fprintf(w, "customer:  %s\n", strings.TrimSpace(v.CustomerName+" <"+v.Customer+">"))
+	fmt.Fprintf(w, "handler:   %s, %s, %s, %s\n", v.Handler.Name, v.Handler.Department, v.Handler.Phone, v.Handler.Email)
+	fmt.Fprintf(w, "created:   %s\n", v.CreatedAt.In(loc).Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "due:       %s\n", fmtLocal(v.DueAt, loc))
+	fmt.Fprintf(w, "notice:    %s\n", fmtLocal(v.NoticeAt, loc))
+	fmt.Fprintf(w, "answered:  %s\n", fmtLocal(v.AnsweredAt, loc))
+	fmt.Fprintln(w, "\nmessages:")
+	for _, m := range v.Messages {
+		fmt.Fprintf(w, "  %s %-3s %-11s %s -> %s  %s\n", m.StoredAt.In(loc).Format("01-02 15:04"), m.Direction, m.Kind,
+			m.From, strings.Join(m.To, ", "), m.Subject)
+		if m.Quarantine != "" {
+			fmt.Fprintf(w, "      quarantined: %s\n", m.Quarantine)
+		}
+	}
+	fmt.Fprintln(w, "\nevents:")
+	for _, e := range v.Events {
+		fmt.Fprintf(w, "  %s %-12s %s\n", e.At.In(loc).Format("01-02 15:04:05"), e.Kind, e.Detail)
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func fmtLocal(t *time.Time, loc *time.Location) string {
+	if t == nil {
+		return "-"
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,95 @@
+// The repository root holds no code; this test holds the line DESIGN.md draws
+// between packages, so that a stray import fails the build's tests instead
+// of slowly tangling the layers.
+package layering_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/kioi/maildesk/"
+
+// allowed lists, for each package, the project packages it may import.
+// A package not listed here must be added deliberately.
+var allowed = map[string][]string{
+	"cmd/maildesk": {"desk", "examples", "localmail", "mailbox", "rules", "store", "templates"},
+	"desk":         {"mailbox", "rules", "store", "templates"},
+	"mailbox":      {},
+	"rules":        {},
+	"store":        {},
+	"templates":    {},
+	"localmail":    {},
+	"examples":     {},
+}
+
+// testOnly may be imported by any package's tests: fixtures, not layers.
+var testOnly = []string{"localmail", "examples"}
+
+func TestLayering(t *testing.T) {
+	found := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != "." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || filepath.Dir(path) == "." {
+			return nil
+		}
+		pkg := filepath.ToSlash(filepath.Dir(path))
+		found[pkg] = true
+		ok, known := allowed[pkg]
+		if !known {
+			t.Errorf("%s: package %s is not in the layering table of layering_test.go", path, pkg)
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			dep, ours := strings.CutPrefix(p, module)
+			if !ours {
+				continue
+			}
+			if strings.HasSuffix(path, "_test.go") && contains(testOnly, dep) {
+				continue
+			}
+			if !contains(ok, dep) {
+				t.Errorf("%s imports %s: %s may import only %v", path, p, pkg, ok)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for pkg := range allowed {
+		if !found[pkg] {
+			missing = append(missing, pkg)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("packages in the table but not in the tree: %v", missing)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
