@@ -29,7 +29,7 @@ type PreviewResult struct {
 	Subject     string        `json:"subject"`
 	ParseError  string        `json:"parse_error,omitempty"`
 	Automatic   string        `json:"automatic,omitempty"`
-	Action      string        `json:"action"` // quarantine | store-automatic | follow-up | new-ticket
+	Action      string        `json:"action"` // quarantine | duplicate | store-automatic | follow-up | new-ticket
 	TicketID    int64         `json:"ticket_id,omitempty"`
 	Category    string        `json:"category,omitempty"`
 	Handler     store.Contact `json:"handler"`
@@ -73,8 +73,12 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	}
 	var p plan
 	var err error
+	dup := false
 	if in.Store != nil {
 		err = in.Store.Read(ctx, func(tx *store.Tx) error {
+			if dup, err = d.isDuplicate(ctx, tx, r.Mailbox, 0, 0, msg, contentHash(in.Raw, msg.MessageID != "")); err != nil || dup {
+				return err
+			}
 			p, err = d.plan(ctx, tx, r.Mailbox, msg)
 			return err
 		})
@@ -86,6 +90,8 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	}
 	r.Automatic = p.automatic
 	switch {
+	case dup:
+		r.Action = "duplicate"
 	case p.automatic != "":
 		r.Action = "store-automatic"
 		if p.ticket != nil {

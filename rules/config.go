@@ -103,7 +103,14 @@ var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 // LoadConfig reads and checks maildesk.toml. On failure the error is Problems
 // listing everything wrong, each with the file and line.
-func LoadConfig(path string) (*Config, error) {
+func LoadConfig(path string) (*Config, error) { return loadConfig(path, false) }
+
+// LoadConfigNoSecrets is LoadConfig without resolving passwords, for
+// commands that only read the database (maildesk tickets): an admin can run
+// them without the daemon's environment. Every Password is empty.
+func LoadConfigNoSecrets(path string) (*Config, error) { return loadConfig(path, true) }
+
+func loadConfig(path string, noSecrets bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Problems{{File: path, Msg: err.Error()}}
@@ -117,6 +124,7 @@ func LoadConfig(path string) (*Config, error) {
 	if !ok {
 		return nil, f.ps.err()
 	}
+	f.noSecrets = noSecrets
 	dir := filepath.Dir(abs)
 	cfg := &Config{
 		Path:         abs,
@@ -285,6 +293,9 @@ func (f *tomlFile) port(table string, value *int, def int) int {
 // password resolves password_env or password_file. Error messages name the
 // variable or file, never the value.
 func (f *tomlFile) password(dir, table, env, file string, needed bool) Secret {
+	if f.noSecrets {
+		return Secret{}
+	}
 	switch {
 	case env != "" && file != "":
 		f.addf(table+".password_file", "set password_env or password_file, not both")

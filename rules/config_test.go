@@ -379,3 +379,22 @@ func FuzzLoadConfig(f *testing.F) {
 		}
 	})
 }
+
+// The read-only commands load the config without the daemon's environment:
+// the example names variables that are not set here.
+func TestLoadConfigNoSecrets(t *testing.T) {
+	for _, v := range []string{"MAILDESK_SMTP_PASSWORD", "MAILDESK_IMAP_PASSWORD"} {
+		t.Setenv(v, "") // restores the variable afterwards
+		os.Unsetenv(v)
+	}
+	if _, err := LoadConfig("../examples/maildesk.toml"); err == nil {
+		t.Fatal("LoadConfig without the password variables: got nil error")
+	}
+	cfg, err := LoadConfigNoSecrets("../examples/maildesk.toml")
+	if err != nil {
+		t.Fatalf("LoadConfigNoSecrets: %v", err)
+	}
+	if len(cfg.Mailboxes) != 4 || !cfg.SMTP.Password.IsZero() || !cfg.Mailboxes[0].Password.IsZero() {
+		t.Errorf("got %d mailboxes, smtp password set %v; want 4 and no passwords", len(cfg.Mailboxes), !cfg.SMTP.Password.IsZero())
+	}
+}

@@ -91,6 +91,9 @@ type tomlFile struct {
 	bad    map[string]bool // keys whose value could not be decoded
 	exprs  []tomlExpr      // top-level expressions, to skip a key/value that cannot be decoded
 	ps     Problems
+	// noSecrets skips resolving passwords: for commands that only read
+	// the database and must not need the daemon's environment.
+	noSecrets bool
 }
 
 type tomlExpr struct {

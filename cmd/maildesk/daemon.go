@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -41,16 +42,27 @@ func load(configPath string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, err := rules.Load(cfg.Rules)
-	if err != nil {
-		return nil, err
+	// Rules and templates are checked both, so that one run of
+	// `rules check` lists every problem.
+	var problems rules.Problems
+	collect := func(err error) {
+		var ps rules.Problems
+		if errors.As(err, &ps) {
+			problems = append(problems, ps...)
+		} else if err != nil {
+			// The templates name their own files and lines.
+			problems = append(problems, rules.Problem{Msg: err.Error()})
+		}
 	}
-	if err := rs.Validate(cfg); err != nil {
-		return nil, err
+	rs, err := rules.Load(cfg.Rules)
+	collect(err)
+	if err == nil {
+		collect(rs.Validate(cfg))
 	}
 	tmpl, err := templates.Load(cfg.Templates)
-	if err != nil {
-		return nil, err
+	collect(err)
+	if len(problems) > 0 {
+		return nil, problems
 	}
 	return &loaded{cfg: cfg, rules: rs, tmpl: tmpl}, nil
 }

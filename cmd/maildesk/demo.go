@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, o demoOptions) error {
 		}
 		fmt.Fprintf(o.out, "\n>>> mail sent to %s: %s\n    saved as %s\n", strings.Join(c.To, ", "), subject, name)
 		if msg != nil {
-			for _, line := range firstLines(msg.Text, 14) {
+			for _, line := range firstLines(msg.Text, 20) {
 				fmt.Fprintf(o.out, "    | %s\n", line)
 			}
 		}

@@ -63,7 +63,7 @@ func viewOf(t *store.Ticket) ticketView {
 // openExisting opens the database of a config for reading; it does not
 // create one where none is, which would hide a wrong -config.
 func openExisting(ctx context.Context, configPath string) (*store.Store, *rules.Config, error) {
-	cfg, err := rules.LoadConfig(configPath)
+	cfg, err := rules.LoadConfigNoSecrets(configPath)
 	if err != nil {
 		return nil, nil, err
 	}

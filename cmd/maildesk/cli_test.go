@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut)
+	return out.String(), err
+}
+
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	return 1
+}
+
+func TestRulesCheck(t *testing.T) {
+	s := newStack(t)
+	out, err := runCLI(t, "rules", "check", "-config", s.configPath)
+	if err != nil || !strings.HasPrefix(out, "ok: ") {
+		t.Fatalf("check of a good config: got %q, %v", out, err)
+	}
+
+	// Break the config, a rule file and a template override at once: all
+	// three are reported, each as file:line.
+	cfg, err := os.ReadFile(s.configPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = append([]byte("templates = \"tmpl\"\n"), cfg...)
+	if err := os.WriteFile(s.configPath, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "rules", "zz-broken.toml"),
+		[]byte("[[handler]]\nid = \"x\"\nname = \"X\"\nemail = \"x@origin.or.kr\"\nphonne = \"1\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(s.dir, "tmpl"), 0o755)
+	if err := os.WriteFile(filepath.Join(s.dir, "tmpl", "ack.txt"), []byte("hello\n{{ .Tag \n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runCLI(t, "rules", "check", "-config", s.configPath)
+	if exitCode(err) != 1 {
+		t.Fatalf("exit code: got %d (%v), want 1", exitCode(err), err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		filepath.Join(s.dir, "rules", "zz-broken.toml") + `:5: unknown key "phonne"`,
+		filepath.Join(s.dir, "tmpl", "ack.txt") + ":3: unclosed action",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("problems lack %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestTicketsJSONContract(t *testing.T) {
+	s := newStack(t)
+	st := s.db()
+	d := startDaemon(t, s.configPath)
+	d.waitSynced(t, len(s.mboxes))
+	s.send("kim@example.co.kr", []string{"education@origin.or.kr"},
+		inquiry("kim@example.co.kr", "education@origin.or.kr", "교육 신청 문의", "cli1@example.co.kr", "교육 일정이 궁금합니다.\r\n"))
+	s.waitFor(st, "ack sent", func(sn snapshot) bool { return len(sn.outbox) == 1 && sn.outbox[0].State == "sent" })
+
+	out, err := runCLI(t, "tickets", "-config", s.configPath, "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("tickets -json is not one JSON document: %v\n%s", err, out)
+	}
+	if len(list) != 1 {
+		t.Fatalf("tickets: got %d, want 1", len(list))
+	}
+	tk := list[0]
+	for _, key := range []string{"id", "tag", "mailbox", "category", "status", "handler", "customer", "subject",
+		"created_at", "due_at", "notice_at", "answered_at"} {
+		if _, ok := tk[key]; !ok {
+			t.Errorf("ticket JSON lacks %q: %v", key, tk)
+		}
+	}
+	if tk["answered_at"] != nil || tk["tag"] != "[EDU #1]" || tk["status"] != "open" {
+		t.Errorf("ticket JSON: got %v", tk)
+	}
+	h, _ := tk["handler"].(map[string]any)
+	for _, key := range []string{"id", "name", "department", "phone", "email"} {
+		if s, _ := h[key].(string); s == "" {
+			t.Errorf("handler.%s empty: %v", key, h)
+		}
+	}
+
+	// Flags may follow the ticket number.
+	out, err = runCLI(t, "ticket", "-config", s.configPath, "1", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var one struct {
+		Messages []map[string]any `json:"messages"`
+		Events   []map[string]any `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &one); err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Messages) != 2 || one.Messages[0]["direction"] != "in" || one.Messages[1]["kind"] != "ack" || len(one.Events) == 0 {
+		t.Errorf("ticket 1: got messages %v events %v", one.Messages, one.Events)
+	}
+	for _, key := range []string{"message_id", "direction", "kind", "from", "to", "subject", "date"} {
+		if _, ok := one.Messages[0][key]; !ok {
+			t.Errorf("message JSON lacks %q", key)
+		}
+	}
+
+	// Reading does not need the daemon's secrets, and errors are one line.
+	os.Remove(filepath.Join(s.dir, "demo.secret"))
+	if _, err := runCLI(t, "tickets", "-config", s.configPath); err != nil {
+		t.Errorf("tickets without the password file: %v", err)
+	}
+	_, err = runCLI(t, "ticket", "-config", s.configPath, "42")
+	if exitCode(err) != 1 || strings.Contains(err.Error(), "\n") {
+		t.Errorf("missing ticket: got %v (exit %d), want a one-line error and exit 1", err, exitCode(err))
+	}
+	_, err = runCLI(t, "ticket", "-config", s.configPath)
+	if exitCode(err) != 2 {
+		t.Errorf("ticket without an ID: got exit %d, want 2", exitCode(err))
+	}
+	d.stop()
+}
+
+func TestRulesTestChangesNothing(t *testing.T) {
+	s := newStack(t)
+	eml := filepath.Join(s.dir, "q.eml")
+	os.WriteFile(eml, inquiry("kim@example.co.kr", "correction@origin.or.kr", "불친절 시정요청", "rt1@x", "시정을 요청합니다.\r\n"), 0o644)
+	out, err := runCLI(t, "rules", "test", "-config", s.configPath, "-json", eml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r["mailbox"] != "correction" || r["action"] != "new-ticket" || r["category"] != "correction" {
+		t.Errorf("rules test: got %v", r)
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, "maildesk.db")); !os.IsNotExist(err) {
+		t.Errorf("rules test created a database: %v", err)
+	}
+}
