@@ -108,7 +108,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 				Username: m.Username, Password: m.Password.Reveal(), Folder: m.Folder, After: m.After,
 			},
 			Handler: d,
-			Logger:  log.With("mailbox", m.Name),
+			Logger:  log,
 		}
 		if o.watcher != nil {
 			o.watcher(w)
