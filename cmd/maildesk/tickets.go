@@ -17,25 +17,13 @@ import (
 )
 
 // ticketView is a ticket as the CLI shows it; its JSON is part of the
-// interface contract (DESIGN.md).
+// interface contract (DESIGN.md). Tag shadows the stored prefix with the tag
+// as customers see it, "[FTA-PASS #12]".
 type ticketView struct {
-	ID           int64         `json:"id"`
-	Tag          string        `json:"tag"`
-	Mailbox      string        `json:"mailbox"`
-	Category     string        `json:"category"`
-	Status       string        `json:"status"`
-	Handler      store.Contact `json:"handler"`
-	Customer     string        `json:"customer"`
-	CustomerName string        `json:"customer_name"`
-	Subject      string        `json:"subject"`
-	CreatedAt    time.Time     `json:"created_at"`
-	UpdatedAt    time.Time     `json:"updated_at"`
-	DueAt        *time.Time    `json:"due_at"`
-	NoticeAt     *time.Time    `json:"notice_at"`
-	AnsweredAt   *time.Time    `json:"answered_at"`
-	ClosedAt     *time.Time    `json:"closed_at"`
-	Messages     []messageView `json:"messages,omitempty"`
-	Events       []store.Event `json:"events,omitempty"`
+	*store.Ticket
+	Tag      string        `json:"tag"`
+	Messages []messageView `json:"messages,omitempty"`
+	Events   []store.Event `json:"events,omitempty"`
 }
 
 type messageView struct {
@@ -51,14 +39,7 @@ type messageView struct {
 	Quarantine string     `json:"quarantine,omitempty"`
 }
 
-func viewOf(t *store.Ticket) ticketView {
-	return ticketView{
-		ID: t.ID, Tag: t.FullTag(), Mailbox: t.Mailbox, Category: t.Category, Status: t.Status,
-		Handler: t.Handler, Customer: t.Customer, CustomerName: t.CustomerName, Subject: t.Subject,
-		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, DueAt: t.DueAt, NoticeAt: t.NoticeAt,
-		AnsweredAt: t.AnsweredAt, ClosedAt: t.ClosedAt,
-	}
-}
+func viewOf(t *store.Ticket) ticketView { return ticketView{Ticket: t, Tag: t.FullTag()} }
 
 // openExisting opens the database of a config for reading; it does not
 // create one where none is, which would hide a wrong -config.
