@@ -106,7 +106,12 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 	fillStored(m, msg)
 
 	if perr != nil {
-		return false, d.quarantine(ctx, tx, m, msg, perr, now)
+		// A bounce or auto-reply that is also malformed (common: bounces
+		// cut short) is noise, not something for the handler to look at.
+		m.Quarantine = perr.Error()
+		if r := msg.Automatic(); r == "" || isBulk(msg, r) {
+			return false, d.quarantine(ctx, tx, m, msg, perr, now)
+		}
 	}
 
 	pl, err := d.plan(ctx, tx, mbox, msg)
@@ -114,7 +119,7 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 		return false, err
 	}
 	t := pl.ticket
-	if pl.automatic != "" {
+	if pl.automatic != "" && !pl.bulk {
 		m.Kind = KindAutomatic
 		if t != nil {
 			m.TicketID = t.ID
@@ -143,7 +148,7 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 	t = &store.Ticket{
 		Tag: dec.Category.Tag, Mailbox: mbox, Category: dec.Category.ID, Status: store.StatusOpen,
 		Handler:  contactOf(dec.Handler),
-		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: msg.Subject,
+		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
 		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: &notice,
 	}
 	if err := tx.InsertTicket(ctx, t); err != nil {
@@ -156,6 +161,9 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s", t.Category, t.Handler.ID)); err != nil {
 		return false, err
 	}
+	if pl.bulk {
+		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", pl.automatic+" mail is never answered automatically")
+	}
 	if !dec.Acknowledge {
 		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", "rule says no acknowledgement")
 	}
@@ -165,6 +173,7 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 // plan is what intake will do with a parsed message.
 type plan struct {
 	automatic string         // why it must not be answered; "" when it may
+	bulk      bool           // automatic, but list or bulk mail: still a conversation
 	ticket    *store.Ticket  // the existing ticket it threads into, or nil
 	decision  rules.Decision // for a new ticket: category, handler, ack
 }
@@ -178,6 +187,7 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 	if p.automatic == "" && d.own[canonicalAddr(msg.From.Addr)] {
 		p.automatic = "own-address"
 	}
+	p.bulk = isBulk(msg, p.automatic)
 	if tx != nil {
 		t, err := d.thread(ctx, tx, msg)
 		if err != nil {
@@ -185,7 +195,7 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 		}
 		p.ticket = t
 	}
-	if p.ticket != nil || p.automatic != "" {
+	if p.ticket != nil || (p.automatic != "" && !p.bulk) {
 		return p, nil
 	}
 	dec, err := d.rules.Load().Decide(rules.Input{Mailbox: mbox, From: msg.From.Addr, Subject: msg.Subject, Text: msg.Text})
@@ -194,6 +204,30 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 	}
 	p.decision = dec
 	return p, nil
+}
+
+// ticketSubject is what a ticket is called: the customer's subject without
+// reply prefixes and tags, or a placeholder for mail without one.
+func ticketSubject(s string) string {
+	if b := baseSubject(s); b != "" {
+		return b
+	}
+	return "(제목 없음)"
+}
+
+// isBulk tells list and bulk mail from the rest of automatic mail. A
+// company's distribution list or a CRM can carry a real inquiry, so such
+// mail opens a ticket for staff, but it is never answered automatically.
+// Auto-replies, bounces and our own mail open nothing.
+func isBulk(msg *mailbox.Message, reason string) bool {
+	switch reason {
+	case mailbox.ReasonList:
+		return true
+	case mailbox.ReasonPrecedence:
+		p := strings.ToLower(strings.TrimSpace(msg.Header.Get("Precedence")))
+		return p == "bulk" || p == "list"
+	}
+	return false
 }
 
 // thread finds the ticket msg belongs to, in DESIGN.md's order: a reference
