@@ -80,6 +80,33 @@ func (d *Desk) ackMail(t *store.Ticket, dec rules.Decision, in *mailbox.Message,
 	return out, nil
 }
 
+// queueQuarantineNotice tells the mailbox's handler that a mail could not be
+// read, so that a customer whose mail broke on the way still gets an answer.
+func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, now time.Time) error {
+	if t.Handler.Email == "" {
+		return tx.AddEvent(ctx, t.ID, now, "notice-skipped", "no handler to tell")
+	}
+	mb := d.mailboxes[t.Mailbox]
+	text, _, err := d.templates.Load().Render("quarantine", templates.Quarantine{
+		Handler: templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
+		Mailbox: mb.Address, Tag: t.FullTag(), TicketID: t.ID, From: m.From, Subject: m.Subject,
+		Received: now.In(d.loc), Reason: m.Quarantine,
+	})
+	if err != nil {
+		return fmt.Errorf("render quarantine notice for ticket %d: %w", t.ID, err)
+	}
+	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
+		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
+		To:            []mailbox.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
+		Subject:       t.FullTag() + " 읽을 수 없는 메일 / unreadable mail",
+		MessageID:     newMessageID(t.ID, mb.Address),
+		Date:          now.In(d.loc),
+		AutoSubmitted: "auto-generated",
+		Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
+		Text:          text,
+	}, now)
+}
+
 // queue stores an outgoing mail on a ticket and adds it to the outbox: the
 // mail is composed once, here, with its Message-ID fixed (invariant 2).
 func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out mailbox.Outgoing, now time.Time) error {

@@ -356,11 +356,19 @@ func TestMalformedMailIsQuarantined(t *testing.T) {
 		t.Fatalf("tickets: got %+v, want one quarantined", s.tickets)
 	}
 	ms := s.messages[s.tickets[0].ID]
-	if len(ms) != 1 || ms[0].Quarantine == "" || ms[0].Kind != KindQuarantined {
-		t.Fatalf("messages: got %+v, want one quarantined with a reason", ms)
+	if len(ms) != 2 || ms[0].Quarantine == "" || ms[0].Kind != KindQuarantined || ms[1].Kind != KindStaffNotice {
+		t.Fatalf("messages: got %d (%+v), want the quarantined one with a reason and our notice", len(ms), ms[0])
 	}
-	if len(s.outbox) != 0 || s.cursor.LastUID != 1 {
-		t.Errorf("got %d queued and cursor %+v; want none and past the message", len(s.outbox), s.cursor)
+	if s.cursor.LastUID != 1 {
+		t.Errorf("cursor %+v; want past the message", s.cursor)
+	}
+	// The handler is told; the customer gets nothing.
+	if len(s.outbox) != 1 || len(s.outbox[0].To) != 1 || s.outbox[0].To[0] != "mslim@origin.or.kr" {
+		t.Fatalf("queued: got %+v, want one notice to the FTA-PASS handler", s.outbox)
+	}
+	note := f.ackOf(0)
+	if got := note.Header.Get("Auto-Submitted"); got != "auto-generated" || !strings.Contains(note.Text, ms[0].Quarantine) {
+		t.Errorf("notice: Auto-Submitted %q, text:\n%s", got, note.Text)
 	}
 	var stored []byte
 	err := f.store.Read(context.Background(), func(tx *store.Tx) (err error) {
@@ -444,4 +452,17 @@ func splitAddr(t *testing.T, addr string) (string, int) {
 		t.Fatal(err)
 	}
 	return addr[:i], port
+}
+
+// One mail sent to two of our addresses at once arrives in both mailboxes:
+// it is one conversation, with one acknowledgement.
+func TestOneMailToTwoMailboxes(t *testing.T) {
+	f := newFixture(t)
+	m := mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr, education@origin.or.kr", subject: "교육과 FTA-PASS 문의", id: "both@x"}
+	f.deliver("fta-pass", 1, 1, append([]byte("Delivered-To: fta-pass@origin.or.kr\r\n"), m.raw()...))
+	f.deliver("education", 1, 1, append([]byte("Delivered-To: education@origin.or.kr\r\n"), m.raw()...))
+	s := f.state("education")
+	if len(s.tickets) != 1 || len(s.outbox) != 1 || s.cursor.LastUID != 1 {
+		t.Fatalf("got %d tickets, %d acks, cursor %+v; want 1, 1, past the copy", len(s.tickets), len(s.outbox), s.cursor)
+	}
 }

@@ -22,6 +22,7 @@ const (
 	KindAutomatic   = "automatic"   // auto-reply, bounce, list mail: never answered
 	KindQuarantined = "quarantined" // could not be parsed
 	KindAck         = "ack"         // our acknowledgement
+	KindStaffNotice = "staff"       // our note to a member of staff
 )
 
 // Cursor implements mailbox.Handler: how far a mailbox has been stored.
@@ -281,7 +282,10 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 		return err
 	}
 	d.log.Warn("message quarantined", "mailbox", m.Mailbox, "uid", m.UID, "ticket", t.ID, "reason", m.Quarantine)
-	return tx.AddEvent(ctx, t.ID, now, "quarantined", m.Quarantine)
+	if err := tx.AddEvent(ctx, t.ID, now, "quarantined", m.Quarantine); err != nil {
+		return err
+	}
+	return d.queueQuarantineNotice(ctx, tx, t, m, now)
 }
 
 func fillStored(m *store.Message, msg *mailbox.Message) {

@@ -55,6 +55,19 @@ type Ack struct {
 	Mailbox    string    // published address
 }
 
+// Quarantine is the data of the "quarantine" template: the note a handler
+// gets when a mail to their mailbox could not be read.
+type Quarantine struct {
+	Handler  Contact
+	Mailbox  string // published address
+	Tag      string // "[FTA-PASS #12]"
+	TicketID int64
+	From     string
+	Subject  string
+	Received time.Time // zone set
+	Reason   string
+}
+
 // Contact is how a customer reaches a member of staff.
 type Contact struct {
 	Name, Department, Phone, Email string

@@ -67,7 +67,7 @@ func TestRenderAck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Names(), []string{"ack"}; !slices.Equal(got, want) {
+	if got, want := s.Names(), []string{"ack", "quarantine"}; !slices.Equal(got, want) {
 		t.Errorf("Names: got %v, want %v", got, want)
 	}
 	text, html, err := s.Render("ack", sampleAck(t))
@@ -154,7 +154,7 @@ func TestOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Names(), []string{"ack", "delay"}; !slices.Equal(got, want) {
+	if got, want := s.Names(), []string{"ack", "delay", "quarantine"}; !slices.Equal(got, want) {
 		t.Errorf("Names: got %v, want %v", got, want)
 	}
 	text, html, err := s.Render("ack", sampleAck(t))
@@ -245,4 +245,27 @@ func FuzzLoad(f *testing.F) {
 		}
 		s.Render("ack", ack) // may fail, must not panic
 	})
+}
+
+func TestRenderQuarantine(t *testing.T) {
+	s, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	text, html, err := s.Render("quarantine", Quarantine{
+		Handler: Contact{Name: "임민수"}, Mailbox: "fta-pass@origin.or.kr", Tag: "[FTA-PASS #3]", TicketID: 3,
+		Subject: "깨진 메일", Received: time.Date(2026, 11, 25, 14, 0, 0, 0, seoul), Reason: "missing closing boundary",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"임민수 님", "[FTA-PASS #3]", "(알 수 없음)", "2026년 11월 25일(수) 14:00", "missing closing boundary", "maildesk ticket 3"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("quarantine text lacks %q:\n%s", want, text)
+		}
+	}
+	if html != "" {
+		t.Errorf("quarantine has no HTML part; got %q", html)
+	}
 }
