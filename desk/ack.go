@@ -32,10 +32,17 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 	}
 
 	out, err := d.ackMail(t, dec, in, rcpt, now)
-	if err != nil {
-		return false, err
+	if err == nil {
+		var raw []byte
+		if raw, err = mailbox.Compose(out); err == nil {
+			return true, d.queueComposed(ctx, tx, t.ID, KindAck, out, raw, now)
+		}
 	}
-	return true, d.queue(ctx, tx, t.ID, KindAck, out, now)
+	// A sender address no mail can go to ("user2", "info@example.org.")
+	// must not stop intake: the inquiry is stored, staff can still answer
+	// it, and the mailbox goes on.
+	d.log.Warn("no acknowledgement possible", "ticket", t.ID, "to", rcpt.Addr, "err", err)
+	return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", err.Error())
 }
 
 // ackMail renders the acknowledgement of ticket t to rcpt.
@@ -114,6 +121,10 @@ func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind str
 	if err != nil {
 		return fmt.Errorf("compose %s for ticket %d: %w", kind, ticketID, err)
 	}
+	return d.queueComposed(ctx, tx, ticketID, kind, out, raw, now)
+}
+
+func (d *Desk) queueComposed(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out mailbox.Outgoing, raw []byte, now time.Time) error {
 	var to []string
 	for _, a := range out.To {
 		to = append(to, a.Addr)

@@ -466,3 +466,15 @@ func TestOneMailToTwoMailboxes(t *testing.T) {
 		t.Fatalf("got %d tickets, %d acks, cursor %+v; want 1, 1, past the copy", len(s.tickets), len(s.outbox), s.cursor)
 	}
 }
+
+// A sender address no mail can go to must not stop the mailbox: the
+// inquiry is stored, the acknowledgement skipped and the cursor advanced.
+func TestUnanswerableSenderDoesNotBlockIntake(t *testing.T) {
+	f := newFixture(t)
+	f.deliver("fta-pass", 1, 1, mail{from: "user2", to: "fta-pass@origin.or.kr", subject: "문의", id: "bad-from@x"}.raw())
+	f.deliver("fta-pass", 1, 2, mail{from: "info@example.org.", to: "fta-pass@origin.or.kr", subject: "문의", id: "bad-from2@x"}.raw())
+	s := f.state("fta-pass")
+	if len(s.tickets) != 2 || len(s.outbox) != 0 || s.cursor.LastUID != 2 {
+		t.Fatalf("got %d tickets, %d queued, cursor %+v; want 2, 0, 1/2", len(s.tickets), len(s.outbox), s.cursor)
+	}
+}

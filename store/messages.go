@@ -172,3 +172,23 @@ func (tx *Tx) SetCursor(ctx context.Context, mailbox string, uidvalidity, uid ui
 	}
 	return nil
 }
+
+// MessageCounts counts stored messages by direction and kind ("in/inquiry",
+// "out/ack", …), for metrics and reports.
+func (tx *Tx) MessageCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT direction || '/' || kind, count(*) FROM messages GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("count messages: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("count messages: %w", err)
+		}
+		counts[k] = n
+	}
+	return counts, rows.Err()
+}
