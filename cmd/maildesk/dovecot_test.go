@@ -304,3 +304,53 @@ func TestDovecotEndToEnd(t *testing.T) {
 		t.Fatalf("mails sent after restart: got %d, want %d", got, n+1)
 	}
 }
+
+// TestDovecotLoreThreads delivers the 16 real Outlook/Korean mailing-list
+// threads of the corpus into one Dovecot mailbox, in archive order, while
+// the daemon runs: each thread must become exactly one ticket.
+func TestDovecotLoreThreads(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "lore-linux-samsung-soc-threads")
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the shared corpus is missing: %v", err)
+		}
+		t.Skip("the shared corpus is absent")
+	}
+	s, dv := newDovecotStack(t)
+	st := s.db()
+	d := startDaemon(t, s.configPath)
+	d.waitSynced(t, len(s.mboxes))
+	threads, err := filepath.Glob(filepath.Join(dir, "thread*"))
+	if err != nil || len(threads) != 16 {
+		t.Fatalf("threads: got %d, %v; want 16", len(threads), err)
+	}
+	n := uint32(0)
+	for _, td := range threads {
+		files, err := filepath.Glob(filepath.Join(td, "*.eml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(files) // NN.eml: archive order
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dv.deliver(t, "fta-pass", "list@vger.kernel.org", raw)
+			n++
+		}
+	}
+	snap := s.waitFor(st, "every thread message stored", func(sn snapshot) bool { return sn.cursors["fta-pass"] == n })
+	if len(snap.tickets) != len(threads) {
+		t.Errorf("tickets: got %d, want %d (one per thread)", len(snap.tickets), len(threads))
+	}
+	stored := 0
+	for _, ms := range snap.messages {
+		stored += len(ms)
+	}
+	if stored != int(n) || len(snap.outbox) != 0 {
+		t.Errorf("got %d messages on tickets and %d queued mails; want %d and 0 (list mail is never answered)", stored, len(snap.outbox), n)
+	}
+	t.Logf("%d lore messages in %d threads -> %d tickets", n, len(threads), len(snap.tickets))
+	d.stop()
+}
