@@ -1,8 +1,10 @@
 package desk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -164,4 +167,266 @@ func quarantineKind(reason string) string {
 		return reason[:i]
 	}
 	return reason
+}
+
+// splitMbox splits an mbox file into messages (mboxo: "From " lines start
+// a message; ">From " is unquoted).
+func splitMbox(b []byte) [][]byte {
+	var msgs [][]byte
+	var cur []byte
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if strings.HasPrefix(line, "From ") {
+			if cur != nil {
+				msgs = append(msgs, cur)
+			}
+			cur = []byte{}
+			continue
+		}
+		if cur == nil {
+			continue
+		}
+		if strings.HasPrefix(line, ">From ") {
+			line = line[1:]
+		}
+		cur = append(cur, line...)
+	}
+	if cur != nil {
+		msgs = append(msgs, cur)
+	}
+	return msgs
+}
+
+// conversations delivers msgs in order into a fresh desk and returns, for
+// each message, the ticket it landed on (0: none).
+func conversations(t *testing.T, msgs [][]byte) []int64 {
+	t.Helper()
+	f := newFixture(t)
+	for i, raw := range msgs {
+		// The imaptest mailboxes have no From: header (the mbox separator
+		// names user@domain); give them one, or they are null-sender mail.
+		if !bytes.Contains(raw, []byte("\nFrom:")) && !bytes.HasPrefix(raw, []byte("From:")) {
+			raw = append([]byte("From: user@domain\n"), raw...)
+		}
+		f.deliver("fta-pass", 1, uint32(i+1), raw)
+	}
+	s := f.state("fta-pass")
+	ticketOfRow := map[int64]int64{}
+	for tid, ms := range s.messages {
+		for _, m := range ms {
+			ticketOfRow[m.ID] = tid
+		}
+	}
+	out := make([]int64, len(msgs))
+	ctx := context.Background()
+	err := f.store.Read(ctx, func(tx *store.Tx) error {
+		for i := range msgs {
+			row, err := tx.MessageByUID(ctx, "fta-pass", 1, uint32(i+1))
+			if err != nil {
+				continue // a duplicate of an earlier message: not stored again
+			}
+			out[i] = ticketOfRow[row]
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// samePartition reports whether expected (groups of message indexes) and
+// the tickets got put exactly the same messages together.
+func samePartition(groups [][]int, got []int64) (matched int) {
+	for _, g := range groups {
+		tk := got[g[0]]
+		ok := tk != 0
+		for _, i := range g {
+			ok = ok && got[i] == tk
+		}
+		// ... and the ticket holds nothing from another group.
+		for i, other := range got {
+			if other == tk && !containsInt(g, i) {
+				ok = false
+			}
+		}
+		if ok {
+			matched++
+		}
+	}
+	return matched
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// parseThreadResponse turns the top level of an IMAP THREAD response,
+// "(3 2)(1)" or "((1)(2))", into groups of 0-based message indexes.
+func parseThreadResponse(s string) [][]int {
+	var groups [][]int
+	depth := 0
+	var cur []int
+	num := -1
+	for _, r := range s + " " {
+		switch {
+		case r >= '0' && r <= '9':
+			if num < 0 {
+				num = 0
+			}
+			num = num*10 + int(r-'0')
+			continue
+		}
+		if num >= 0 {
+			cur = append(cur, num-1)
+			num = -1
+		}
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				groups = append(groups, cur)
+				cur = nil
+			}
+		}
+	}
+	return groups
+}
+
+// TestCorpusThreadingCases compares tickets with the expected threads of
+// dovecot's imaptest THREAD=REFERENCES cases and CPAN Mail::Thread's JWZ
+// trees, where a conversation is what a ticket means. Where a ticket
+// deliberately differs, the case is listed with the reason; every other
+// case must give exactly the expected conversations.
+func TestCorpusThreadingCases(t *testing.T) {
+	dir := corpusDir(t)
+	deliberate := map[string]string{
+		// b names a in References; the algorithm drops that link to break
+		// the b<->c loop. A ticket keeps the explicit reference.
+		"imaptest/thread": "one ticket for a, b and c",
+		// Two mails with one Message-ID: one conversation for a helpdesk
+		// (a resend), two threads for RFC 5256.
+		"imaptest/thread2": "same Message-ID joins",
+		// Customers of one mailing list who answer the same post, and
+		// replies threaded by subject alone across senders, stay apart:
+		// a ticket is one customer's conversation.
+		"mail-thread/t/1.t": "different senders under a parent never seen",
+		"mail-thread/t/3.t": "different senders under a parent never seen",
+		"mail-thread/t/9.t": "subject-only grouping across senders",
+	}
+	type result struct {
+		name          string
+		groups        [][]int
+		got           []int64
+		matched       int
+		expectedShape string
+	}
+	var results []result
+
+	// imaptest: the first THREAD response of each case.
+	cases, _ := filepath.Glob(filepath.Join(dir, "dovecot-imaptest", "src", "tests", "thread*"))
+	for _, c := range cases {
+		if strings.HasSuffix(c, ".mbox") || strings.Contains(c, "orderedsubject") {
+			continue
+		}
+		script, err := os.ReadFile(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mbox, err := os.ReadFile(c + ".mbox")
+		if err != nil {
+			continue
+		}
+		msgs := splitMbox(mbox)
+		if appends := strings.Count(strings.Split(string(script), "thread references")[0], "ok append"); appends > 0 {
+			msgs = msgs[:appends]
+		}
+		var resp string
+		for _, line := range strings.Split(string(script), "\n") {
+			if l := strings.ToLower(line); strings.HasPrefix(l, "* thread ") {
+				resp = line[len("* thread "):]
+				break
+			}
+		}
+		groups := parseThreadResponse(resp)
+		got := conversations(t, msgs)
+		results = append(results, result{"imaptest/" + filepath.Base(c), groups, got, samePartition(groups, got), resp})
+	}
+
+	// Mail::Thread: the subtrees under each root of the expected trees.
+	var expected map[string]struct {
+		Mbox string `json:"mbox"`
+		Tree []struct {
+			Depth     int    `json:"depth"`
+			MessageID string `json:"message_id"`
+		} `json:"expected_tree_preorder"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "gitpan-Mail-Thread", "EXPECTED-threads.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &expected); err != nil {
+		t.Fatal(err)
+	}
+	for name, e := range expected {
+		if len(e.Tree) == 0 || name == "t/open-ended.t" {
+			continue
+		}
+		mbox, err := os.ReadFile(filepath.Join(dir, "gitpan-Mail-Thread", e.Mbox))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := splitMbox(mbox)
+		index := map[string]int{}
+		for i, raw := range msgs {
+			if m, _ := mailbox.Parse(raw); m != nil && m.MessageID != "" {
+				index[m.MessageID] = i
+			}
+		}
+		var groups [][]int
+		for _, n := range e.Tree {
+			if n.Depth == 0 {
+				groups = append(groups, nil)
+			}
+			if i, ok := index[n.MessageID]; ok {
+				groups[len(groups)-1] = append(groups[len(groups)-1], i)
+			}
+		}
+		var nonEmpty [][]int
+		for _, g := range groups {
+			if len(g) > 0 {
+				nonEmpty = append(nonEmpty, g)
+			}
+		}
+		got := conversations(t, msgs)
+		results = append(results, result{"mail-thread/" + name, nonEmpty, got, samePartition(nonEmpty, got), fmt.Sprint(nonEmpty)})
+	}
+
+	sort.Slice(results, func(i, j int) bool { return results[i].name < results[j].name })
+	exact := 0
+	for _, r := range results {
+		ok := r.matched == len(r.groups)
+		why, isDeliberate := deliberate[r.name]
+		switch {
+		case ok:
+			exact++
+			if isDeliberate {
+				t.Errorf("%s: now matches %s; remove it from the deliberate differences", r.name, r.expectedShape)
+			}
+		case isDeliberate:
+			t.Logf("%s: differs by design (%s): expected %s, tickets %v", r.name, why, r.expectedShape, r.got)
+		default:
+			t.Errorf("%s: expected conversations %s, tickets %v", r.name, r.expectedShape, r.got)
+		}
+	}
+	t.Logf("%d cases: %d give exactly the expected conversations, %d differ by design", len(results), exact, len(deliberate))
+	if len(results) < 14 {
+		t.Errorf("cases read: got %d, want the 8 imaptest and 7 Mail::Thread cases", len(results))
+	}
 }

@@ -264,6 +264,12 @@ func TestThreading(t *testing.T) {
 		{"tag of another category's prefix", mail{from: "kim@example.co.kr", subject: "[QUAL #1] 문의", id: "r5@x"}, 0},
 		{"tag of a ticket that does not exist", mail{from: "kim@example.co.kr", subject: "[FTA-PASS #99] 문의", id: "r6@x"}, 0},
 		{"same subject, no tag, no references", mail{from: "kim@example.co.kr", subject: "문의", id: "r7@x"}, 0},
+		// kim's newest open ticket called "문의" is #5, opened just above.
+		{"a reply by subject only, from the customer", mail{from: "kim@example.co.kr", subject: "답장: 문의", id: "r8@x"}, 5},
+		{"a reply by subject only, from someone without such a ticket", mail{from: "choi@example.com", subject: "Re: 문의", id: "r9@x"}, 0},
+		{"shares a reference with the sender's earlier mail", mail{from: "other@example.com", subject: "또 다른 질문", id: "r10@x", headers: []string{"References: <zzz@x>"}}, 1},
+		{"shares a reference with someone else's mail", mail{from: "park@example.com", subject: "질문", id: "r11@x", headers: []string{"References: <zzz@x>"}}, 0},
+		{"its own Message-ID is stored already", mail{from: "park@example.com", subject: "수정본", id: "q1@x", body: "edited\r\n"}, 1},
 	}
 	uid := uint32(2)
 	for _, tt := range tests {

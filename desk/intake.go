@@ -190,7 +190,7 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 	}
 	p.bulk = isBulk(msg, p.automatic)
 	if tx != nil {
-		t, err := d.thread(ctx, tx, msg)
+		t, err := d.thread(ctx, tx, msg, d.clock.Now())
 		if err != nil {
 			return p, err
 		}
@@ -231,18 +231,59 @@ func isBulk(msg *mailbox.Message, reason string) bool {
 	return false
 }
 
-// thread finds the ticket msg belongs to, in DESIGN.md's order: a reference
-// to any message stored on a ticket, then the subject tag when the sender is
-// that ticket's customer. Nil means a new conversation.
-func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *mailbox.Message) (*store.Ticket, error) {
+// thread finds the ticket msg belongs to, in DESIGN.md's order:
+//  1. a reference (In-Reply-To, References, or its own Message-ID) to a
+//     message stored on a ticket, ours included;
+//  2. the subject tag, when the sender is that ticket's customer;
+//  3. a reference shared with an earlier message from the same sender;
+//  4. a reply ("Re:", "회신:") from a ticket's customer whose base subject is
+//     that of their open ticket updated in the last 30 days.
+//
+// Nil means a new conversation. Nothing joins mail of different senders but
+// an explicit reference to a message on the ticket: a subject or a shared
+// ancestor (a mass mailing answered by two customers) never does.
+func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *mailbox.Message, now time.Time) (*store.Ticket, error) {
 	refs := append(append([]string(nil), msg.InReplyTo...), msg.References...)
-	id, err := tx.TicketByReferences(ctx, refs)
+	own := refs
+	if msg.MessageID != "" {
+		own = append(own, msg.MessageID)
+	}
+	id, err := tx.TicketByReferences(ctx, own)
 	if err == nil {
 		return tx.Ticket(ctx, id)
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
+	if t, err := d.threadByTag(ctx, tx, msg); t != nil || err != nil {
+		return t, err
+	}
+	id, err = tx.TicketBySharedReference(ctx, msg.From.Addr, refs)
+	if err == nil {
+		return tx.Ticket(ctx, id)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	base := baseSubject(msg.Subject)
+	if base == "" || !markedReply(msg.Subject) {
+		return nil, nil
+	}
+	id, err = tx.OpenTicketBySubject(ctx, msg.From.Addr, base, now.Add(-subjectThreadWindow))
+	if err == nil {
+		return tx.Ticket(ctx, id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return nil, err
+}
+
+// subjectThreadWindow bounds rule 4 of threading: a "Re:" of a subject
+// from months ago is more likely a new question.
+const subjectThreadWindow = 30 * 24 * time.Hour
+
+func (d *Desk) threadByTag(ctx context.Context, tx *store.Tx, msg *mailbox.Message) (*store.Ticket, error) {
 	prefix, n, ok := rules.ParseTag(msg.Subject)
 	if !ok {
 		return nil, nil
@@ -254,8 +295,6 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *mailbox.Message) (
 	if err != nil {
 		return nil, err
 	}
-	// Never join by subject across senders: a tag guessed or copied by
-	// someone else opens their own ticket.
 	if !strings.EqualFold(t.Tag, prefix) || !strings.EqualFold(t.Customer, msg.From.Addr) {
 		return nil, nil
 	}

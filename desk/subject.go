@@ -28,6 +28,22 @@ func baseSubject(s string) string {
 	}
 }
 
+// markedReply reports whether s starts, behind any tags, with a reply or
+// forward marker: "Re: [FTA-PASS #3] 문의" is, "[FTA-PASS #3] 문의" is not.
+func markedReply(s string) bool {
+	s = strings.TrimSpace(s)
+	for {
+		rest := stripPrefix(s)
+		if rest == s {
+			return false
+		}
+		if !strings.HasPrefix(s, "[") {
+			return true
+		}
+		s = strings.TrimSpace(rest)
+	}
+}
+
 // stripPrefix removes one leading marker, or returns s unchanged.
 func stripPrefix(s string) string {
 	// A bracketed tag: "[FTA-PASS #12]", "[EXTERNAL]".

@@ -29,6 +29,24 @@ func TestBaseSubject(t *testing.T) {
 	}
 }
 
+func TestMarkedReply(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"Re: 문의", true},
+		{"[FTA-PASS #3] 회신: 문의", true},
+		{"[FTA-PASS #3] 문의", false},
+		{"문의", false},
+		{"Report: x", false},
+	}
+	for _, tt := range tests {
+		if got := markedReply(tt.in); got != tt.want {
+			t.Errorf("markedReply(%q): got %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
 func FuzzBaseSubject(f *testing.F) {
 	for _, s := range []string{"Re: [FTA-PASS #1] 문의", "RE(3):x", "[", "회신： 문의"} {
 		f.Add(s)

@@ -229,3 +229,44 @@ func (tx *Tx) SetSetting(ctx context.Context, name string, value []byte) error {
 	}
 	return nil
 }
+
+// TicketBySharedReference returns the ticket of the newest message from
+// sender that names one of refs in its own In-Reply-To or References: two
+// replies by one person to a mail maildesk never saw.
+func (tx *Tx) TicketBySharedReference(ctx context.Context, sender string, refs []string) (int64, error) {
+	if len(refs) == 0 || sender == "" {
+		return 0, ErrNotFound
+	}
+	args := []any{strings.ToLower(sender)}
+	for _, r := range refs {
+		args = append(args, r)
+	}
+	var tid int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id
+		WHERE lower(m.from_addr) = ? AND m.ticket_id IS NOT NULL AND r.ref IN (?`+strings.Repeat(`, ?`, len(refs)-1)+`)
+		ORDER BY m.id DESC LIMIT 1`, args...).Scan(&tid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("thread by shared reference: %w", err)
+	}
+	return tid, nil
+}
+
+// OpenTicketBySubject returns the newest ticket of customer, not closed and
+// updated since since, whose subject is subject: a reply from a client that
+// dropped In-Reply-To and the tag.
+func (tx *Tx) OpenTicketBySubject(ctx context.Context, customer, subject string, since time.Time) (int64, error) {
+	var tid int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM tickets
+		WHERE lower(customer) = ? AND subject = ? AND status NOT IN ('closed', 'quarantined') AND updated_at >= ?
+		ORDER BY id DESC LIMIT 1`, strings.ToLower(customer), subject, fmtTime(since)).Scan(&tid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("thread by subject: %w", err)
+	}
+	return tid, nil
+}
