@@ -32,6 +32,7 @@ type Message struct {
 	Subject     string     `json:"subject"`
 	Date        *time.Time `json:"date"`
 	Text        string     `json:"text,omitempty"`
+	NewText     string     `json:"new_text,omitempty"` // Text without quoted history and signature
 	Quarantine  string     `json:"quarantine,omitempty"`
 	Refs        []string   `json:"-"` // In-Reply-To and References ids
 	Raw         []byte     `json:"-"`
@@ -49,9 +50,9 @@ func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 	}
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
 		uidvalidity, uid, message_id, content_hash, from_addr, from_name, to_addrs, subject, date,
-		body_text, quarantine, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		body_text, new_text, quarantine, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tid, m.Direction, m.Kind, m.Mailbox, uv, uid, m.MessageID, m.ContentHash, m.From, m.FromName,
-		strings.Join(m.To, ", "), m.Subject, fmtTimePtr(m.Date), m.Text, m.Quarantine, m.Raw,
+		strings.Join(m.To, ", "), m.Subject, fmtTimePtr(m.Date), m.Text, m.NewText, m.Quarantine, m.Raw,
 		fmtTime(m.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert message %q: %w", m.MessageID, err)
@@ -99,7 +100,7 @@ func (tx *Tx) messageID(ctx context.Context, q string, args ...any) (int64, erro
 // raw bytes.
 func (tx *Tx) Messages(ctx context.Context, ticketID int64) ([]*Message, error) {
 	rows, err := tx.tx.QueryContext(ctx, `SELECT id, direction, kind, mailbox, message_id, from_addr,
-		from_name, to_addrs, subject, date, body_text, quarantine, created_at
+		from_name, to_addrs, subject, date, body_text, new_text, quarantine, created_at
 		FROM messages WHERE ticket_id = ? ORDER BY id`, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("messages of ticket %d: %w", ticketID, err)
@@ -110,7 +111,7 @@ func (tx *Tx) Messages(ctx context.Context, ticketID int64) ([]*Message, error) 
 		m := &Message{TicketID: ticketID}
 		var to string
 		if err := rows.Scan(&m.ID, &m.Direction, &m.Kind, &m.Mailbox, &m.MessageID, &m.From, &m.FromName,
-			&to, &m.Subject, nullTime{&m.Date}, &m.Text, &m.Quarantine, timeCol{&m.CreatedAt}); err != nil {
+			&to, &m.Subject, nullTime{&m.Date}, &m.Text, &m.NewText, &m.Quarantine, timeCol{&m.CreatedAt}); err != nil {
 			return nil, fmt.Errorf("messages of ticket %d: %w", ticketID, err)
 		}
 		if to != "" {

@@ -75,6 +75,7 @@ func TestTicketMessageRoundTrip(t *testing.T) {
 		}
 		m := &Message{TicketID: tk.ID, Direction: In, Kind: "inquiry", Mailbox: "fta-pass", UIDValidity: 7, UID: 3,
 			MessageID: "a@b", ContentHash: "h", From: "kim@example.co.kr", To: []string{"fta-pass@origin.or.kr"},
+			Text: "새 질문\n\n> 옛 인용", NewText: "새 질문",
 			Refs: []string{"x@y", "z@w"}, Raw: raw, CreatedAt: now}
 		return tx.InsertMessage(ctx, m)
 	})
@@ -102,6 +103,10 @@ func TestTicketMessageRoundTrip(t *testing.T) {
 		}
 		if string(b) != string(raw) {
 			t.Errorf("raw: got %q, want %q", b, raw)
+		}
+		ms, err := tx.Messages(ctx, tk.ID)
+		if err != nil || len(ms) != 1 || ms[0].NewText != "새 질문" || ms[0].Text != "새 질문\n\n> 옛 인용" {
+			t.Errorf("messages: got %+v, %v", ms, err)
 		}
 		if _, err := tx.MessageByUID(ctx, "fta-pass", 8, 3); !errors.Is(err, ErrNotFound) {
 			t.Errorf("other uidvalidity: got %v, want ErrNotFound", err)
@@ -268,5 +273,49 @@ func TestRollbackOnError(t *testing.T) {
 	}
 	if n != 0 {
 		t.Fatalf("cursors: got %d rows, want 0", n)
+	}
+}
+
+// A database written by the first schema is upgraded in place, its rows kept.
+func TestUpgradeFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{ms[0].sql, `CREATE TABLE schema_version (version INTEGER NOT NULL)`,
+		`INSERT INTO schema_version VALUES (1)`,
+		`INSERT INTO tickets (tag, mailbox, category, status, customer, created_at, updated_at)
+			VALUES ('FTA-PASS', 'fta-pass', 'fta-pass', 'open', 'kim@example.co.kr', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
+		`INSERT INTO messages (ticket_id, direction, kind, content_hash, raw, body_text, created_at)
+			VALUES (1, 'in', 'inquiry', 'h', x'00', '옛 본문', '2026-01-01T00:00:00.000Z')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Read(ctx, func(tx *Tx) error {
+		got, err := tx.Messages(ctx, 1)
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || got[0].Text != "옛 본문" || got[0].NewText != "" {
+			t.Errorf("after upgrade: got %+v", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
