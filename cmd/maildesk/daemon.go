@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -23,6 +22,10 @@ type daemonOptions struct {
 	watcher func(*mailbox.Watcher)
 	// ready, when set, is called once the daemon is running.
 	ready func(*desk.Desk)
+	// reloadEvery overrides how often rule files are checked (tests).
+	reloadEvery time.Duration
+	// reloaded, when set, is called after each reload attempt (tests).
+	reloaded func(error)
 }
 
 // shutdownGrace is how long work in flight (an SMTP conversation, an intake
@@ -42,27 +45,9 @@ func load(configPath string) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Rules and templates are checked both, so that one run of
-	// `rules check` lists every problem.
-	var problems rules.Problems
-	collect := func(err error) {
-		var ps rules.Problems
-		if errors.As(err, &ps) {
-			problems = append(problems, ps...)
-		} else if err != nil {
-			// The templates name their own files and lines.
-			problems = append(problems, rules.Problem{Msg: err.Error()})
-		}
-	}
-	rs, err := rules.Load(cfg.Rules)
-	collect(err)
-	if err == nil {
-		collect(rs.Validate(cfg))
-	}
-	tmpl, err := templates.Load(cfg.Templates)
-	collect(err)
-	if len(problems) > 0 {
-		return nil, problems
+	rs, tmpl, err := loadRules(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return &loaded{cfg: cfg, rules: rs, tmpl: tmpl}, nil
 }
@@ -116,6 +101,11 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		goLoop(&wg, log, "watcher "+m.Name, func() error { return w.Run(ctx) })
 	}
 	goLoop(&wg, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })
+	rl := &reloader{cfg: cfg, desk: d, log: log, every: reloadEvery, done: o.reloaded}
+	if o.reloadEvery > 0 {
+		rl.every = o.reloadEvery
+	}
+	goLoop(&wg, log, "reloader", func() error { return rl.run(ctx) })
 
 	log.Info("maildesk running", "config", cfg.Path, "database", cfg.Database, "mailboxes", len(cfg.Mailboxes))
 	if o.ready != nil {

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/mailbox"
+)
+
+// TestHotReload edits a rule file under a running daemon: a valid edit is
+// in force for the next inquiry, a broken one is refused and the last good
+// rules stay, and the fix is taken again.
+func TestHotReload(t *testing.T) {
+	s := newStack(t)
+	reloaded := make(chan error, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runDaemon(ctx, s.configPath, daemonOptions{
+			log: testLogger(t), reloadEvery: 20 * time.Millisecond,
+			reloaded: func(err error) { reloaded <- err },
+			ready:    func(*desk.Desk) { close(ready) },
+		})
+	}()
+	<-ready
+	handlers := filepath.Join(s.dir, "rules", "handlers.toml")
+	orig, err := os.ReadFile(handlers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	ackPhone := func(step string) string {
+		t.Helper()
+		n++
+		s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
+			inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "문의 "+step, fmt.Sprintf("reload%d@x", n), "질문\r\n"))
+		caps := s.waitCaptured(n)
+		m, err := mailbox.Parse(caps[n-1].Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"031-600-0722", "031-600-9999", "031-600-1111"} {
+			if strings.Contains(m.Text, p) {
+				return p
+			}
+		}
+		t.Fatalf("%s: no known phone in the ack:\n%s", step, m.Text)
+		return ""
+	}
+	edit := func(content []byte, wantErr bool) {
+		t.Helper()
+		if err := os.WriteFile(handlers, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-reloaded:
+			if (err != nil) != wantErr {
+				t.Fatalf("reload: got %v, want error %v", err, wantErr)
+			}
+			if wantErr && !strings.Contains(err.Error(), "handlers.toml:") {
+				t.Errorf("reload error lacks file:line: %v", err)
+			}
+		case <-time.After(waitLimit):
+			t.Fatal("no reload after the edit")
+		}
+	}
+
+	if got := ackPhone("start"); got != "031-600-0722" {
+		t.Fatalf("start: got %s", got)
+	}
+	edit([]byte(strings.Replace(string(orig), "031-600-0722", "031-600-9999", 1)), false)
+	if got := ackPhone("valid edit"); got != "031-600-9999" {
+		t.Fatalf("after a valid edit: got %s, want 031-600-9999", got)
+	}
+	edit([]byte(strings.Replace(string(orig), "031-600-0722", "031-600-1111", 1)+"\n[[handler]]\nid = \"broken\"\nphonne = 1\n"), true)
+	if got := ackPhone("broken edit"); got != "031-600-9999" {
+		t.Fatalf("after a broken edit: got %s, want the last good 031-600-9999", got)
+	}
+	edit([]byte(strings.Replace(string(orig), "031-600-0722", "031-600-1111", 1)), false)
+	if got := ackPhone("fixed"); got != "031-600-1111" {
+		t.Fatalf("after the fix: got %s, want 031-600-1111", got)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
