@@ -60,6 +60,8 @@ type Desk struct {
 	log       *slog.Logger
 	ackLimit  int
 	kick      chan struct{} // wakes the outbox
+	// deadlineKick wakes the deadline clock when a deadline changed.
+	deadlineKick chan struct{}
 }
 
 // New makes a Desk.
@@ -68,14 +70,15 @@ func New(o Options) (*Desk, error) {
 		return nil, fmt.Errorf("desk: store, rules and templates are required")
 	}
 	d := &Desk{
-		store:     o.Store,
-		mailboxes: map[string]Mailbox{},
-		own:       map[string]bool{},
-		loc:       o.Location,
-		clock:     o.Clock,
-		log:       o.Logger,
-		ackLimit:  o.AckLimit,
-		kick:      make(chan struct{}, 1),
+		store:        o.Store,
+		mailboxes:    map[string]Mailbox{},
+		own:          map[string]bool{},
+		loc:          o.Location,
+		clock:        o.Clock,
+		log:          o.Logger,
+		ackLimit:     o.AckLimit,
+		kick:         make(chan struct{}, 1),
+		deadlineKick: make(chan struct{}, 1),
 	}
 	if d.loc == nil {
 		loc, err := time.LoadLocation("Asia/Seoul")

@@ -70,6 +70,27 @@ func exampleRules(t *testing.T) *rules.Set {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, exampleRules(t))
+}
+
+// rulesFrom loads a rules directory made of the given files.
+func rulesFrom(t *testing.T, files map[string]string) *rules.Set {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, err := rules.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func newFixtureWith(t *testing.T, rs *rules.Set) *fixture {
+	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "desk.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +103,7 @@ func newFixture(t *testing.T) *fixture {
 	clock := &fakeClock{t: start}
 	seoul, _ := time.LoadLocation("Asia/Seoul")
 	d, err := New(Options{
-		Store: st, Rules: exampleRules(t), Templates: tmpl, Location: seoul, Clock: clock,
+		Store: st, Rules: rs, Templates: tmpl, Location: seoul, Clock: clock,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Mailboxes: []Mailbox{
 			{Name: "fta-pass", Address: "fta-pass@origin.or.kr"},

@@ -137,20 +137,24 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 			return false, err
 		}
 		t.UpdatedAt = now
+		reopened := d.reopen(t, now)
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return false, err
+		}
+		if reopened {
+			d.wakeDeadlines()
+			return false, tx.AddEvent(ctx, t.ID, now, "reopened", "follow-up from "+msg.From.Addr+" after the answer: new deadline "+fmtKST(*t.DueAt, d.loc))
 		}
 		return false, tx.AddEvent(ctx, t.ID, now, "followup", "from "+msg.From.Addr)
 	}
 
 	dec := pl.decision
-	due := dec.Category.Due(now)
-	notice := due.Add(-dec.Category.NoticeBefore)
+	due, notice := window(dec.Category, now)
 	t = &store.Ticket{
 		Tag: dec.Category.Tag, Mailbox: mbox, Category: dec.Category.ID, Status: store.StatusOpen,
 		Handler:  contactOf(dec.Handler),
 		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
-		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: &notice,
+		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice,
 	}
 	if err := tx.InsertTicket(ctx, t); err != nil {
 		return false, err
@@ -169,6 +173,24 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", "rule says no acknowledgement")
 	}
 	return d.queueAck(ctx, tx, t, dec, msg, now)
+}
+
+// reopen starts a new window when a customer writes again after the answer
+// (the charter's re-contact within 48 hours when an answer was unclear).
+// It reports whether t changed so.
+func (d *Desk) reopen(t *store.Ticket, now time.Time) bool {
+	if t.Status != store.StatusAnswered && t.Status != store.StatusClosed {
+		return false
+	}
+	cat := d.rules.Load().Categories[t.Category]
+	if cat == nil {
+		return false
+	}
+	due, notice := window(cat, now)
+	t.Status, t.DueAt, t.NoticeAt = store.StatusOpen, &due, notice
+	t.NoticeSentAt, t.OverdueAt, t.ExpectedAt, t.ClosedAt = nil, nil, nil, nil
+	t.DelayReason, t.DelayStatus = "", ""
+	return true
 }
 
 // plan is what intake will do with a parsed message.

@@ -43,7 +43,8 @@ type PreviewResult struct {
 // `maildesk rules test` command. It shares plan() with intake, so what it
 // says is what intake does.
 func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
-	d := &Desk{mailboxes: map[string]Mailbox{}, own: map[string]bool{}, loc: in.Location, clock: SystemClock, kick: make(chan struct{}, 1)}
+	d := &Desk{mailboxes: map[string]Mailbox{}, own: map[string]bool{}, loc: in.Location, clock: SystemClock,
+		kick: make(chan struct{}, 1), deadlineKick: make(chan struct{}, 1)}
 	if d.loc == nil {
 		d.loc = time.UTC
 	}
@@ -103,7 +104,7 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	default:
 		r.Action = "new-ticket"
 		dec := p.decision
-		due := dec.Category.Due(now)
+		due, _ := window(dec.Category, now)
 		r.Category, r.Handler, r.DueAt, r.Acknowledge = dec.Category.ID, contactOf(dec.Handler), due, dec.Acknowledge
 		if dec.Acknowledge {
 			t := &store.Ticket{ID: 0, Tag: dec.Category.Tag, Mailbox: r.Mailbox, Category: dec.Category.ID,

@@ -43,6 +43,14 @@ type Ticket struct {
 	NoticeAt     *time.Time `json:"notice_at"`
 	AnsweredAt   *time.Time `json:"answered_at"`
 	ClosedAt     *time.Time `json:"closed_at"`
+	// The deadline clock (see desk): when the delay notice of the current
+	// window went out, when the deadline passed unanswered, and what staff
+	// set in advance for the notice.
+	NoticeSentAt *time.Time `json:"notice_sent_at"`
+	OverdueAt    *time.Time `json:"overdue_at"`
+	DelayReason  string     `json:"delay_reason,omitempty"`
+	DelayStatus  string     `json:"delay_status,omitempty"`
+	ExpectedAt   *time.Time `json:"expected_at"`
 }
 
 // FullTag is the tag as it appears in subjects: "[FTA-PASS #12]".
@@ -50,14 +58,16 @@ func (t *Ticket) FullTag() string { return fmt.Sprintf("[%s #%d]", t.Tag, t.ID) 
 
 const ticketColumns = `id, tag, mailbox, category, status, handler_id, handler_name,
 	handler_department, handler_phone, handler_email, customer, customer_name, subject,
-	created_at, updated_at, due_at, notice_at, answered_at, closed_at`
+	created_at, updated_at, due_at, notice_at, answered_at, closed_at,
+	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at`
 
 func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 	var t Ticket
 	err := row.Scan(&t.ID, &t.Tag, &t.Mailbox, &t.Category, &t.Status, &t.Handler.ID, &t.Handler.Name,
 		&t.Handler.Department, &t.Handler.Phone, &t.Handler.Email, &t.Customer, &t.CustomerName, &t.Subject,
 		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
-		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt})
+		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt},
+		nullTime{&t.NoticeSentAt}, nullTime{&t.OverdueAt}, &t.DelayReason, &t.DelayStatus, nullTime{&t.ExpectedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -68,12 +78,14 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_name, subject,
-		created_at, updated_at, due_at, notice_at, answered_at, closed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
+		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
 		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
-		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt))
+		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
+		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt))
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
@@ -85,10 +97,12 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 func (tx *Tx) UpdateTicket(ctx context.Context, t *Ticket) error {
 	res, err := tx.tx.ExecContext(ctx, `UPDATE tickets SET category = ?, status = ?, handler_id = ?,
 		handler_name = ?, handler_department = ?, handler_phone = ?, handler_email = ?, subject = ?,
-		updated_at = ?, due_at = ?, notice_at = ?, answered_at = ?, closed_at = ? WHERE id = ?`,
+		updated_at = ?, due_at = ?, notice_at = ?, answered_at = ?, closed_at = ?,
+		notice_sent_at = ?, overdue_at = ?, delay_reason = ?, delay_status = ?, expected_at = ? WHERE id = ?`,
 		t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department, t.Handler.Phone,
 		t.Handler.Email, t.Subject, fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
-		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt), t.ID)
+		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
+		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt), t.ID)
 	if err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}

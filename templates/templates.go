@@ -68,6 +68,40 @@ type Quarantine struct {
 	Reason   string
 }
 
+// Notice is the data of the "notice" template (the delay notice an inquiry
+// gets before its deadline lapses unanswered) and of "interim" (the same
+// for a complaint, in the wording of an interim notice).
+type Notice struct {
+	Tag        string // "[FTA-PASS #12]"
+	Subject    string
+	Category   string
+	CategoryEn string
+	Customer   string
+	Handler    Contact
+	Received   time.Time // zone set
+	Due        time.Time // the deadline that will not hold
+	Expected   time.Time // the expected completion date
+	Reason     string    // why the answer is late
+	Status     string    // where the inquiry stands now
+	Mailbox    string
+}
+
+// Alert is the data of the "alert" template: the supervisor's mail when a
+// deadline passed unanswered.
+type Alert struct {
+	Supervisor Contact
+	Handler    Contact
+	Tag        string
+	TicketID   int64
+	Subject    string
+	Category   string
+	CategoryEn string
+	Customer   string
+	Received   time.Time // zone set
+	Due        time.Time
+	Late       string // how late, e.g. "2시간 5분 (2h5m)"
+}
+
 // Contact is how a customer reaches a member of staff.
 type Contact struct {
 	Name, Department, Phone, Email string

@@ -129,6 +129,24 @@ func TestTicketsJSONContract(t *testing.T) {
 		}
 	}
 
+	// Staff set the expected completion date; it becomes the deadline.
+	out, err = runCLI(t, "ticket", "defer", "-config", s.configPath, "1", "--until", "2099-01-05", "--reason", "관계 부처 확인 중", "--status", "검토 중")
+	if err != nil || !strings.Contains(out, "2099-01-05 18:00 KST") {
+		t.Fatalf("ticket defer: got %q, %v", out, err)
+	}
+	out, err = runCLI(t, "ticket", "-config", s.configPath, "-json", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deferred map[string]any
+	json.Unmarshal([]byte(out), &deferred)
+	if deferred["due_at"] != "2099-01-05T09:00:00Z" || deferred["expected_at"] != "2099-01-05T09:00:00Z" || deferred["delay_reason"] != "관계 부처 확인 중" {
+		t.Errorf("deferred ticket: due %v expected %v reason %v", deferred["due_at"], deferred["expected_at"], deferred["delay_reason"])
+	}
+	if _, err := runCLI(t, "ticket", "defer", "-config", s.configPath, "1", "--until", "2099-01-05"); exitCode(err) != 2 {
+		t.Errorf("defer without a reason: got exit %d (%v), want 2", exitCode(err), err)
+	}
+
 	// Reading does not need the daemon's secrets, and errors are one line.
 	os.Remove(filepath.Join(s.dir, "demo.secret"))
 	if _, err := runCLI(t, "tickets", "-config", s.configPath); err != nil {

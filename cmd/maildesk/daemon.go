@@ -67,10 +67,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	}
 	defer st.Close()
 
-	var mboxes []desk.Mailbox
-	for _, m := range cfg.Mailboxes {
-		mboxes = append(mboxes, desk.Mailbox{Name: m.Name, Address: m.Address})
-	}
+	mboxes := mailboxesOf(cfg)
 	d, err := desk.New(desk.Options{
 		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes,
 		Location: cfg.Location, Clock: o.clock, Logger: log,
@@ -101,6 +98,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		goLoop(&wg, log, "watcher "+m.Name, func() error { return w.Run(ctx) })
 	}
 	goLoop(&wg, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })
+	goLoop(&wg, log, "deadlines", func() error { return d.RunDeadlines(ctx) })
 	rl := &reloader{cfg: cfg, desk: d, log: log, every: reloadEvery, done: o.reloaded}
 	if o.reloadEvery > 0 {
 		rl.every = o.reloadEvery

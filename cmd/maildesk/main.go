@@ -10,6 +10,7 @@
 //	maildesk rules test  [-config FILE] [-json] MSG.eml   what would happen to this mail
 //	maildesk tickets [-config FILE] [-json]       list tickets
 //	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events
+//	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
 package main
 
 import (
@@ -31,6 +32,8 @@ const usage = `usage:
   maildesk rules test  [-config FILE] [-json] MSG.eml   show what would happen to a mail; changes nothing
   maildesk tickets [-config FILE] [-json]       list tickets
   maildesk ticket  [-config FILE] [-json] ID    show one ticket with its messages and events
+  maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
+                                                set the expected completion date the customer is told
 `
 
 // errUsage is a command-line mistake: the usage text is printed with it.
@@ -140,6 +143,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return listTickets(ctx, *config, *asJSON, stdout)
 	case "ticket":
+		if len(args) > 0 && args[0] == "defer" {
+			fs := newFlags("ticket defer", stderr)
+			config := fs.String("config", "maildesk.toml", "configuration `file`")
+			until := fs.String("until", "", "expected completion `date`: 2026-12-01 (18:00 that day) or 2026-12-01T15:00")
+			reason := fs.String("reason", "", "the reason for the delay the customer is told")
+			status := fs.String("status", "", "the current status the customer is told")
+			if err := parseFlags(fs, args[1:], 1); err != nil {
+				return err
+			}
+			return deferTicket(ctx, *config, fs.Arg(0), *until, *reason, *status, stdout)
+		}
 		fs := newFlags("ticket", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
 		asJSON := fs.Bool("json", false, "print JSON")

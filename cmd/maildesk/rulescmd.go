@@ -48,10 +48,7 @@ func rulesTest(ctx context.Context, configPath, emlPath string, asJSON bool, w i
 		}
 		defer st.Close()
 	}
-	var mboxes []desk.Mailbox
-	for _, m := range l.cfg.Mailboxes {
-		mboxes = append(mboxes, desk.Mailbox{Name: m.Name, Address: m.Address})
-	}
+	mboxes := mailboxesOf(l.cfg)
 	p, err := desk.Preview(ctx, desk.PreviewInput{
 		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes, Location: l.cfg.Location, Raw: raw,
 	})

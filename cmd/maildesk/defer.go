@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/rules"
+)
+
+// deferTicket sets a ticket's expected completion date, reason and status.
+// It writes the database the daemon uses; the daemon's deadline clock picks
+// the change up within a minute.
+func deferTicket(ctx context.Context, configPath, idArg, until, reason, status string, w io.Writer) error {
+	id, err := strconv.ParseInt(strings.TrimPrefix(idArg, "#"), 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("ticket defer: %q is not a ticket number", idArg)
+	}
+	if until == "" || strings.TrimSpace(reason) == "" {
+		return &exitError{code: 2, msg: "ticket defer: --until and --reason are required\n" + usage}
+	}
+	st, cfg, err := openExisting(ctx, configPath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	at, err := parseUntil(until, cfg.Location)
+	if err != nil {
+		return err
+	}
+	rs, tmpl, err := loadRules(cfg)
+	if err != nil {
+		return err
+	}
+	d, err := desk.New(desk.Options{Store: st, Rules: rs, Templates: tmpl, Location: cfg.Location, Mailboxes: mailboxesOf(cfg)})
+	if err != nil {
+		return err
+	}
+	t, err := d.Defer(ctx, id, at, strings.TrimSpace(reason), strings.TrimSpace(status))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s: expected completion %s; the customer is told before %s\n",
+		t.FullTag(), fmtLocal(t.ExpectedAt, cfg.Location), fmtLocal(t.NoticeAt, cfg.Location))
+	return nil
+}
+
+// parseUntil reads a date ("2026-12-01": the end of that working day,
+// 18:00) or a local time ("2026-12-01T15:00", "2026-12-01 15:00") or RFC 3339.
+func parseUntil(s string, loc *time.Location) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return t.Add(18 * time.Hour), nil
+	}
+	return time.Time{}, fmt.Errorf("--until %q: want a date like 2026-12-01 or 2026-12-01T15:00", s)
+}
+
+func mailboxesOf(cfg *rules.Config) []desk.Mailbox {
+	var ms []desk.Mailbox
+	for _, m := range cfg.Mailboxes {
+		ms = append(ms, desk.Mailbox{Name: m.Name, Address: m.Address})
+	}
+	return ms
+}

@@ -1,0 +1,323 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+	"github.com/kioi/maildesk/templates"
+)
+
+// Kinds of the deadline clock's mail.
+const (
+	KindNotice = "notice" // the delay (or interim) notice to the customer
+	KindAlert  = "alert"  // the supervisor's alert for a missed deadline
+)
+
+// deadlineBatch is how many due tickets one transaction handles: large
+// enough for a burst after downtime, small enough not to hold the writer.
+const deadlineBatch = 100
+
+// maxDeadlineSleep bounds the deadline clock's sleep, so that a deadline
+// changed by another process (`maildesk ticket defer`) is seen soon.
+const maxDeadlineSleep = time.Minute
+
+// Default texts of a delay notice when neither staff nor the category say
+// more.
+const (
+	defaultDelayReason = "문의 내용을 검토하는 데 시간이 더 필요합니다. (More time is needed to review your inquiry.)"
+	defaultDelayStatus = "담당자가 검토하고 있습니다. (The handler is reviewing it.)"
+)
+
+// RunDeadlines keeps the service standards' promises: before a deadline
+// lapses unanswered the customer gets the delay notice, and when it passes
+// the supervisor is alerted. It sleeps until the next pending notice or
+// deadline in the database, wakes early when intake or staff change one,
+// and on start catches up with whatever came due while maildesk was down.
+func (d *Desk) RunDeadlines(ctx context.Context) error {
+	for {
+		next, err := d.processDeadlines(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := maxDeadlineSleep
+		if err != nil {
+			d.log.Error("deadline clock", "err", err)
+			wait = 5 * time.Second
+		} else if !next.IsZero() {
+			wait = min(max(next.Sub(d.clock.Now()), 0), maxDeadlineSleep)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-d.deadlineKick:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// processDeadlines queues every notice and alert due now, in due order, and
+// returns when the next one is due (zero when nothing is pending).
+func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.log.Error("deadline clock panic", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("deadline clock panic: %v", r)
+		}
+	}()
+	now := d.clock.Now()
+	for _, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts} {
+		for {
+			n := 0
+			err := d.store.Write(ctx, func(tx *store.Tx) (err error) {
+				n, err = step(ctx, tx, now)
+				return err
+			})
+			if err != nil {
+				return time.Time{}, err
+			}
+			if n > 0 {
+				d.wake()
+			}
+			if n < deadlineBatch {
+				break
+			}
+		}
+	}
+	err = d.store.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		next, err = tx.NextDeadline(ctx)
+		if errors.Is(err, store.ErrNotFound) {
+			next, err = time.Time{}, nil
+		}
+		return err
+	})
+	return next, err
+}
+
+// queueNotices queues the delay notices due at now; each ticket gets one
+// per window, recorded in the same transaction.
+func (d *Desk) queueNotices(ctx context.Context, tx *store.Tx, now time.Time) (int, error) {
+	ts, err := tx.DueNotices(ctx, now, deadlineBatch)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range ts {
+		if err := d.queueNotice(ctx, tx, t, now); err != nil {
+			return 0, err
+		}
+		t.NoticeSentAt, t.UpdatedAt = &now, now
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return 0, err
+		}
+	}
+	return len(ts), nil
+}
+
+func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, now time.Time) error {
+	rs := d.rules.Load()
+	cat := rs.Categories[t.Category]
+	data := templates.Notice{
+		Tag: t.FullTag(), Subject: t.Subject, Customer: t.CustomerName, Mailbox: d.mailboxes[t.Mailbox].Address,
+		Handler:  templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
+		Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc),
+		Reason: t.DelayReason, Status: t.DelayStatus,
+	}
+	if data.Customer == "" {
+		data.Customer = t.Customer
+	}
+	tmpl := "notice"
+	if cat != nil {
+		data.Category, data.CategoryEn = cat.Name, cat.NameEn
+		tmpl = noticeTemplate(cat)
+		reason, status := delayDefaults(cat)
+		data.Reason = cmpOr(data.Reason, reason)
+		data.Status = cmpOr(data.Status, status)
+	}
+	data.Reason = cmpOr(data.Reason, defaultDelayReason)
+	data.Status = cmpOr(data.Status, defaultDelayStatus)
+	switch {
+	case t.ExpectedAt != nil:
+		data.Expected = t.ExpectedAt.In(d.loc)
+	case cat != nil:
+		// The rule when staff said nothing: one more window.
+		data.Expected = cat.Due(*t.DueAt).In(d.loc)
+	default:
+		data.Expected = t.DueAt.Add(t.DueAt.Sub(t.CreatedAt)).In(d.loc)
+	}
+	text, html, err := d.templates.Load().Render(tmpl, data)
+	if err != nil {
+		return fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
+	}
+	out := mailbox.Outgoing{
+		From:          mailbox.Address{Name: data.Category, Addr: data.Mailbox},
+		To:            []mailbox.Address{{Name: t.CustomerName, Addr: t.Customer}},
+		Subject:       t.FullTag() + " 답변 지연 안내 / Delayed answer: " + t.Subject,
+		MessageID:     newMessageID(t.ID, data.Mailbox),
+		Date:          now.In(d.loc),
+		AutoSubmitted: "auto-generated",
+		Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
+		Text:          text,
+		HTML:          html,
+	}
+	d.threadInto(ctx, tx, t, &out)
+	raw, err := mailbox.Compose(out)
+	if err != nil {
+		// The customer's address was good enough for nothing: the event
+		// says so and the clock goes on to the deadline and the alert.
+		d.log.Warn("no delay notice possible", "ticket", t.ID, "to", t.Customer, "err", err)
+		return tx.AddEvent(ctx, t.ID, now, "notice-skipped", err.Error())
+	}
+	d.log.Info("delay notice queued", "ticket", t.ID, "due", t.DueAt, "expected", data.Expected)
+	return d.queueComposed(ctx, tx, t.ID, KindNotice, out, raw, now)
+}
+
+// queueAlerts marks the tickets whose deadline passed at now overdue and
+// alerts their category's supervisor, once.
+func (d *Desk) queueAlerts(ctx context.Context, tx *store.Tx, now time.Time) (int, error) {
+	ts, err := tx.DueAlerts(ctx, now, deadlineBatch)
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range ts {
+		late := now.Sub(*t.DueAt).Round(time.Minute)
+		d.log.Warn("deadline passed unanswered", "ticket", t.ID, "due", t.DueAt, "late", late)
+		if err := tx.AddEvent(ctx, t.ID, now, "overdue", "deadline "+fmtKST(*t.DueAt, d.loc)+" passed unanswered"); err != nil {
+			return 0, err
+		}
+		if err := d.queueAlert(ctx, tx, t, late, now); err != nil {
+			return 0, err
+		}
+		t.OverdueAt, t.UpdatedAt = &now, now
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return 0, err
+		}
+	}
+	return len(ts), nil
+}
+
+func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, late time.Duration, now time.Time) error {
+	rs := d.rules.Load()
+	cat := rs.Categories[t.Category]
+	var sup *rules.Handler
+	if cat != nil {
+		sup = rs.Handlers[cat.Supervisor]
+	}
+	if sup == nil || sup.Email == "" {
+		return tx.AddEvent(ctx, t.ID, now, "alert-skipped", "the category names no supervisor")
+	}
+	data := templates.Alert{
+		Supervisor: templates.Contact{Name: sup.Name, Department: sup.Department, Phone: sup.Phone, Email: sup.Email},
+		Handler:    templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
+		Tag:        t.FullTag(), TicketID: t.ID, Subject: t.Subject, Category: cat.Name, CategoryEn: cat.NameEn,
+		Customer: t.Customer, Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc), Late: fmtLate(late),
+	}
+	if t.CustomerName != "" {
+		data.Customer = t.CustomerName + " <" + t.Customer + ">"
+	}
+	text, _, err := d.templates.Load().Render("alert", data)
+	if err != nil {
+		return fmt.Errorf("render alert for ticket %d: %w", t.ID, err)
+	}
+	from := d.mailboxes[t.Mailbox].Address
+	return d.queue(ctx, tx, t.ID, KindAlert, mailbox.Outgoing{
+		From:          mailbox.Address{Name: "maildesk", Addr: from},
+		To:            []mailbox.Address{{Name: sup.Name, Addr: sup.Email}},
+		Subject:       t.FullTag() + " 답변 기한 경과 / Deadline passed: " + t.Subject,
+		MessageID:     newMessageID(t.ID, from),
+		Date:          now.In(d.loc),
+		AutoSubmitted: "auto-generated",
+		Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
+		Text:          text,
+	}, now)
+}
+
+// threadInto makes out a reply to the customer's newest message on t, so
+// that it lands in the same conversation in their mail client.
+func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, out *mailbox.Outgoing) {
+	first, latest, err := tx.ThreadIDs(ctx, t.ID)
+	if err != nil {
+		return
+	}
+	out.InReplyTo = latest
+	out.References = []string{latest}
+	if first != latest {
+		out.References = []string{first, latest}
+	}
+}
+
+// Defer sets a ticket's expected completion date with the reason and status
+// the customer will be told: the date becomes the deadline, and the
+// customer is told again before it lapses. Empty reason or status keep
+// the category's defaults.
+func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, status string) (*store.Ticket, error) {
+	var t *store.Ticket
+	err := d.store.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		if t, err = tx.Ticket(ctx, id); err != nil {
+			return err
+		}
+		now := d.clock.Now()
+		if t.Status == store.StatusClosed || t.Status == store.StatusQuarantined {
+			return fmt.Errorf("ticket %d is %s", id, t.Status)
+		}
+		if !until.After(now) {
+			return fmt.Errorf("defer ticket %d: %s is not in the future", id, fmtKST(until, d.loc))
+		}
+		notice := until
+		if cat := d.rules.Load().Categories[t.Category]; cat != nil {
+			notice = noticeBefore(cat, until)
+		}
+		if notice.Before(now) {
+			notice = now
+		}
+		t.DueAt, t.NoticeAt, t.ExpectedAt = &until, &notice, &until
+		t.NoticeSentAt, t.OverdueAt = nil, nil
+		t.DelayReason, t.DelayStatus = reason, status
+		t.UpdatedAt = now
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		return tx.AddEvent(ctx, id, now, "deferred", fmt.Sprintf("until %s: %s", fmtKST(until, d.loc), reason))
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.wakeDeadlines()
+	return t, nil
+}
+
+// wakeDeadlines tells the deadline clock that a deadline changed.
+func (d *Desk) wakeDeadlines() {
+	select {
+	case d.deadlineKick <- struct{}{}:
+	default:
+	}
+}
+
+func fmtKST(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
+
+// fmtLate says how late, in Korean and in Go's notation.
+func fmtLate(d time.Duration) string {
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	ko := fmt.Sprintf("%d분", m)
+	if h > 0 {
+		ko = fmt.Sprintf("%d시간 %d분", h, m)
+	}
+	return fmt.Sprintf("%s (%s)", ko, d.Round(time.Minute))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,252 @@
+package desk
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/store"
+)
+
+// deadlineRules: FTA-PASS answers in 48 calendar hours with a notice 8 hours
+// before; "boss" is alerted when a deadline passes.
+var deadlineRules = map[string]string{
+	"rules.toml": `
+[[handler]]
+id = "mslim"
+name = "임민수"
+department = "FTA-PASS 운영팀"
+phone = "031-600-0722"
+email = "mslim@origin.or.kr"
+
+[[handler]]
+id = "boss"
+name = "김팀장"
+email = "boss@origin.or.kr"
+
+[[category]]
+id = "fta-pass"
+name = "FTA-PASS 문의"
+name_en = "FTA-PASS inquiry"
+tag = "FTA-PASS"
+window = "48h"
+clock = "calendar"
+notice_before = "8h"
+supervisor = "boss"
+
+[[mailbox]]
+name = "fta-pass"
+category = "fta-pass"
+handler = "mslim"
+`,
+}
+
+// outbox lists the kinds of mail queued so far, in order, with recipients.
+func (f *fixture) queued() []string {
+	f.t.Helper()
+	ctx := context.Background()
+	var out []string
+	err := f.store.Read(ctx, func(tx *store.Tx) error {
+		for _, tk := range must(tx.Tickets(ctx, store.TicketFilter{})) {
+			for _, m := range must(tx.Messages(ctx, tk.ID)) {
+				if m.Direction == store.Out {
+					out = append(out, m.Kind+" "+strings.Join(m.To, ","))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return out
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func (f *fixture) tick() time.Time {
+	f.t.Helper()
+	next, err := f.desk.processDeadlines(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return next
+}
+
+func (f *fixture) ticket(id int64) *store.Ticket {
+	f.t.Helper()
+	var t *store.Ticket
+	err := f.store.Read(context.Background(), func(tx *store.Tx) (err error) {
+		t, err = tx.Ticket(context.Background(), id)
+		return err
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return t
+}
+
+func sameList(a, b []string) bool { return strings.Join(a, "|") == strings.Join(b, "|") }
+
+func TestDelayNoticeAndAlert(t *testing.T) {
+	f := newFixtureWith(t, rulesFrom(t, deadlineRules))
+	f.deliver("fta-pass", 1, 1, mail{from: "김고객 <kim@example.co.kr>", to: "fta-pass@origin.or.kr", subject: "원산지 문의", id: "d1@x"}.raw())
+	tk := f.ticket(1)
+	wantDue, wantNotice := start.Add(48*time.Hour), start.Add(40*time.Hour)
+	if !tk.DueAt.Equal(wantDue) || tk.NoticeAt == nil || !tk.NoticeAt.Equal(wantNotice) {
+		t.Fatalf("due %v notice %v; want %v and %v", tk.DueAt, tk.NoticeAt, wantDue, wantNotice)
+	}
+	if next := f.tick(); !next.Equal(wantNotice) {
+		t.Fatalf("next wake: got %v, want the notice time %v", next, wantNotice)
+	}
+	f.clock.Add(40*time.Hour - time.Second)
+	f.tick()
+	if got := f.queued(); !sameList(got, []string{"ack kim@example.co.kr"}) {
+		t.Fatalf("a second before the notice: got %v", got)
+	}
+	f.clock.Add(time.Second)
+	if next := f.tick(); !next.Equal(wantDue) {
+		t.Errorf("next wake after the notice: got %v, want the deadline %v", next, wantDue)
+	}
+	f.tick() // again: nothing twice
+	if got := f.queued(); !sameList(got, []string{"ack kim@example.co.kr", "notice kim@example.co.kr"}) {
+		t.Fatalf("at the notice time: got %v", got)
+	}
+	notice := f.ackOf(1)
+	for _, want := range []string{"임민수", "031-600-0722", "2026년 11월 27일(금) 14:00", // the deadline
+		"2026년 11월 29일(일) 14:00", // expected: one more window
+		defaultDelayReason, defaultDelayStatus} {
+		if !strings.Contains(notice.Text, want) {
+			t.Errorf("notice lacks %q:\n%s", want, notice.Text)
+		}
+	}
+	if !strings.HasPrefix(notice.Subject, "[FTA-PASS #1] ") || len(notice.InReplyTo) != 1 || notice.InReplyTo[0] != "d1@x" {
+		t.Errorf("notice subject %q, In-Reply-To %v", notice.Subject, notice.InReplyTo)
+	}
+	f.clock.Add(8*time.Hour + 30*time.Minute)
+	if next := f.tick(); !next.IsZero() {
+		t.Errorf("next wake after the alert: got %v, want nothing pending", next)
+	}
+	f.tick()
+	want := []string{"ack kim@example.co.kr", "notice kim@example.co.kr", "alert boss@origin.or.kr"}
+	if got := f.queued(); !sameList(got, want) {
+		t.Fatalf("after the deadline: got %v, want %v", got, want)
+	}
+	alert := f.ackOf(2)
+	for _, want := range []string{"김팀장 님", "[FTA-PASS #1]", "김고객 <kim@example.co.kr>", "30분"} {
+		if !strings.Contains(alert.Text, want) {
+			t.Errorf("alert lacks %q:\n%s", want, alert.Text)
+		}
+	}
+	if tk := f.ticket(1); tk.OverdueAt == nil || tk.NoticeSentAt == nil {
+		t.Errorf("ticket: overdue %v notice sent %v", tk.OverdueAt, tk.NoticeSentAt)
+	}
+}
+
+func TestAnsweredTicketGetsNoNotice(t *testing.T) {
+	f := newFixtureWith(t, rulesFrom(t, deadlineRules))
+	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "a1@x"}.raw())
+	ctx := context.Background()
+	err := f.store.Write(ctx, func(tx *store.Tx) error {
+		tk := must(tx.Ticket(ctx, 1))
+		now := f.clock.Now()
+		tk.Status, tk.AnsweredAt = store.StatusAnswered, &now
+		return tx.UpdateTicket(ctx, tk)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(72 * time.Hour)
+	if next := f.tick(); !next.IsZero() {
+		t.Errorf("next wake: got %v, want nothing pending", next)
+	}
+	if got := f.queued(); len(got) != 1 {
+		t.Fatalf("queued: got %v, want the ack only", got)
+	}
+	// The customer writes again after the answer: a new 48-hour window.
+	f.deliver("fta-pass", 1, 2, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "Re: 문의", id: "a2@x",
+		headers: []string{"In-Reply-To: <a1@x>"}}.raw())
+	tk := f.ticket(1)
+	if tk.Status != store.StatusOpen || !tk.DueAt.Equal(f.clock.Now().Add(48*time.Hour)) || tk.NoticeSentAt != nil {
+		t.Fatalf("after a follow-up: status %s due %v notice sent %v", tk.Status, tk.DueAt, tk.NoticeSentAt)
+	}
+	f.clock.Add(40 * time.Hour)
+	f.tick()
+	if got := f.queued(); !sameList(got, []string{"ack kim@example.co.kr", "notice kim@example.co.kr"}) {
+		t.Fatalf("in the new window: got %v", got)
+	}
+}
+
+func TestDeferMovesTheDeadline(t *testing.T) {
+	f := newFixtureWith(t, rulesFrom(t, deadlineRules))
+	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "f1@x"}.raw())
+	f.clock.Add(40 * time.Hour)
+	f.tick() // the first notice
+	until := start.Add(7 * 24 * time.Hour)
+	if _, err := f.desk.Defer(context.Background(), 1, until, "관세청 유권해석을 기다리고 있습니다.", "관세청에 질의했습니다."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.desk.Defer(context.Background(), 1, start, "past", ""); err == nil {
+		t.Error("defer to the past: got nil error")
+	}
+	f.clock.Add(8*time.Hour + time.Minute) // past the old deadline: no alert any more
+	f.tick()
+	if got := f.queued(); !sameList(got, []string{"ack kim@example.co.kr", "notice kim@example.co.kr"}) {
+		t.Fatalf("after the old deadline: got %v", got)
+	}
+	f.clock.Add(until.Sub(f.clock.Now()) - 8*time.Hour) // the new notice time
+	f.tick()
+	f.tick()
+	if got := f.queued(); !sameList(got, []string{"ack kim@example.co.kr", "notice kim@example.co.kr", "notice kim@example.co.kr"}) {
+		t.Fatalf("before the new deadline: got %v", got)
+	}
+	second := f.ackOf(2)
+	for _, want := range []string{"관세청 유권해석을 기다리고 있습니다.", "관세청에 질의했습니다.", "2026년 12월 2일(수) 14:00"} {
+		if !strings.Contains(second.Text, want) {
+			t.Errorf("second notice lacks %q:\n%s", want, second.Text)
+		}
+	}
+}
+
+// TestDeadlinesCatchUpAfterDowntime: the daemon was down across a notice
+// time and a deadline; at start each goes out once, in due order.
+func TestDeadlinesCatchUpAfterDowntime(t *testing.T) {
+	rs := rulesFrom(t, deadlineRules)
+	f := newFixtureWith(t, rs)
+	for i, id := range []string{"c1@x", "c2@x", "c3@x"} {
+		f.deliver("fta-pass", 1, uint32(i+1), mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의 " + id, id: id}.raw())
+		f.clock.Add(time.Hour)
+	}
+	f.clock.Add(72 * time.Hour) // "down" the whole time
+	// A new Desk on the same database, as after a restart.
+	d2, err := New(Options{Store: f.store, Rules: rs, Templates: f.desk.templates.Load(), Clock: f.clock,
+		Mailboxes: []Mailbox{{Name: "fta-pass", Address: "fta-pass@origin.or.kr"}}, Logger: f.desk.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d2.processDeadlines(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d2.processDeadlines(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := f.queued()
+	notices, alerts := 0, 0
+	for _, k := range got {
+		switch {
+		case strings.HasPrefix(k, "notice"):
+			notices++
+		case strings.HasPrefix(k, "alert"):
+			alerts++
+		}
+	}
+	if notices != 3 || alerts != 3 {
+		t.Fatalf("after downtime: got %v, want one notice and one alert per ticket", got)
+	}
+}
