@@ -105,8 +105,20 @@ func New(o Options) (*Desk, error) {
 	return d, nil
 }
 
-// SetRules replaces the rules in force (a validated reload).
-func (d *Desk) SetRules(s *rules.Set) { d.rules.Store(s) }
+// SetRules replaces the rules in force (a validated reload). Open tickets
+// keep the deadlines they were given.
+func (d *Desk) SetRules(s *rules.Set) {
+	d.rules.Store(s)
+	d.Wake()
+}
+
+// Wake makes the outbox and the deadline clock look at the database now,
+// instead of when they planned to: after a reload, or after another process
+// (or a test moving the clock) changed what is due.
+func (d *Desk) Wake() {
+	d.wake()
+	d.wakeDeadlines()
+}
 
 // SetTemplates replaces the templates in force.
 func (d *Desk) SetTemplates(s *templates.Set) { d.templates.Store(s) }

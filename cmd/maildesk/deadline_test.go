@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/localmail"
+	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/rules"
+)
+
+// testClock is moved by the test; the daemon's loops are woken after each
+// move, as they would be by the passing of real time.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *testClock) advance(d time.Duration, dk *desk.Desk) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+	dk.Wake()
+}
+
+const shortWindowRules = `
+[[handler]]
+id = "mslim"
+name = "임민수"
+department = "FTA-PASS 운영팀"
+phone = "031-600-0722"
+email = "mslim@origin.or.kr"
+
+[[handler]]
+id = "kioi"
+name = "김감독"
+department = "고객지원팀"
+email = "kioi@origin.or.kr"
+
+[[category]]
+id = "fta-pass"
+name = "FTA-PASS 문의"
+name_en = "FTA-PASS inquiry"
+tag = "FTA-PASS"
+window = "60s"
+clock = "calendar"
+notice_before = "40s"
+supervisor = "kioi"
+
+[[mailbox]]
+name = "fta-pass"
+category = "fta-pass"
+handler = "mslim"
+`
+
+// TestDovecotDeadlines: a category whose window is 60 s with the notice 40 s
+// before. Delivered into Dovecot, the inquiry is acknowledged; 20 s later the
+// customer gets the delay notice with reason, status and expected date; once
+// the window passes the supervisor gets the alert. Time is the test's clock.
+func TestDovecotDeadlines(t *testing.T) {
+	needDovecot(t)
+	dir := t.TempDir()
+	all, err := exampleMailboxes(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mboxes []rules.Mailbox
+	for _, m := range all {
+		if m.Name == "fta-pass" {
+			mboxes = append(mboxes, m)
+		}
+	}
+	os.RemoveAll(filepath.Join(dir, "rules"))
+	os.MkdirAll(filepath.Join(dir, "rules"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "rules", "rules.toml"), []byte(shortWindowRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dv := startDovecot(t, names(mboxes))
+	sys, err := localmail.Start(localmail.Options{IMAPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	cfg, err := writeDemoConfig(dir, dv.addr, sys.SMTPAddr(), mboxes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, dir: dir, mail: sys, configPath: cfg, mboxes: mboxes}
+
+	clock := &testClock{t: time.Date(2026, 11, 25, 5, 0, 0, 0, time.UTC)} // Wed 14:00 KST
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan *desk.Desk, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runDaemon(ctx, cfg, daemonOptions{log: testLogger(t), clock: clock, ready: func(d *desk.Desk) { ready <- d }})
+	}()
+	dk := <-ready
+
+	dv.deliver(t, "fta-pass", "kim@example.co.kr", inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
+		"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?=", "dl1@example.co.kr", "원산지 문의입니다.\r\n"))
+	caps := s.waitCaptured(1)
+	checkAck(t, caps[0], "kim@example.co.kr", "dl1@example.co.kr", "[FTA-PASS #1]", "031-600-0722")
+
+	clock.advance(19*time.Second, dk)
+	clock.advance(time.Second, dk) // 20 s: the notice time
+	caps = s.waitCaptured(2)
+	notice, err := mailbox.Parse(caps[1].Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("delay notice as the customer received it:\n%s", caps[1].Raw[:headerEnd(caps[1].Raw)])
+	t.Logf("delay notice text:\n%s", notice.Text)
+	if caps[1].To[0] != "kim@example.co.kr" || !strings.HasPrefix(notice.Subject, "[FTA-PASS #1] ") || notice.InReplyTo[0] != "dl1@example.co.kr" {
+		t.Errorf("notice: to %v subject %q in-reply-to %v", caps[1].To, notice.Subject, notice.InReplyTo)
+	}
+	for _, want := range []string{"지연 사유", "현재 처리 상황", "처리 예정일: 2026년 11월 25일(수) 14:02", "임민수", "031-600-0722"} {
+		if !strings.Contains(notice.Text, want) {
+			t.Errorf("notice lacks %q", want)
+		}
+	}
+
+	clock.advance(40*time.Second, dk) // 60 s: the deadline
+	caps = s.waitCaptured(3)
+	alert, err := mailbox.Parse(caps[2].Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("alert as the supervisor received it:\n%s", caps[2].Raw[:headerEnd(caps[2].Raw)])
+	t.Logf("alert text:\n%s", alert.Text)
+	if caps[2].To[0] != "kioi@origin.or.kr" || !strings.Contains(alert.Text, "김감독 님") || !strings.Contains(alert.Text, "[FTA-PASS #1]") {
+		t.Errorf("alert: to %v text:\n%s", caps[2].To, alert.Text)
+	}
+
+	// Nothing more, however long we wait: the ticket records both.
+	clock.advance(24*time.Hour, dk)
+	snap := s.waitFor(s.db(), "three mails delivered", func(sn snapshot) bool {
+		return len(sn.outbox) == 3 && sn.outbox[2].State == "sent"
+	})
+	if tk := snap.tickets[0]; tk.NoticeSentAt == nil || tk.OverdueAt == nil {
+		t.Errorf("ticket: notice sent %v, overdue %v", tk.NoticeSentAt, tk.OverdueAt)
+	}
+	if got := len(sys.Captured()); got != 3 {
+		t.Fatalf("mails sent: got %d, want 3 (ack, notice, alert)", got)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func headerEnd(raw []byte) int {
+	if i := strings.Index(string(raw), "\r\n\r\n"); i >= 0 {
+		return i
+	}
+	return len(raw)
+}
