@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
@@ -143,6 +144,9 @@ func decodeCharset(label string, b []byte) string {
 	l := normLabel(label)
 	if i := strings.IndexByte(l, '*'); i > 0 {
 		l = l[:i]
+	}
+	if isUTF7Label(l) {
+		return decodeUTF7(b)
 	}
 	if isUTF8Label(l) && !isLatinLabel(l) {
 		if utf8.Valid(b) {
@@ -720,4 +724,57 @@ func (johabDecoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err 
 		nSrc += size
 	}
 	return nDst, nSrc, nil
+}
+
+// isUTF7Label reports RFC 2152 UTF-7, which old Outlook versions offer
+// and x/text does not implement.
+func isUTF7Label(l string) bool {
+	return l == "utf-7" || l == "utf7" || l == "unicode-1-1-utf-7" || l == "csunicode11utf7" || l == "x-unicode-2-0-utf-7"
+}
+
+// decodeUTF7 decodes RFC 2152 UTF-7 leniently: "+" starts a run of
+// modified base64 (UTF-16BE), "+-" is a plus sign, a "-" ending a run is
+// dropped, and bytes outside ASCII or broken runs are kept as they are (by
+// way of the fallback decoder).
+func decodeUTF7(b []byte) string {
+	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	var out []rune
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 0x80 {
+			return fallbackDecode(b)
+		}
+		if c != '+' {
+			out = append(out, rune(c))
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == '-' {
+			out = append(out, '+')
+			i++
+			continue
+		}
+		var units []uint16
+		var acc uint32
+		bits := 0
+		j := i + 1
+		for ; j < len(b); j++ {
+			k := strings.IndexByte(b64, b[j])
+			if k < 0 {
+				break
+			}
+			acc = acc<<6 | uint32(k)
+			bits += 6
+			if bits >= 16 {
+				bits -= 16
+				units = append(units, uint16(acc>>uint(bits)))
+				acc &= 1<<uint(bits) - 1
+			}
+		}
+		out = append(out, utf16.Decode(units)...)
+		if j < len(b) && b[j] == '-' {
+			j++
+		}
+		i = j - 1
+	}
+	return string(out)
 }

@@ -64,6 +64,16 @@ type Message struct {
 	HTMLOnly    bool      // every part of Text was derived from HTML (no text/plain body was used)
 	Attachments []Attachment
 
+	// NewText is what the sender wrote in this mail: Text without the
+	// quoted history and the signature (see SplitReply). Quoted is the
+	// rest of Text. Ticket views and staff relays show NewText.
+	NewText, Quoted string
+
+	// Forwarded holds the mails attached as message/rfc822 (forwarded
+	// mail), parsed the same way, in order. Their text is not part of
+	// Text; each is also listed in Attachments.
+	Forwarded []*Message
+
 	// Header is the top-level header as received (raw values; use its
 	// methods, or the fields above, for decoded values).
 	Header mail.Header
@@ -121,6 +131,16 @@ func Parse(raw []byte) (msg *Message, err error) {
 			}
 		}()
 	}
+	p.message(m, raw, 0)
+	if len(p.problems) > 0 {
+		return m, &ParseError{Problems: p.problems}
+	}
+	return m, nil
+}
+
+// message fills m from raw; depth is the MIME nesting depth at which raw
+// sits (0 for the top-level mail).
+func (p *parser) message(m *Message, raw []byte, depth int) {
 	raw = normalizeLineEnds(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")))
 	h, body, herr := readHeader(raw, true)
 	if herr != "" {
@@ -132,9 +152,10 @@ func Parse(raw []byte) (msg *Message, err error) {
 	m.Header = mail.Header{Header: message.Header{Header: h}}
 	p.fillHeader(m, h)
 
-	c := p.entity(h, body, 0, "text/plain")
+	c := p.entity(h, body, depth, "text/plain")
 	m.deliveryReport = p.deliveryReport
 	m.Attachments = c.atts
+	m.Forwarded = c.forwarded
 	var texts []string
 	htmlOnly := false
 	for _, f := range c.frags {
@@ -152,10 +173,29 @@ func Parse(raw []byte) (msg *Message, err error) {
 	}
 	m.Text = strings.Join(texts, "\n\n")
 	m.HTMLOnly = htmlOnly
-	if len(p.problems) > 0 {
-		return m, &ParseError{Problems: p.problems}
+	m.NewText, m.Quoted = SplitReply(m.Text)
+}
+
+// embedded parses a message/rfc822 part one level below depth. Its own
+// defects are not the outer mail's: a forwarded mail with a broken part
+// must not quarantine the reply that carries it. Only the resource limits
+// (MaxDepth, MaxParts), which guard the whole parse, carry over.
+func (p *parser) embedded(data []byte, depth int) *Message {
+	sub := &parser{parts: p.parts}
+	m := &Message{}
+	if depth+1 >= MaxDepth {
+		p.fail("parse: MIME nesting deeper than %d levels", MaxDepth)
+		return m
 	}
-	return m, nil
+	sub.message(m, data, depth+1)
+	p.parts = sub.parts
+	for _, pr := range sub.problems {
+		if strings.Contains(pr, "nesting deeper than") || strings.Contains(pr, "MIME parts") {
+			p.fail("%s", pr)
+			break
+		}
+	}
+	return m
 }
 
 type parser struct {
@@ -625,13 +665,15 @@ type textFrag struct {
 }
 
 type content struct {
-	frags []textFrag
-	atts  []Attachment
+	frags     []textFrag
+	atts      []Attachment
+	forwarded []*Message
 }
 
 func (c *content) add(o content) {
 	c.frags = append(c.frags, o.frags...)
 	c.atts = append(c.atts, o.atts...)
+	c.forwarded = append(c.forwarded, o.forwarded...)
 }
 
 func (c content) hasText(plainOnly bool) bool {
@@ -662,7 +704,10 @@ func (p *parser) entity(h textproto.Header, body []byte, depth int, defaultType 
 		if name == "" {
 			name = embeddedName(data)
 		}
-		return content{atts: []Attachment{{Name: name, ContentType: mt, Size: int64(len(data))}}}
+		return content{
+			atts:      []Attachment{{Name: name, ContentType: mt, Size: int64(len(data))}},
+			forwarded: []*Message{p.embedded(data, depth)},
+		}
 	case "message/delivery-status", "message/global-delivery-status",
 		"message/disposition-notification", "message/global-disposition-notification",
 		"message/feedback-report":
@@ -767,6 +812,7 @@ func (p *parser) multipart(mt string, params map[string]string, body []byte, dep
 				out.atts = append(out.atts, a)
 			}
 		}
+		out.forwarded = append(out.forwarded, c.forwarded...)
 	}
 	return out
 }

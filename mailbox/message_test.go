@@ -3,11 +3,14 @@ package mailbox
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -490,13 +493,22 @@ func corpusDir(t *testing.T) string {
 	return dir
 }
 
-// TestCorpusNoPanic parses every mail-like file of the corpus: Parse must
-// never panic, always return a Message, produce valid UTF-8 and be fast.
+// TestCorpusNoPanic parses every file of the corpus, mail or not: Parse
+// must never panic, always return a Message, produce valid UTF-8 and be
+// fast. It counts the files Parse reports as malformed (those the desk
+// quarantines), grouped by kind, separately for mail-like files and for
+// the rest (expected-output JSON, XML, licences, ...).
 func TestCorpusNoPanic(t *testing.T) {
 	dir := corpusDir(t)
 	defer func(old bool) { recoverPanics = old }(recoverPanics)
 	recoverPanics = false
-	n := 0
+	type tally struct {
+		n, errs int
+		kinds   map[string]int
+	}
+	mail := tally{kinds: map[string]int{}}
+	other := tally{kinds: map[string]int{}}
+	perSet := map[string][2]int{} // corpus folder -> files, errors (mail-like)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -504,28 +516,43 @@ func TestCorpusNoPanic(t *testing.T) {
 		if d.IsDir() {
 			return nil
 		}
+		tl := &mail
 		switch strings.ToLower(filepath.Ext(p)) {
 		case ".json", ".xml", ".md", ".tsv", ".py", ".bin":
-			return nil
+			tl = &other
 		}
 		if strings.Contains(filepath.Base(p), "LICENSE") || strings.Contains(filepath.Base(p), "COPYING") {
-			return nil
+			tl = &other
 		}
 		raw, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		n++
+		tl.n++
 		start := time.Now()
-		m, _ := Parse(raw)
+		m, perr := Parse(raw)
 		if el := time.Since(start); el > 2*time.Second {
 			t.Errorf("%s: Parse took %v", p, el)
 		}
 		if m == nil {
 			t.Fatalf("%s: nil Message", p)
 		}
+		if perr != nil {
+			tl.errs++
+			tl.kinds[errorKind(perr)]++
+		}
+		if tl == &mail {
+			rel, _ := filepath.Rel(dir, p)
+			set := strings.SplitN(filepath.ToSlash(rel), "/", 2)[0]
+			c := perSet[set]
+			c[0]++
+			if perr != nil {
+				c[1]++
+			}
+			perSet[set] = c
+		}
 		_ = m.Automatic()
-		for field, s := range map[string]string{"Text": m.Text, "Subject": m.Subject, "From.Name": m.From.Name} {
+		for field, s := range map[string]string{"Text": m.Text, "NewText": m.NewText, "Quoted": m.Quoted, "Subject": m.Subject, "From.Name": m.From.Name} {
 			if !utf8.ValidString(s) {
 				t.Errorf("%s: %s is not valid UTF-8", p, field)
 			}
@@ -535,10 +562,74 @@ func TestCorpusNoPanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 1000 {
-		t.Errorf("parsed only %d corpus files", n)
+	for _, x := range []struct {
+		name string
+		tl   tally
+	}{{"mail-like", mail}, {"other", other}} {
+		t.Logf("%s files: %d parsed, %d with errors", x.name, x.tl.n, x.tl.errs)
+		kinds := make([]string, 0, len(x.tl.kinds))
+		for k := range x.tl.kinds {
+			kinds = append(kinds, k)
+		}
+		sort.Slice(kinds, func(i, j int) bool { return x.tl.kinds[kinds[i]] > x.tl.kinds[kinds[j]] })
+		for _, k := range kinds {
+			t.Logf("  %4d  %s", x.tl.kinds[k], k)
+		}
 	}
-	t.Logf("parsed %d corpus files", n)
+	sets := make([]string, 0, len(perSet))
+	for k := range perSet {
+		sets = append(sets, k)
+	}
+	sort.Strings(sets)
+	for _, k := range sets {
+		t.Logf("  %-32s %4d mail-like files, %4d with errors", k, perSet[k][0], perSet[k][1])
+	}
+	// Measured: 2,873 files; 2,272 mail-like, of which 681 are reported
+	// malformed: 480 "malformed MIME header line" (mostly the reply-parser
+	// sets and cjkencodings, which are bare bodies, not mails: those six
+	// sets give 372 of the 681), 94 missing closing boundary, 44 no header fields, 27 boundary
+	// not found, 14 bad part header lines, 6 indented first header line, a
+	// dozen broken base64 or unknown transfer encodings, 5 missing or
+	// garbled boundary parameters. Real mail from Korean Outlook and
+	// Thunderbird (the lore sets) parses without error.
+	for _, set := range []string{"lore-linux-samsung-soc-threads", "lore-korean-thunderbird-euc-kr", "nodemailer-mailparser", "postalsys-postal-mime"} {
+		if c := perSet[set]; c[0] == 0 || c[1] != 0 {
+			t.Errorf("%s: got %d files, %d with errors; want files and no errors", set, c[0], c[1])
+		}
+	}
+	if mail.n < mailFilesMin || mail.n+other.n < allFilesMin {
+		t.Errorf("got %d mail-like and %d other files, want at least %d and %d in all", mail.n, other.n, mailFilesMin, allFilesMin)
+	}
+	if mail.errs > mailErrorsMax {
+		t.Errorf("got %d mail-like files with errors, want at most %d", mail.errs, mailErrorsMax)
+	}
+}
+
+// Counts held by TestCorpusNoPanic.
+const (
+	allFilesMin   = 2873
+	mailFilesMin  = 2272
+	mailErrorsMax = 681
+)
+
+var (
+	quotedDetail = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'[^']*'`)
+	mediaDetail  = regexp.MustCompile(`parse (multipart|message|text|application|image|audio|video)/[^ :]+`)
+	numberDetail = regexp.MustCompile(`[0-9]+`)
+)
+
+// errorKind reduces a Parse error to its kind: the first problem without
+// the quoted line, boundary or media subtype it names.
+func errorKind(err error) string {
+	s := err.Error()
+	var pe *ParseError
+	if errors.As(err, &pe) && len(pe.Problems) > 0 {
+		s = pe.Problems[0]
+	}
+	s = quotedDetail.ReplaceAllString(s, "…")
+	s = mediaDetail.ReplaceAllString(s, "parse $1/*")
+	s = numberDetail.ReplaceAllString(s, "N")
+	return s
 }
 
 // TestCorpusKoreanThreads checks real Outlook ks_c_5601-1987 mail from the
@@ -652,6 +743,10 @@ func TestCorpusThunderbirdEUCKR(t *testing.T) {
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("Text lacks %q", want)
 		}
+	}
+	// The Korean-locale attribution and the quote below it are history.
+	if attr := "On 2020년 01월 10일 00:18, Jani Nikula wrote:"; strings.Contains(m.NewText, attr) || !strings.Contains(m.Quoted, attr) {
+		t.Errorf("attribution not split off: NewText %q", m.NewText)
 	}
 }
 
@@ -795,15 +890,18 @@ func FuzzParse(f *testing.F) {
 func TestParsePathologicalInputs(t *testing.T) {
 	big := func(s string, n int) string { return strings.Repeat(s, n) }
 	for name, raw := range map[string]string{
-		"unterminated encoded-words": "Subject: " + big("=?utf-8?B?", 200000) + "\n\n",
-		"many encoded-words":         "Subject: " + big("=?utf-8?B?7ZWc?= ", 100000) + "\n\n",
-		"nested links":               "Content-Type: text/html\n\n" + big("<a href=x>", 50000) + big("text ", 50000) + big("</a>", 50000),
-		"many parts":                 "Content-Type: multipart/mixed; boundary=b\n\n" + big("--b\n\nx\n", 200000) + "--b--\n",
-		"many header lines":          big("X-A: b\n", 200000) + "\nbody\n",
-		"many bad header lines":      big("no colon here\n", 100000) + "\nbody\n",
-		"many params":                "Content-Type: text/plain" + big("; a*1*=%41", 100000) + "\n\nx\n",
-		"many addresses":             "To: " + big("a@b.c, ", 100000) + "\n\n",
-		"long unfolded address list": "To: " + big("Lee, Young <a@b.c>, ", 50000) + "\n\n",
+		"unterminated encoded-words":    "Subject: " + big("=?utf-8?B?", 200000) + "\n\n",
+		"many encoded-words":            "Subject: " + big("=?utf-8?B?7ZWc?= ", 100000) + "\n\n",
+		"nested links":                  "Content-Type: text/html\n\n" + big("<a href=x>", 50000) + big("text ", 50000) + big("</a>", 50000),
+		"many parts":                    "Content-Type: multipart/mixed; boundary=b\n\n" + big("--b\n\nx\n", 200000) + "--b--\n",
+		"many header lines":             big("X-A: b\n", 200000) + "\nbody\n",
+		"many bad header lines":         big("no colon here\n", 100000) + "\nbody\n",
+		"many params":                   "Content-Type: text/plain" + big("; a*1*=%41", 100000) + "\n\nx\n",
+		"many addresses":                "To: " + big("a@b.c, ", 100000) + "\n\n",
+		"long unfolded address list":    "To: " + big("Lee, Young <a@b.c>, ", 50000) + "\n\n",
+		"deeply nested forwards":        big("Content-Type: message/rfc822\n\n", 200000) + "x\n",
+		"many forwards in a digest":     "Content-Type: multipart/digest; boundary=b\n\n" + big("--b\n\nSubject: s\n\nx\n", 20000) + "--b--\n",
+		"reply with many quote headers": "\n" + big("On 1 Jan 2020, a <a@b.c> wrote:\n> x\n", 50000),
 	} {
 		start := time.Now()
 		m, err := Parse([]byte(raw))

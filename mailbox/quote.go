@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -49,21 +50,49 @@ func splitReply(text string) replyParts {
 	lines := strings.Split(normalizeNewlines(text), "\n")
 	kinds := make([]lineKind, len(lines))
 
-	// 1. The first quote header (attribution, delimiter or header block).
-	// When new text precedes it, everything from it on is history: the
-	// common top-posted reply. When only blank or ">" lines precede it, the
-	// sender answered below or between the quotes (Thunderbird's default),
-	// so the header and the ">" lines are history and the rest is new.
-	hasNewBefore := false
+	// 1. Quote headers. Below a header whose history is ">"-quoted, the
+	// history ends with the quote, and what follows is the sender's answer
+	// (bottom posting, inline answers: Thunderbird, Apple Mail, mailing
+	// lists). Below a header whose history is not marked (Outlook, Gmail's
+	// forwards, webmail), nothing tells where it ends, so the rest of the
+	// text is history, unless the sender wrote nothing before it.
+	hasNew := false
 	for i := 0; i < len(lines); i++ {
 		n := matchQuoteHeader(lines, i)
 		if n == 0 {
 			if !isBlank(lines[i]) && !isQuoteLine(lines[i]) {
-				hasNewBefore = true
+				hasNew = true
 			}
 			continue
 		}
-		if hasNewBefore {
+		k := i + n
+		for k < len(lines) && isBlank(lines[k]) {
+			k++
+		}
+		if k < len(lines) && isQuoteLine(lines[k]) {
+			for k < len(lines) {
+				if isBlank(lines[k]) || isQuoteLine(lines[k]) {
+					k++
+					continue
+				}
+				// A line that lost its ">" when the quote was re-wrapped
+				// sits between two quote lines.
+				e := k
+				for e < len(lines) && !isBlank(lines[e]) && !isQuoteLine(lines[e]) {
+					e++
+				}
+				if !isQuoteLine(lines[k-1]) || e == len(lines) || !isQuoteLine(lines[e]) {
+					break
+				}
+				k = e
+			}
+			for j := i; j < k; j++ {
+				kinds[j] = kindQuoted
+			}
+			i = k - 1
+			continue
+		}
+		if hasNew {
 			for j := i; j < len(lines); j++ {
 				kinds[j] = kindQuoted
 			}
@@ -72,30 +101,7 @@ func splitReply(text string) replyParts {
 		for j := i; j < i+n; j++ {
 			kinds[j] = kindQuoted
 		}
-		for j := i + n; j < len(lines); j++ {
-			if isQuoteLine(lines[j]) {
-				kinds[j] = kindQuoted
-				continue
-			}
-			if isBlank(lines[j]) {
-				continue
-			}
-			if m := matchQuoteHeader(lines, j); m > 0 {
-				if hasNewBefore {
-					for k := j; k < len(lines); k++ {
-						kinds[k] = kindQuoted
-					}
-					break
-				}
-				for k := j; k < j+m; k++ {
-					kinds[k] = kindQuoted
-				}
-				j += m - 1
-				continue
-			}
-			hasNewBefore = true
-		}
-		break
+		i += n - 1
 	}
 
 	// 2. The ">" quote after the last new line.
@@ -121,6 +127,29 @@ func splitReply(text string) replyParts {
 				kinds[i] = kindSignature
 			}
 		}
+	}
+
+	// Blank lines between history lines belong to the history.
+	prev := kindNew
+	for i := 0; i < len(lines); i++ {
+		if !isBlank(lines[i]) {
+			prev = kinds[i]
+			continue
+		}
+		j := i
+		for j < len(lines) && isBlank(lines[j]) {
+			j++
+		}
+		next := kindQuoted
+		if j < len(lines) {
+			next = kinds[j]
+		}
+		if i > 0 && prev != kindNew && next != kindNew {
+			for k := i; k < j; k++ {
+				kinds[k] = max(prev, next)
+			}
+		}
+		i = j - 1
 	}
 
 	var nw, sig, rest []string
@@ -160,14 +189,17 @@ func isSpaceOrMark(r rune) bool {
 	return unicode.IsSpace(r) || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\ufeff' || r == '\u1427'
 }
 
+// isQuoteLine reports a line quoted with ">" or, as some older clients
+// and mailing-list digests do, with "| ".
 func isQuoteLine(s string) bool {
-	return strings.HasPrefix(strings.TrimLeft(s, " \t"), ">")
+	s = strings.TrimLeft(s, " \t")
+	return strings.HasPrefix(s, ">") || s == "|" || strings.HasPrefix(s, "| ")
 }
 
 // unquoteLine strips ">" quoting and the bold markers ("*From:*") some
 // clients put around header names in their plain-text part.
 func unquoteLine(s string) string {
-	s = strings.TrimLeft(s, " \t>")
+	s = strings.TrimLeft(s, " \t>|")
 	return strings.TrimFunc(s, isSpaceOrMark)
 }
 
@@ -208,7 +240,7 @@ var delimiterWords = []string{
 	"mensaje original", "mensaje reenviado", "messaggio originale", "messaggio inoltrato",
 	"oorspronkelijk bericht", "origineel bericht", "doorgestuurd bericht",
 	"originalmeddelande", "vidarebefordrat meddelande", "opprinnelig melding", "videresendt melding",
-	"oprindelig meddelelse", "videresendt meddelelse", "alkuperäinen viesti", "välitetty viesti",
+	"oprindelig meddelelse", "oprindelig besked", "ursprungligt meddelande", "opprinnelig e-post", "videresendt meddelelse", "alkuperäinen viesti", "välitetty viesti",
 	"wiadomość oryginalna", "oryginalna wiadomość", "przekazana wiadomość",
 	"mensagem original", "mensagem encaminhada",
 	"исходное сообщение", "оригинальное сообщение", "пересылаемое сообщение", "пересланное сообщение",
@@ -220,7 +252,7 @@ var delimiterWords = []string{
 // Message -------", "---------- Forwarded message ---------" and the like,
 // and Zoho's "---- On … wrote ----".
 func matchDelimiter(lines []string, i int) int {
-	s := unquoteLine(lines[i])
+	s := strings.Trim(unquoteLine(lines[i]), "*")
 	if !strings.HasPrefix(s, "--") && !strings.HasPrefix(s, "__") && !strings.HasPrefix(s, "==") {
 		return 0
 	}
@@ -244,18 +276,12 @@ func matchDelimiter(lines []string, i int) int {
 // lower-case; the line must also end in a colon (or the verb) and carry a
 // date or an address.
 var attributionVerbs = []string{
-	"wrote", "writes", "written", "sent",
-	"작성", "님의 메시지", "쓰셨습니다", "썼습니다",
-	"a écrit", "écrit", "schrieb", "geschrieben", "escribió", "escreveu", "ha scritto", "scritto",
+	"wrote", "writes", "sent",
+	"작성", "쓴 글", "님의 메시지", "쓰셨습니다", "썼습니다",
+	"a écrit", "schrieb", "geschrieben", "escribió", "escreveu", "ha scritto",
 	"schreef", "geschreven", "skrev", "kirjoitti", "napisał", "napisała", "pisze", "napsal",
-	"написал", "написала", "написав", "написала", "пише", "писал", "yazdı",
-	"写道", "寫道", "書きました", "wrote on",
-}
-
-// attributionLeads start an attribution that a client folded over two or
-// three lines.
-var attributionLeads = []string{
-	"on ", "le ", "am ", "el ", "il ", "op ", "den ", "w dniu ", "em ", "в ", "on:", "de ", "dne ", "в ",
+	"написал", "написала", "написав", "пише", "писал", "yazdı",
+	"写道", "寫道", "書きました",
 }
 
 // isAttribution reports whether s (already unquoted) reads as "On <date>,
@@ -264,14 +290,24 @@ func isAttribution(s string, needColon bool) bool {
 	if utf8.RuneCountInString(s) > 400 {
 		return false
 	}
-	low := strings.ToLower(strings.TrimRight(s, " *"))
-	end := strings.TrimRight(low, ":：")
+	low := strings.ToLower(strings.TrimRightFunc(s, func(r rune) bool { return r == '*' || isSpaceOrMark(r) }))
+	end := strings.TrimRightFunc(strings.TrimRight(low, ":："), isSpaceOrMark)
 	if needColon && end == low {
+		// Some clients drop the colon: "On <date> <name> <addr> wrote".
+		for _, v := range []string{"wrote", "a écrit", "schrieb", "escribió", "ha scritto", "schreef", "skrev", "작성"} {
+			if strings.HasSuffix(end, v) && strings.Contains(end, "@") && timeLike(end) {
+				return true
+			}
+		}
 		return false
+	}
+	// Gmail in many locales writes only "<date> <name> <addr>:" (no verb).
+	if needColon && strings.Contains(end, "@") && strings.HasSuffix(end, ">") && timeLike(end) {
+		return true
 	}
 	hasVerb := false
 	for _, v := range attributionVerbs {
-		if strings.HasSuffix(end, v) || (strings.Contains(end, v) && strings.ContainsAny(end, "@<")) {
+		if strings.HasSuffix(end, v) || (containsWord(end, v) && strings.ContainsAny(end, "@<")) {
 			hasVerb = true
 			break
 		}
@@ -285,26 +321,117 @@ func isAttribution(s string, needColon bool) bool {
 	return strings.ContainsAny(s, "0123456789@")
 }
 
-func matchAttribution(lines []string, i int) int {
-	s := unquoteLine(lines[i])
-	if isAttribution(s, true) {
-		return 1
+// containsWord reports whether w occurs in s between non-letters, so that
+// "sent" is not found in "present".
+func containsWord(s, w string) bool {
+	for off := 0; ; {
+		i := strings.Index(s[off:], w)
+		if i < 0 {
+			return false
+		}
+		i += off
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[i+len(w):])
+		if (i == 0 || !unicode.IsLetter(before)) && (i+len(w) == len(s) || !unicode.IsLetter(after)) {
+			return true
+		}
+		off = i + len(w)
 	}
-	low := strings.ToLower(s)
-	lead := strings.ContainsAny(s, "@") || (len(s) > 0 && s[0] >= '0' && s[0] <= '9')
-	for _, l := range attributionLeads {
-		if strings.HasPrefix(low, l) {
-			lead = true
+}
+
+// gmailISODate is how Gmail starts an attribution in several locales:
+// "2016-03-03 17:21 GMT+01:00 Name <addr>:", the address sometimes lost.
+var gmailISODate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{1,2}:\d{2} \S`)
+
+// timeLike reports whether s holds a clock time ("15:19", "17.50") or a
+// four-digit year.
+func timeLike(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			digits++
+			if digits == 4 {
+				return true
+			}
+			continue
+		}
+		if (c == ':' || c == '.') && digits >= 1 && i+2 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) {
+			return true
+		}
+		digits = 0
+	}
+	return false
+}
+
+// endsSentence reports whether s ends with a full stop after a word longer
+// than the month and weekday abbreviations attributions use ("apr.",
+// "janv.", "Fr.").
+func endsSentence(s string) bool {
+	if !strings.HasSuffix(s, ".") {
+		return false
+	}
+	if strings.HasSuffix(s, "..") || strings.HasSuffix(s, "…") {
+		return true
+	}
+	s = strings.TrimRight(s, ".")
+	n := 0
+	for _, r := range reverseRunes(s) {
+		if !unicode.IsLetter(r) {
 			break
 		}
+		n++
 	}
-	if !lead || strings.HasSuffix(s, ".") {
+	return n > 4
+}
+
+func reverseRunes(s string) []rune {
+	r := []rune(s)
+	if len(r) > 16 {
+		r = r[len(r)-16:]
+	}
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return r
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func matchAttribution(lines []string, i int) int {
+	s := unquoteLine(lines[i])
+	if isAttribution(s, true) || gmailISODate.MatchString(s) {
+		return 1
+	}
+	// "<date> <name> <addr>" without the colon, directly above a quote.
+	if !isQuoteLine(lines[i]) && strings.HasSuffix(s, ">") && strings.Contains(s, "@") && timeLike(s) {
+		k := i + 1
+		for k < len(lines) && isBlank(lines[k]) {
+			k++
+		}
+		if k < len(lines) && isQuoteLine(lines[k]) {
+			return 1
+		}
+	}
+	// A folded attribution starts with a date or an address, and not at
+	// the end of a sentence ("… let you know then.").
+	if !strings.ContainsAny(s, "0123456789@") || endsSentence(s) {
 		return 0
 	}
 	joined := s
 	for n := 2; n <= 3 && i+n-1 < len(lines); n++ {
 		next := lines[i+n-1]
-		if isBlank(next) || len(next) > maxHeaderScan || isQuoteLine(next) != isQuoteLine(lines[i]) {
+		// Some clients fold before the closing ">:" of the address, which
+		// then reads as a quote line.
+		bracket := strings.HasPrefix(strings.TrimSpace(next), ">:") || strings.TrimSpace(next) == ">"
+		if isBlank(next) || len(next) > maxHeaderScan || (isQuoteLine(next) != isQuoteLine(lines[i]) && !bracket) {
+			return 0
+		}
+		if bracket {
+			joined += strings.TrimSpace(next)
+			if isAttribution(joined, true) {
+				return n
+			}
 			return 0
 		}
 		joined += " " + unquoteLine(next)
@@ -348,7 +475,7 @@ var headerNames = map[string]headerRole{
 	"verzonden": roleDate, "enviado": roleDate, "enviada": roleDate, "inviato": roleDate, "sendt": roleDate,
 	"skickat": roleDate, "wysłano": roleDate, "data": roleDate, "отправлено": roleDate, "дата": roleDate,
 	"надіслано": roleDate, "发送时间": roleDate, "日期": roleDate, "寄件日期": roleDate, "送信日時": roleDate,
-	"fecha": roleDate, "lähetetty": roleDate, "päivämäärä": roleDate, "dátum": roleDate, "sent at": roleDate,
+	"fecha": roleDate, "dato": roleDate, "tid": roleDate, "lähetetty": roleDate, "päivämäärä": roleDate, "dátum": roleDate, "sent at": roleDate,
 
 	"subject": roleSubject, "제목": roleSubject, "objet": roleSubject, "sujet": roleSubject, "betreff": roleSubject,
 	"onderwerp": roleSubject, "asunto": roleSubject, "assunto": roleSubject, "oggetto": roleSubject,
@@ -393,30 +520,40 @@ func matchHeaderBlock(lines []string, i int) int {
 		}
 	}
 	seen := map[headerRole]bool{}
-	start := j
-	for ; j < len(lines) && j-start < 12; j++ {
-		if len(lines[j]) > maxHeaderScan {
+	start, end := j, j
+	for unknown := 0; j < len(lines) && j-start < 16; j++ {
+		if len(lines[j]) > maxHeaderScan || isBlank(lines[j]) {
 			break
 		}
-		role, val := headerField(lines[j])
+		role, _ := headerField(lines[j])
 		if role == roleNone {
-			break
+			// Folded values ("Subject: … \n spans two lines", "From: Name
+			// \n <addr>") and fields we do not know ("Reply-To:") may sit
+			// inside the block.
+			if j == start || unknown == 2 {
+				break
+			}
+			unknown++
+			continue
 		}
 		if j == start && role != roleFrom && role != roleDate && role != roleSubject {
 			return 0
 		}
-		_ = val
+		unknown = 0
 		seen[role] = true
+		end = j + 1
 	}
-	if j == start {
+	if end == start {
 		return 0
 	}
 	if len(seen) >= 2 && (seen[roleFrom] || seen[roleDate]) {
-		return j - i
+		return end - i
 	}
-	if j-start == 1 && seen[roleFrom] && j-1 == i {
+	// A lone "From: Name [mailto:addr]" or "From: Name <addr>" line, not
+	// inside a quote (where it is more likely quoted prose).
+	if end-start == 1 && start == i && seen[roleFrom] && !isQuoteLine(lines[i]) {
 		_, val := headerField(lines[i])
-		if strings.Contains(val, "[mailto:") || (strings.Contains(val, "@") && strings.HasPrefix(strings.ToLower(unquoteLine(lines[i])), "from:") && strings.ContainsAny(val, "<[")) {
+		if strings.Contains(val, "[mailto:") || (strings.Contains(val, "@") && strings.ContainsAny(val, "<[")) {
 			return 1
 		}
 	}
@@ -430,7 +567,7 @@ func matchHeaderBlock(lines []string, i int) int {
 // append, lower-case (after "(" or "<<" and blanks).
 var deviceSignatures = []string{
 	"sent from my ", "sent from ", "sent via ", "sent with ", "sent using ", "sent by ", "get outlook for ",
-	"envoyé depuis ", "envoyé de mon ", "envoyé avec ", "von meinem ", "gesendet von ", "gesendet mit ",
+	"envoyé depuis ", "envoyé de mon ", "envoyé à partir de ", "envoyé avec ", "von meinem ", "gesendet von ", "gesendet mit ",
 	"verzonden met ", "verzonden vanaf ", "verstuurd vanaf ", "enviado desde ", "enviado do meu ", "enviado de mi ",
 	"inviato da ", "sendt fra ", "skickat från ", "wysłane z ", "отправлено с ", "отправлено из ",
 	"diese nachricht wurde von meinem ", "从我的", "從我的", "发自我的", "來自我的",
@@ -440,15 +577,6 @@ var deviceSignatures = []string{
 // first: "iPhone에서 보냄", "Galaxy에서 보냄").
 var deviceSignatureSuffixes = []string{
 	"에서 보냄", "에서 보냈습니다", "에서 보낸 메일", "에서 보냄.", "에서 보냈습니다.", "から送信", "傳送", "发送",
-}
-
-// closingSignatures are sign-offs that start a signature when they stand
-// alone on a line near the end (a plain "Thanks," is content, not a
-// signature).
-var closingSignatures = []string{
-	"regards", "best regards", "kind regards", "warm regards", "with regards", "with best regards",
-	"mit freundlichen grüßen", "mit freundlichen grüssen", "cordialement", "met vriendelijke groet",
-	"met vriendelijke groeten",
 }
 
 func isDeviceSignature(s string) bool {
@@ -486,12 +614,6 @@ func findSignature(lines []string, kinds []lineKind, last int) int {
 			return i
 		case isDeviceSignature(s):
 			return i
-		}
-		low := strings.ToLower(strings.TrimRight(t, ",.!"))
-		for _, c := range closingSignatures {
-			if low == c && last-i <= 6 {
-				return i
-			}
 		}
 	}
 	return -1
