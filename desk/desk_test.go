@@ -505,3 +505,17 @@ func TestUnanswerableSenderDoesNotBlockIntake(t *testing.T) {
 		t.Fatalf("got %d tickets, %d queued, cursor %+v; want 2, 0, 1/2", len(s.tickets), len(s.outbox), s.cursor)
 	}
 }
+
+// A reply keeps its full text, and the new part without the quoted
+// history is stored beside it for the ticket view and relays.
+func TestReplyStoresNewText(t *testing.T) {
+	f := newFixture(t)
+	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "n1@x"}.raw())
+	body := "추가로 여쭙니다. 서류는 무엇이 필요한가요?\r\n\r\n-----Original Message-----\r\nFrom: fta-pass@origin.or.kr\r\nSent: Wednesday, November 25, 2026 2:00 PM\r\nSubject: [FTA-PASS #1] 문의\r\n\r\n문의가 접수되었습니다.\r\n"
+	f.deliver("fta-pass", 1, 2, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "RE: [FTA-PASS #1] 문의", id: "n2@x", body: body}.raw())
+	ms := f.state("fta-pass").messages[1]
+	last := ms[len(ms)-1]
+	if strings.TrimSpace(last.NewText) != "추가로 여쭙니다. 서류는 무엇이 필요한가요?" || !strings.Contains(last.Text, "Original Message") {
+		t.Errorf("new text %q, full text %q", last.NewText, last.Text)
+	}
+}

@@ -360,7 +360,7 @@ func fillStored(m *store.Message, msg *mailbox.Message) {
 		dt := msg.Date
 		m.Date = &dt
 	}
-	m.Text = msg.Text
+	m.Text, m.NewText = msg.Text, msg.NewText
 	m.Refs = append(append([]string(nil), msg.InReplyTo...), msg.References...)
 }
 

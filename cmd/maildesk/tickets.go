@@ -35,7 +35,8 @@ type messageView struct {
 	Subject    string     `json:"subject"`
 	Date       *time.Time `json:"date"`
 	StoredAt   time.Time  `json:"stored_at"`
-	Text       string     `json:"text,omitempty"`
+	Text       string     `json:"text,omitempty"`     // what the sender wrote in this mail
+	FullText   string     `json:"full_text,omitempty"` // with the quoted history, when there was any
 	Quarantine string     `json:"quarantine,omitempty"`
 }
 
@@ -110,10 +111,14 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 			return err
 		}
 		for _, m := range ms {
-			v.Messages = append(v.Messages, messageView{
+			mv := messageView{
 				MessageID: m.MessageID, Direction: m.Direction, Kind: m.Kind, From: m.From, To: m.To,
 				Subject: m.Subject, Date: m.Date, StoredAt: m.CreatedAt, Text: m.Text, Quarantine: m.Quarantine,
-			})
+			}
+			if m.NewText != "" && m.NewText != m.Text {
+				mv.Text, mv.FullText = m.NewText, m.Text
+			}
+			v.Messages = append(v.Messages, mv)
 		}
 		v.Events, err = tx.Events(ctx, id)
 		return err
