@@ -35,7 +35,7 @@ type messageView struct {
 	Subject    string     `json:"subject"`
 	Date       *time.Time `json:"date"`
 	StoredAt   time.Time  `json:"stored_at"`
-	Text       string     `json:"text,omitempty"`     // what the sender wrote in this mail
+	Text       string     `json:"text,omitempty"`      // what the sender wrote in this mail
 	FullText   string     `json:"full_text,omitempty"` // with the quoted history, when there was any
 	Quarantine string     `json:"quarantine,omitempty"`
 }
