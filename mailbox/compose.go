@@ -17,15 +17,16 @@ type Outgoing struct {
 	To            []Address
 	Cc            []Address
 	ReplyTo       []Address
-	Subject       string      // any Unicode; RFC 2047 encoded (UTF-8, B) when non-ASCII
-	MessageID     string      // without brackets; required
-	InReplyTo     string      // without brackets; optional
-	References    []string    // without brackets
-	Date          time.Time   // required; written in its own zone
-	AutoSubmitted string      // e.g. "auto-replied", "auto-generated"; header omitted when ""
-	Headers       [][2]string // extra headers, e.g. {"X-Maildesk-Ticket", "FTA-PASS #12"}
-	Text          string      // text/plain part (required)
-	HTML          string      // optional text/html part -> multipart/alternative
+	Subject       string       // any Unicode; RFC 2047 encoded (UTF-8, B) when non-ASCII
+	MessageID     string       // without brackets; required
+	InReplyTo     string       // without brackets; optional
+	References    []string     // without brackets
+	Date          time.Time    // required; written in its own zone
+	AutoSubmitted string       // e.g. "auto-replied", "auto-generated"; header omitted when ""
+	Headers       [][2]string  // extra headers, e.g. {"X-Maildesk-Ticket", "FTA-PASS #12"}
+	Text          string       // text/plain part (required)
+	HTML          string       // optional text/html part -> multipart/alternative
+	Attachments   []Attachment // files sent along (Name, ContentType, Data) -> multipart/mixed
 }
 
 // headers Compose writes itself; Outgoing.Headers may not set them.
@@ -144,6 +145,19 @@ func Compose(o Outgoing) ([]byte, error) {
 	m.SetBodyString(gomail.TypeTextPlain, crlf(o.Text), gomail.WithPartEncoding(bodyEncoding(o.Text)))
 	if o.HTML != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, crlf(o.HTML), gomail.WithPartEncoding(bodyEncoding(o.HTML)))
+	}
+	for i, a := range o.Attachments {
+		name := a.Name
+		if name == "" {
+			name = fmt.Sprintf("attachment-%d", i+1)
+		}
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		if err := m.AttachReader(name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(ct))); err != nil {
+			return nil, fmt.Errorf("compose: attach %q: %w", name, err)
+		}
 	}
 	var buf bytes.Buffer
 	if _, err := m.WriteTo(&buf); err != nil {

@@ -252,3 +252,32 @@ func TestComposeSubjectNewlinesFlattened(t *testing.T) {
 		t.Errorf("Subject = %q", m.Subject)
 	}
 }
+
+// Attachments survive a compose-parse round trip with their Korean names,
+// types and bytes: staff answers are relayed with their files.
+func TestComposeAttachments(t *testing.T) {
+	pdf := []byte("%PDF-1.4 binary \x00\xff data")
+	raw, err := Compose(Outgoing{
+		From: Address{Addr: "fta-pass@origin.or.kr"}, To: []Address{{Addr: "kim@example.co.kr"}},
+		Subject: "첨부 확인", MessageID: "att@origin.or.kr", Date: time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC),
+		Text:        "첨부 파일을 보내 드립니다.",
+		Attachments: []Attachment{{Name: "원산지확인서.pdf", ContentType: "application/pdf", Data: pdf}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Attachments) != 1 {
+		t.Fatalf("attachments: got %d, want 1", len(m.Attachments))
+	}
+	a := m.Attachments[0]
+	if a.Name != "원산지확인서.pdf" || a.ContentType != "application/pdf" || string(a.Data) != string(pdf) {
+		t.Errorf("attachment: got %q %q %q", a.Name, a.ContentType, a.Data)
+	}
+	if !strings.Contains(m.Text, "첨부 파일을 보내 드립니다.") {
+		t.Errorf("text: got %q", m.Text)
+	}
+}

@@ -46,6 +46,7 @@ type Attachment struct {
 	Name        string // decoded file name without directories; "" when the part has none
 	ContentType string // lower-case media type without parameters, e.g. "application/pdf"
 	Size        int64  // decoded size in bytes
+	Data        []byte // decoded content, so that staff answers can be relayed with their files
 }
 
 // Message is a parsed mail.
@@ -705,7 +706,7 @@ func (p *parser) entity(h textproto.Header, body []byte, depth int, defaultType 
 			name = embeddedName(data)
 		}
 		return content{
-			atts:      []Attachment{{Name: name, ContentType: mt, Size: int64(len(data))}},
+			atts:      []Attachment{{Name: name, ContentType: mt, Size: int64(len(data)), Data: data}},
 			forwarded: []*Message{p.embedded(data, depth)},
 		}
 	case "message/delivery-status", "message/global-delivery-status",
@@ -716,7 +717,7 @@ func (p *parser) entity(h textproto.Header, body []byte, depth int, defaultType 
 	inlineText := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
 	if !inlineText {
 		data := p.decodeBody(h, body, mt)
-		return content{atts: []Attachment{{Name: name, ContentType: mt, Size: int64(len(data))}}}
+		return content{atts: []Attachment{{Name: name, ContentType: mt, Size: int64(len(data)), Data: data}}}
 	}
 	data := p.decodeBody(h, body, mt)
 	if mt == "text/html" {

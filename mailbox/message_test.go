@@ -111,10 +111,10 @@ func TestParseFixtures(t *testing.T) {
 			date:    time.Date(2025, 2, 8, 12, 0, 0, 0, kst),
 			text:    "파일 세 개를 첨부합니다.",
 			atts: []Attachment{
-				{"견적서 2025.pdf", "application/pdf", 1029},      // filename*=UTF-8''...
-				{"계약서 사본.hwp", "application/x-hwp", 117},       // filename*0*=euc-kr''... filename*1*=...
-				{"사진.png", "image/png", 58},                    // name="=?ks_c_5601-1987?B?...?="
-				{"원본 메일_ 배송_반품 안내.eml", "message/rfc822", 110}, // named after its subject
+				{Name: "견적서 2025.pdf", ContentType: "application/pdf", Size: 1029},      // filename*=UTF-8''...
+				{Name: "계약서 사본.hwp", ContentType: "application/x-hwp", Size: 117},       // filename*0*=euc-kr''... filename*1*=...
+				{Name: "사진.png", ContentType: "image/png", Size: 58},                    // name="=?ks_c_5601-1987?B?...?="
+				{Name: "원본 메일_ 배송_반품 안내.eml", ContentType: "message/rfc822", Size: 110}, // named after its subject
 			},
 		}},
 		{"no-message-id.eml", want{
@@ -152,8 +152,8 @@ func TestParseFixtures(t *testing.T) {
 			date:    time.Date(2025, 2, 12, 12, 0, 0, 0, time.UTC),
 			text:    "Delivery has failed to these recipients or groups:\nnobody@contoso.example",
 			atts: []Attachment{
-				{"", "message/delivery-status", 120},
-				{"", "text/rfc822-headers", 33},
+				{Name: "", ContentType: "message/delivery-status", Size: 120},
+				{Name: "", ContentType: "text/rfc822-headers", Size: 33},
 			},
 			auto: ReasonDeliveryReport,
 		}},
@@ -164,7 +164,7 @@ func TestParseFixtures(t *testing.T) {
 			to:      []Address{{"", "help@desk.example.com"}},
 			date:    time.Date(2025, 2, 13, 12, 0, 0, 0, time.UTC),
 			text:    "첫 번째 부분은 멀쩡합니다.",
-			atts:    []Attachment{{"data.bin", "application/octet-stream", 6}},
+			atts:    []Attachment{{Name: "data.bin", ContentType: "application/octet-stream", Size: 6}},
 			err:     `parse multipart/mixed: missing closing boundary "--cut--"`,
 		}},
 		{"malformed-header-line.eml", want{
@@ -224,7 +224,7 @@ func TestParseFixtures(t *testing.T) {
 			}
 			check("Text", m.Text, w.text)
 			check("HTMLOnly", m.HTMLOnly, w.htmlOnly)
-			check("Attachments", m.Attachments, w.atts)
+			check("Attachments", withoutData(m.Attachments), w.atts)
 			check("Automatic", m.Automatic(), w.auto)
 		})
 	}
@@ -917,4 +917,14 @@ func TestParsePathologicalInputs(t *testing.T) {
 			t.Errorf("%s: Parse took %v", name, el)
 		}
 	}
+}
+
+// withoutData drops the attachments' bytes, which the tables do not spell out.
+func withoutData(as []Attachment) []Attachment {
+	var out []Attachment
+	for _, a := range as {
+		a.Data = nil
+		out = append(out, a)
+	}
+	return out
 }
