@@ -12,6 +12,8 @@ func TestFS(t *testing.T) {
 		"rules/handlers.toml",
 		"rules/categories.toml",
 		"rules/mailboxes.toml",
+		"rules/routes.toml",
+		"rules/calendar.toml",
 	} {
 		b, err := fs.ReadFile(FS, name)
 		if err != nil {

@@ -254,14 +254,28 @@ func (f *tomlFile) required(table, name, value string) bool {
 	return false
 }
 
-// tableName names a table as written: [smtp], [[mailbox]].
+// tableName names a table as written: [smtp], [[mailbox]],
+// [[handler.absence]] (the key "handler.2.absence.1" without its indexes).
 func (f *tomlFile) tableName(key string) string {
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		if _, err := strconv.Atoi(key[i+1:]); err == nil && f.arrays[key[:i]] {
-			return "[[" + key[:i] + "]]"
+			return "[[" + unindexed(key[:i]) + "]]"
 		}
 	}
-	return "[" + key + "]"
+	return "[" + unindexed(key) + "]"
+}
+
+// unindexed drops the array indexes from a key path: "handler.2.absence"
+// is written [[handler.absence]].
+func unindexed(key string) string {
+	parts := strings.Split(key, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if _, err := strconv.Atoi(p); err != nil {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 func (f *tomlFile) security(table, value string) bool {

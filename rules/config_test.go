@@ -307,12 +307,36 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := Load(cfg.Rules)
+	set, err := LoadWithZone(cfg.Rules, cfg.Location)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := set.Validate(cfg); err != nil {
 		t.Fatal(err)
+	}
+	// Complaints go to VOC from any mailbox but the correction one.
+	received := time.Date(2026, 11, 20, 17, 30, 0, 0, cfg.Location) // a Friday
+	for _, tt := range []struct {
+		mailbox, subject, category, handler string
+	}{
+		{"fta-pass", "직원이 불친절합니다", "voc", "kioi"},
+		{"education", "Complaint about the course", "voc", "kioi"},
+		{"correction", "불친절 시정요청", "correction", "kioi"},
+		{"qualification", "시험 일정 문의", "qualification", "bslee"},
+	} {
+		d, err := set.Decide(Input{Mailbox: tt.mailbox, Subject: tt.subject, At: received})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Category.ID != tt.category || d.Handler.ID != tt.handler {
+			t.Errorf("%s %q: got %s/%s (%s), want %s/%s", tt.mailbox, tt.subject, d.Category.ID, d.Handler.ID, d.Rule, tt.category, tt.handler)
+		}
+		if tt.category == "voc" {
+			// 5 days of 8 working hours from Friday 17:30.
+			if want := time.Date(2026, 11, 27, 17, 30, 0, 0, cfg.Location); !d.Due.Equal(want) || d.Category.Clock != ClockWorkingHours {
+				t.Errorf("voc due: got %v on %s, want %v on working-hours", d.Due, d.Category.Clock, want)
+			}
+		}
 	}
 	want := map[string]struct{ address, tag, phone, email string }{
 		"fta-pass":      {"fta-pass@origin.or.kr", "FTA-PASS", "031-600-0722", "mslim@origin.or.kr"},

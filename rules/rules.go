@@ -4,10 +4,10 @@
 //
 // The rules directory holds any number of *.toml files, read in name order and
 // merged, so admins can split them as they like (handlers.toml,
-// categories.toml, mailboxes.toml). Each kind of rule is an array of tables
-// ([[handler]], [[category]], [[mailbox]]) so that new kinds (routes by
-// sender or keyword, absences, a calendar) can be added as new tables without
-// changing the existing ones.
+// categories.toml, mailboxes.toml, routes.toml, calendar.toml). Each kind of
+// rule is an array of tables ([[handler]] with its [[handler.absence]],
+// [[category]], [[mailbox]], [[route]]) or, for the one business calendar, a
+// [calendar] table; docs/rules.md is the admins' reference.
 package rules
 
 import (
@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,13 +32,35 @@ type Handler struct {
 	Department string `json:"department"`
 	Phone      string `json:"phone"`
 	Email      string `json:"email"`
+	// Absences are the days the handler is away, in date order, each
+	// with the handler who takes over.
+	Absences []Absence `json:"-"`
 }
 
-// Clock values of a category: how its reply window is counted.
-const (
-	ClockCalendar = "calendar" // wall-clock hours
-	ClockWorking  = "working"  // business hours (see Category.Due)
-)
+// Absence is a run of days, From to To inclusive in the calendar's zone, on
+// which a handler is away and Delegate answers instead.
+type Absence struct {
+	From, To Date
+	Delegate string // handler ID
+	Note     string // optional, for admins ("연차", "교육 출장")
+
+	pos Problem // where it is written, for messages
+}
+
+// Covers reports whether d is one of the absence's days.
+func (a *Absence) Covers(d Date) bool {
+	return !d.Before(a.From) && !a.To.Before(d)
+}
+
+// AbsentOn returns the absence covering d, if any.
+func (h *Handler) AbsentOn(d Date) (*Absence, bool) {
+	for i := range h.Absences {
+		if h.Absences[i].Covers(d) {
+			return &h.Absences[i], true
+		}
+	}
+	return nil, false
+}
 
 // Category is a kind of inquiry with its own ticket tag and service standard.
 type Category struct {
@@ -46,18 +69,34 @@ type Category struct {
 	NameEn string
 	Tag    string // ticket tag prefix: "FTA-PASS" in "[FTA-PASS #12]"
 
-	// Window is the time within which the customer gets an answer.
+	// Window is the time within which the customer gets an answer,
+	// counted on Clock. On ClockWorkingHours it is working time: a window
+	// written "5d" is 40h.
 	Window time.Duration
-	// Clock says how Window is counted: ClockCalendar or ClockWorking.
+	// Clock says how Window is counted: ClockCalendar,
+	// ClockBusinessDays or ClockWorkingHours.
 	Clock string
-	// NoticeBefore is how long before the deadline the customer is told of
-	// a delay if no answer has gone out; 0 means no advance notice.
+	// NoticeBefore is how long before the deadline, on the same clock, the
+	// customer is told of a delay if no answer has gone out; 0 means no
+	// advance notice.
 	NoticeBefore time.Duration
+	// NoticeReason and NoticeStatus are the delay notice's default reason
+	// and current status, until staff set their own; the En variants are
+	// for the English part of the notice, "" to leave it out.
+	NoticeReason, NoticeReasonEn string
+	NoticeStatus, NoticeStatusEn string
 	// Supervisor is the handler ID alerted when a deadline passes
 	// unanswered; "" for nobody.
 	Supervisor string
-	// AckTemplate names the template of the acknowledgement; default "ack".
-	AckTemplate string
+	// Handler is the handler ID for mail a route puts in this category
+	// without naming a handler; "" leaves the mailbox's handler.
+	Handler string
+	// AckTemplate and NoticeTemplate name the templates of the
+	// acknowledgement and of the delay notice; default "ack" and "notice".
+	AckTemplate    string
+	NoticeTemplate string
+
+	cal *Calendar // the set's calendar; nil for a Category built by hand
 }
 
 // MailboxRule is what happens by default to mail arriving at a mailbox named in
@@ -67,6 +106,7 @@ type MailboxRule struct {
 	Category    string // category ID
 	Handler     string // handler ID
 	Acknowledge bool   // send the customer an acknowledgement; default true
+	Priority    string // default PriorityNormal
 }
 
 // Set is the merged content of a rules directory. It is read-only once loaded:
@@ -75,7 +115,11 @@ type Set struct {
 	Handlers   map[string]*Handler
 	Categories map[string]*Category
 	Mailboxes  map[string]*MailboxRule
-	Files      []string // the files read, in order
+	// Routes in the order they are tried, disabled ones included.
+	Routes []*Route
+	// Calendar counts the reply windows; Load always sets it.
+	Calendar *Calendar
+	Files    []string // the files read, in order
 
 	where map[string]Problem // "mailbox:fta-pass" -> file and line of its definition
 }
@@ -88,26 +132,42 @@ type rulesFile struct {
 	Handler  []handlerFile     `toml:"handler"`
 	Category []categoryFile    `toml:"category"`
 	Mailbox  []mailboxRuleFile `toml:"mailbox"`
+	Route    []routeFile       `toml:"route"`
+	Calendar *calendarFile     `toml:"calendar"`
 }
 
 type handlerFile struct {
-	ID         string `toml:"id"`
-	Name       string `toml:"name"`
-	Department string `toml:"department"`
-	Phone      string `toml:"phone"`
-	Email      string `toml:"email"`
+	ID         string        `toml:"id"`
+	Name       string        `toml:"name"`
+	Department string        `toml:"department"`
+	Phone      string        `toml:"phone"`
+	Email      string        `toml:"email"`
+	Absence    []absenceFile `toml:"absence"`
+}
+
+type absenceFile struct {
+	From     any    `toml:"from"` // a TOML date or a string
+	To       any    `toml:"to"`
+	Delegate string `toml:"delegate"`
+	Note     string `toml:"note"`
 }
 
 type categoryFile struct {
-	ID           string `toml:"id"`
-	Name         string `toml:"name"`
-	NameEn       string `toml:"name_en"`
-	Tag          string `toml:"tag"`
-	Window       string `toml:"window"`
-	Clock        string `toml:"clock"`
-	NoticeBefore string `toml:"notice_before"`
-	Supervisor   string `toml:"supervisor"`
-	AckTemplate  string `toml:"ack_template"`
+	ID             string `toml:"id"`
+	Name           string `toml:"name"`
+	NameEn         string `toml:"name_en"`
+	Tag            string `toml:"tag"`
+	Window         string `toml:"window"`
+	Clock          string `toml:"clock"`
+	NoticeBefore   string `toml:"notice_before"`
+	NoticeReason   string `toml:"notice_reason"`
+	NoticeReasonEn string `toml:"notice_reason_en"`
+	NoticeStatus   string `toml:"notice_status"`
+	NoticeStatusEn string `toml:"notice_status_en"`
+	Supervisor     string `toml:"supervisor"`
+	Handler        string `toml:"handler"`
+	AckTemplate    string `toml:"ack_template"`
+	NoticeTemplate string `toml:"notice_template"`
 }
 
 type mailboxRuleFile struct {
@@ -115,13 +175,20 @@ type mailboxRuleFile struct {
 	Category    string `toml:"category"`
 	Handler     string `toml:"handler"`
 	Acknowledge *bool  `toml:"acknowledge"`
+	Priority    string `toml:"priority"`
 }
 
 var tagRE = regexp.MustCompile(`^[A-Z0-9-]+$`)
 
-// Load reads all *.toml files of dir in name order and merges them. On failure
-// the error is Problems listing everything wrong, each with file and line.
-func Load(dir string) (*Set, error) {
+// Load reads all *.toml files of dir in name order and merges them, with the
+// calendar in Asia/Seoul unless a [calendar] table names another zone. On
+// failure the error is Problems listing everything wrong, each with file and
+// line.
+func Load(dir string) (*Set, error) { return LoadWithZone(dir, nil) }
+
+// LoadWithZone is Load with loc (maildesk.toml's timezone) as the
+// calendar's zone when the rules name none; nil means Asia/Seoul.
+func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, Problems{{File: dir, Msg: fmt.Sprintf("reading rules directory: %v", err)}}
@@ -157,12 +224,25 @@ func Load(dir string) (*Set, error) {
 		f, ok := decodeTOML(path, data, &raw)
 		if ok {
 			for i := range raw.Handler {
-				s.addHandler(f, "handler."+strconv.Itoa(i+1), &raw.Handler[i])
+				key := "handler." + strconv.Itoa(i+1)
+				if h := s.addHandler(f, key, &raw.Handler[i]); h != nil {
+					for j, a := range h.Absences {
+						if a.Delegate != "" {
+							k := key + ".absence." + strconv.Itoa(j+1) + ".delegate"
+							refs = append(refs, ref{f, k, a.Delegate, true, "unknown delegate %q"})
+						}
+					}
+				}
 			}
 			for i := range raw.Category {
 				key := "category." + strconv.Itoa(i+1)
-				if c := s.addCategory(f, key, &raw.Category[i]); c != nil && c.Supervisor != "" {
-					refs = append(refs, ref{f, key + ".supervisor", c.Supervisor, true, "supervisor %q is not a handler"})
+				if c := s.addCategory(f, key, &raw.Category[i]); c != nil {
+					if c.Supervisor != "" {
+						refs = append(refs, ref{f, key + ".supervisor", c.Supervisor, true, "supervisor %q is not a handler"})
+					}
+					if c.Handler != "" {
+						refs = append(refs, ref{f, key + ".handler", c.Handler, true, "unknown handler %q"})
+					}
 				}
 			}
 			for i := range raw.Mailbox {
@@ -174,6 +254,22 @@ func Load(dir string) (*Set, error) {
 					if r.Category != "" {
 						refs = append(refs, ref{f, key + ".category", r.Category, false, "unknown category %q"})
 					}
+				}
+			}
+			for i := range raw.Route {
+				key := "route." + strconv.Itoa(i+1)
+				r := f.route(key, &raw.Route[i])
+				s.Routes = append(s.Routes, r)
+				if r.Handler != "" && nameRE.MatchString(r.Handler) {
+					refs = append(refs, ref{f, key + ".handler", r.Handler, true, "unknown handler %q"})
+				}
+				if r.Category != "" && nameRE.MatchString(r.Category) {
+					refs = append(refs, ref{f, key + ".category", r.Category, false, "unknown category %q"})
+				}
+			}
+			if raw.Calendar != nil {
+				if s.define(f, "calendar", "", "calendar") {
+					s.Calendar = f.calendar(raw.Calendar, loc)
 				}
 			}
 		}
@@ -193,6 +289,13 @@ func Load(dir string) (*Set, error) {
 			ps = append(ps, Problem{File: r.file.path, Line: r.file.line(r.key), Msg: fmt.Sprintf(r.msg, r.value)})
 		}
 	}
+	ps = append(ps, s.checkAbsences()...)
+	if s.Calendar == nil {
+		s.Calendar = DefaultCalendar(loc)
+	}
+	for _, c := range s.Categories {
+		c.cal = s.Calendar
+	}
 	if err := ps.err(s.Files...); err != nil {
 		return nil, err
 	}
@@ -204,7 +307,11 @@ func Load(dir string) (*Set, error) {
 func (s *Set) define(f *tomlFile, kind, id, key string) bool {
 	here := Problem{File: f.path, Line: f.line(key)}
 	if first, dup := s.where[kind+":"+id]; dup {
-		f.addf(key, "%s %q already defined at %s:%d", kind, id, first.File, first.Line)
+		if id == "" {
+			f.addf(key, "[%s] already defined at %s:%d", kind, first.File, first.Line)
+		} else {
+			f.addf(key, "%s %q already defined at %s:%d", kind, id, first.File, first.Line)
+		}
 		return false
 	}
 	s.where[kind+":"+id] = here
@@ -224,7 +331,7 @@ func (f *tomlFile) id(table, field, value string) bool {
 	return true
 }
 
-func (s *Set) addHandler(f *tomlFile, key string, raw *handlerFile) {
+func (s *Set) addHandler(f *tomlFile, key string, raw *handlerFile) *Handler {
 	ok := f.id(key, "id", raw.ID)
 	f.required(key, "name", raw.Name)
 	if f.required(key, "email", raw.Email) {
@@ -232,20 +339,108 @@ func (s *Set) addHandler(f *tomlFile, key string, raw *handlerFile) {
 			f.addf(key+".email", "email %q is not an email address like name@example.org", raw.Email)
 		}
 	}
-	if ok && s.define(f, "handler", raw.ID, key+".id") {
-		s.Handlers[raw.ID] = &Handler{ID: raw.ID, Name: raw.Name, Department: raw.Department, Phone: raw.Phone, Email: raw.Email}
+	h := &Handler{ID: raw.ID, Name: raw.Name, Department: raw.Department, Phone: raw.Phone, Email: raw.Email}
+	for i := range raw.Absence {
+		k := key + ".absence." + strconv.Itoa(i+1)
+		a := &raw.Absence[i]
+		from, okFrom := f.date(k+".from", a.From)
+		to, okTo := f.date(k+".to", a.To)
+		f.required(k, "delegate", a.Delegate)
+		if a.Delegate != "" && a.Delegate == raw.ID {
+			f.addf(k+".delegate", "delegate %q is the absent handler itself", a.Delegate)
+			continue
+		}
+		if !okFrom || !okTo {
+			continue
+		}
+		if to.Before(from) {
+			f.addf(k+".to", "absence from %s is after to %s", from, to)
+			continue
+		}
+		if a.Delegate == "" {
+			continue
+		}
+		h.Absences = append(h.Absences, Absence{From: from, To: to, Delegate: a.Delegate, Note: a.Note,
+			pos: Problem{File: f.path, Line: f.line(k)}})
 	}
+	if ok && s.define(f, "handler", raw.ID, key+".id") {
+		s.Handlers[raw.ID] = h
+		return h
+	}
+	return nil
+}
+
+// checkAbsences finds overlapping absences of one handler and delegates
+// who are away on one of the days they would take over: either would leave
+// mail with nobody to answer it.
+func (s *Set) checkAbsences() Problems {
+	var ps Problems
+	for _, id := range slices.Sorted(maps.Keys(s.Handlers)) {
+		h := s.Handlers[id]
+		slices.SortStableFunc(h.Absences, func(a, b Absence) int { return a.From.Compare(b.From) })
+		kept := h.Absences[:0]
+		for _, a := range h.Absences {
+			if n := len(kept); n > 0 && !kept[n-1].To.Before(a.From) {
+				prev := kept[n-1]
+				ps = append(ps, Problem{File: a.pos.File, Line: a.pos.Line,
+					Msg: fmt.Sprintf("absence %s..%s of %q overlaps the one at line %d (%s..%s)", a.From, a.To, id, prev.pos.Line, prev.From, prev.To)})
+				continue
+			}
+			kept = append(kept, a)
+		}
+		h.Absences = kept
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.Handlers)) {
+		for _, a := range s.Handlers[id].Absences {
+			d, ok := s.Handlers[a.Delegate]
+			if !ok {
+				continue // reported as an unknown delegate
+			}
+			for _, b := range d.Absences {
+				if b.To.Before(a.From) || a.To.Before(b.From) {
+					continue
+				}
+				first := a.From
+				if first.Before(b.From) {
+					first = b.From
+				}
+				ps = append(ps, Problem{File: a.pos.File, Line: a.pos.Line,
+					Msg: fmt.Sprintf("delegate %q is absent too on %s (absence at %s:%d)", a.Delegate, first, b.pos.File, b.pos.Line)})
+				break
+			}
+		}
+	}
+	return ps
+}
+
+// window parses a window or lead time for a clock: a day is 8 working hours
+// on the working-hours clock and 24 hours on the others.
+func window(s, clock string) (time.Duration, error) {
+	days, rest, err := parseDays(s)
+	if err != nil {
+		return 0, err
+	}
+	day := 24 * time.Hour
+	if clock == ClockWorkingHours {
+		day = workingDay
+	}
+	return time.Duration(days)*day + rest, nil
 }
 
 func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category {
 	c := &Category{
-		ID:          raw.ID,
-		Name:        raw.Name,
-		NameEn:      raw.NameEn,
-		Tag:         raw.Tag,
-		Clock:       orDefault(raw.Clock, ClockCalendar),
-		Supervisor:  raw.Supervisor,
-		AckTemplate: orDefault(raw.AckTemplate, "ack"),
+		ID:             raw.ID,
+		Name:           raw.Name,
+		NameEn:         raw.NameEn,
+		Tag:            raw.Tag,
+		NoticeReason:   raw.NoticeReason,
+		NoticeReasonEn: raw.NoticeReasonEn,
+		NoticeStatus:   raw.NoticeStatus,
+		NoticeStatusEn: raw.NoticeStatusEn,
+		Supervisor:     raw.Supervisor,
+		Handler:        raw.Handler,
+		AckTemplate:    orDefault(raw.AckTemplate, "ack"),
+		NoticeTemplate: orDefault(raw.NoticeTemplate, "notice"),
 	}
 	idOK := f.id(key, "id", raw.ID)
 	f.required(key, "name", raw.Name)
@@ -254,8 +449,13 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		f.addf(key+".tag", "tag %q: use upper-case letters, digits and '-'", raw.Tag)
 		tagOK = false
 	}
+	clock, ok := NormalizeClock(orDefault(raw.Clock, ClockCalendar))
+	c.Clock = clock
+	if !ok {
+		f.addf(key+".clock", "clock = %q: want \"calendar\", \"business-days\" or \"working-hours\"", raw.Clock)
+	}
 	if f.required(key, "window", raw.Window) {
-		d, err := ParseDuration(raw.Window)
+		d, err := window(raw.Window, clock)
 		switch {
 		case err != nil:
 			f.addf(key+".window", "window: %v", err)
@@ -266,7 +466,7 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		}
 	}
 	if raw.NoticeBefore != "" {
-		d, err := ParseDuration(raw.NoticeBefore)
+		d, err := window(raw.NoticeBefore, clock)
 		switch {
 		case err != nil:
 			f.addf(key+".notice_before", "notice_before: %v", err)
@@ -278,8 +478,10 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 			c.NoticeBefore = d
 		}
 	}
-	if c.Clock != ClockCalendar && c.Clock != ClockWorking {
-		f.addf(key+".clock", "clock = %q: want \"calendar\" or \"working\"", c.Clock)
+	for _, t := range []struct{ field, value string }{{"ack_template", raw.AckTemplate}, {"notice_template", raw.NoticeTemplate}} {
+		if t.value != "" && !templateRE.MatchString(t.value) {
+			f.addf(key+"."+t.field, "%s %q: use letters, digits, '-' and '_'", t.field, t.value)
+		}
 	}
 	if !idOK || !s.define(f, "category", raw.ID, key+".id") {
 		return nil
@@ -292,10 +494,20 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 	return c
 }
 
+// templateRE keeps template names to file names that cannot leave the
+// template directory.
+var templateRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
 func (s *Set) addMailbox(f *tomlFile, key string, raw *mailboxRuleFile) *MailboxRule {
-	r := &MailboxRule{Name: raw.Name, Category: raw.Category, Handler: raw.Handler, Acknowledge: true}
+	r := &MailboxRule{Name: raw.Name, Category: raw.Category, Handler: raw.Handler, Acknowledge: true,
+		Priority: orDefault(raw.Priority, PriorityNormal)}
 	if raw.Acknowledge != nil {
 		r.Acknowledge = *raw.Acknowledge
+	}
+	switch r.Priority {
+	case PriorityHigh, PriorityNormal, PriorityLow:
+	default:
+		f.addf(key+".priority", "priority = %q: want \"high\", \"normal\" or \"low\"", r.Priority)
 	}
 	ok := f.id(key, "name", raw.Name)
 	f.required(key, "category", raw.Category)
@@ -360,53 +572,186 @@ func (s *Set) Validate(cfg *Config) error {
 			ps = append(ps, p)
 		}
 	}
+	for _, r := range s.Routes {
+		for _, m := range r.Mailboxes {
+			if !known[m] {
+				ps = append(ps, Problem{File: r.path, Line: r.Line,
+					Msg: fmt.Sprintf("route names mailbox %q, which is not in %s", m, cfgFile)})
+			}
+		}
+	}
 	return ps.err(append([]string{cfgFile}, s.Files...)...)
 }
 
-// Input is what a decision looks at. It will grow (sender, keywords,
-// attachments) as routing rules are added; callers fill what they know.
+// Input is what a decision looks at; callers fill what they know.
 type Input struct {
-	Mailbox string // mailbox name from maildesk.toml
-	From    string // sender address
-	Subject string
-	Text    string // plain-text body
+	Mailbox     string   // mailbox name from maildesk.toml
+	To          []string // recipient addresses (To, Cc, Delivered-To)
+	From        string   // sender address
+	Subject     string
+	Text        string   // plain-text body
+	Attachments []string // attachment file names, "" for an unnamed one
+	// At is when the mail was received; Due and NoticeAt are counted from
+	// it. The zero time leaves them zero.
+	At time.Time
 }
 
 // Decision is what the rules say should happen to a new inquiry.
 type Decision struct {
-	Category    *Category
-	Handler     *Handler
+	Category *Category
+	// Handler answers the ticket: the assigned handler, or their
+	// delegate when the assigned one is absent on In.At's day.
+	Handler *Handler
+	// Absent is the assigned handler when they are away and Handler is
+	// their delegate; nil otherwise.
+	Absent      *Handler
 	Acknowledge bool
+	Priority    string // PriorityHigh, PriorityNormal or PriorityLow
+	// Rule says what decided, for logs and `rules test`:
+	// `routes.toml:12 (keyword "민원" in subject)` or
+	// "mailbox fta-pass default".
+	Rule string
+	// Due is In.At plus the category's window on its clock; NoticeAt is
+	// NoticeBefore earlier on the same clock (Due when there is no
+	// advance notice).
+	Due, NoticeAt time.Time
 }
 
-// Decide picks category and handler for a new inquiry. Today that is the
-// mailbox's default; it fails, wrapping ErrNoRule, for a mailbox without a
-// rule, which Validate rules out for configured mailboxes.
+// Decide picks category, handler and deadlines for a new inquiry: the first
+// enabled route whose conditions all hold, completed by the mailbox's rule;
+// or the mailbox's rule alone. It fails, wrapping ErrNoRule, when neither
+// says which category and handler, which Validate rules out for configured
+// mailboxes.
 func (s *Set) Decide(in Input) (Decision, error) {
-	r, ok := s.Mailboxes[in.Mailbox]
-	if !ok {
+	mr := s.Mailboxes[in.Mailbox]
+	var (
+		route *Route
+		why   string
+	)
+	if len(s.Routes) > 0 {
+		p := prepare(&in)
+		for _, r := range s.Routes {
+			if r.Disabled {
+				continue
+			}
+			if w, ok := r.match(p); ok {
+				route, why = r, w
+				break
+			}
+		}
+	}
+	var d Decision
+	catID, handlerID := "", ""
+	if mr != nil {
+		catID, handlerID = mr.Category, mr.Handler
+		d.Acknowledge, d.Priority = mr.Acknowledge, mr.Priority
+		d.Rule = "mailbox " + in.Mailbox + " default"
+	} else {
+		d.Acknowledge, d.Priority = true, PriorityNormal
+	}
+	if route != nil {
+		d.Rule = route.Where()
+		if route.Name != "" {
+			d.Rule += " " + route.Name
+		}
+		d.Rule += " (" + why + ")"
+		if route.Category != "" {
+			catID = route.Category
+			if c, ok := s.Categories[catID]; ok && c.Handler != "" {
+				handlerID = c.Handler
+			}
+		}
+		if route.Handler != "" {
+			handlerID = route.Handler
+		}
+		if route.Priority != "" {
+			d.Priority = route.Priority
+		}
+		if route.Acknowledge != nil {
+			d.Acknowledge = *route.Acknowledge
+		}
+	}
+	if catID == "" || handlerID == "" {
+		if route != nil {
+			return Decision{}, fmt.Errorf("decide for mailbox %q: %s leaves category or handler unset and the mailbox has no rule: %w", in.Mailbox, d.Rule, ErrNoRule)
+		}
 		return Decision{}, fmt.Errorf("decide for mailbox %q: %w", in.Mailbox, ErrNoRule)
 	}
-	c, ok := s.Categories[r.Category]
+	c, ok := s.Categories[catID]
 	if !ok {
-		return Decision{}, fmt.Errorf("decide for mailbox %q: unknown category %q", in.Mailbox, r.Category)
+		return Decision{}, fmt.Errorf("decide for mailbox %q: unknown category %q", in.Mailbox, catID)
 	}
-	h, ok := s.Handlers[r.Handler]
+	h, ok := s.Handlers[handlerID]
 	if !ok {
-		return Decision{}, fmt.Errorf("decide for mailbox %q: unknown handler %q", in.Mailbox, r.Handler)
+		return Decision{}, fmt.Errorf("decide for mailbox %q: unknown handler %q", in.Mailbox, handlerID)
 	}
-	return Decision{Category: c, Handler: h, Acknowledge: r.Acknowledge}, nil
+	d.Category, d.Handler = c, h
+	if !in.At.IsZero() {
+		if dh, delegated := s.Delegate(h, in.At); delegated {
+			d.Handler, d.Absent = dh, h
+		}
+		d.Due = c.Due(in.At)
+		d.NoticeAt = c.NoticeAt(d.Due)
+	}
+	return d, nil
 }
 
-// Due returns the deadline for something received at t under category c.
-//
-// Both clocks are counted in calendar time for now: t+Window. Working-hour
-// counting (ClockWorking, the Civil Petitions Act rule for windows of five
-// days or less) needs the business calendar, which is not there yet; until
-// then a working-clock category gets the earlier, calendar deadline, never a
-// later one.
+// Delegate returns who answers for h at t: h itself (false), or, when h is
+// absent on t's day in the calendar's zone, their delegate (true) — and that
+// delegate's delegate if they are away too, as far as the chain goes without
+// a loop. Load rejects delegates who are away themselves; following the
+// chain keeps a hand-built Set safe.
+func (s *Set) Delegate(h *Handler, t time.Time) (*Handler, bool) {
+	if h == nil {
+		return nil, false
+	}
+	cal := s.Calendar
+	if cal == nil {
+		cal = defaultCalendar()
+	}
+	day := DateOf(t.In(cal.Location()))
+	seen := map[string]bool{h.ID: true}
+	cur := h
+	for {
+		a, absent := cur.AbsentOn(day)
+		if !absent {
+			break
+		}
+		next, ok := s.Handlers[a.Delegate]
+		if !ok || seen[next.ID] {
+			break
+		}
+		seen[next.ID] = true
+		cur = next
+	}
+	return cur, cur != h
+}
+
+var defaultCalendar = sync.OnceValue(func() *Calendar { return DefaultCalendar(nil) })
+
+// Due returns the deadline for something received at t under category c:
+// Window after t on the category's clock, counted on the calendar of the
+// rules the category was loaded with (the default calendar for a Category
+// built by hand).
 func (c *Category) Due(t time.Time) time.Time {
-	return t.Add(c.Window)
+	return c.calendar().Add(t, c.Window, c.Clock)
+}
+
+// NoticeAt returns when the delay notice for a deadline due goes out:
+// NoticeBefore earlier on the category's clock, or due itself when there is
+// no advance notice.
+func (c *Category) NoticeAt(due time.Time) time.Time {
+	if c.NoticeBefore <= 0 {
+		return due
+	}
+	return c.calendar().Sub(due, c.NoticeBefore, c.Clock)
+}
+
+func (c *Category) calendar() *Calendar {
+	if c.cal != nil {
+		return c.cal
+	}
+	return defaultCalendar()
 }
 
 // TagFor formats the subject tag of ticket n: "[FTA-PASS #12]".
@@ -433,31 +778,39 @@ func ParseTag(subject string) (prefix string, n int64, ok bool) {
 
 // ParseDuration parses a rule file duration: Go syntax ("48h", "90m") with an
 // optional leading number of days ("5d", "1d12h"), since service standards are
-// written in days.
+// written in days. A day is 24 hours here; a category's window on the
+// working-hours clock counts a day as 8 working hours instead.
 func ParseDuration(s string) (time.Duration, error) {
+	days, rest, err := parseDays(s)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(days)*24*time.Hour + rest, nil
+}
+
+// parseDays splits a duration into whole days and the rest.
+func parseDays(s string) (days int64, d time.Duration, err error) {
 	rest := strings.TrimSpace(s)
-	var days int64
 	if i := strings.IndexByte(rest, 'd'); i > 0 {
 		n, err := strconv.ParseInt(rest[:i], 10, 64)
 		if err == nil && n >= 0 && n <= 365*100 {
 			days, rest = n, rest[i+1:]
 		}
 	}
-	d := time.Duration(days) * 24 * time.Hour
 	if rest == "" {
 		if days == 0 && strings.TrimSpace(s) == "" {
-			return 0, fmt.Errorf("empty duration")
+			return 0, 0, fmt.Errorf("empty duration")
 		}
-		return d, nil
+		return days, 0, nil
 	}
 	if rest[0] == '-' || rest[0] == '+' {
 		if days > 0 {
-			return 0, fmt.Errorf("invalid duration %q", s)
+			return 0, 0, fmt.Errorf("invalid duration %q", s)
 		}
 	}
 	g, err := time.ParseDuration(rest)
 	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q: want e.g. \"48h\", \"30m\" or \"5d\"", s)
+		return 0, 0, fmt.Errorf("invalid duration %q: want e.g. \"48h\", \"30m\" or \"5d\"", s)
 	}
-	return d + g, nil
+	return days, g, nil
 }

@@ -22,7 +22,7 @@ func TestLoadProblems(t *testing.T) {
 			`rules.toml:5: "phone" must be a string, not an integer`,
 			`rules.toml:10: tag "fta-pass": use upper-case letters, digits and '-'`,
 			`rules.toml:11: window: invalid duration "2 days": want e.g. "48h", "30m" or "5d"`,
-			`rules.toml:12: clock = "business": want "calendar" or "working"`,
+			`rules.toml:12: clock = "business": want "calendar", "business-days" or "working-hours"`,
 			`rules.toml:18: window "-1h" must be positive`,
 			`rules.toml:26: notice_before "8h" must be shorter than window "8h"`,
 			`rules.toml:27: unknown key "priority" in [[category]]`,
@@ -37,6 +37,50 @@ func TestLoadProblems(t *testing.T) {
 			`b.toml:2: handler "mslim" already defined at DIR/a.toml:2`,
 			`b.toml:9: tag "FTA-PASS" already defined at DIR/a.toml:9`,
 			`b.toml:18: mailbox "fta-pass" already defined at DIR/b.toml:13`,
+		}},
+		{"absences", []string{
+			`handlers.toml:6: delegate "bslee" is absent too on 2026-08-07 (absence at DIR/handlers.toml:51)`,
+			`handlers.toml:11: absence 2026-08-06..2026-08-10 of "mslim" overlaps the one at line 6 (2026-08-03..2026-08-07)`,
+			`handlers.toml:18: absence from 2026-09-10 is after to 2026-09-01`,
+			`handlers.toml:19: unknown delegate "nobody"`,
+			`handlers.toml:22: from: "2026-02-30" is not a date like 2026-08-03`,
+			`handlers.toml:23: to: "next week" is not a date like 2026-08-03`,
+			`handlers.toml:31: missing "delegate" in [[handler.absence]]`,
+			`handlers.toml:38: delegate "mslim" is the absent handler itself`,
+			`handlers.toml:41: "from" must be a date like 2026-08-03`,
+			`handlers.toml:44: unknown key "reason" in [[handler.absence]]`,
+		}},
+		{"routes-bad", []string{
+			`routes.toml:3: unknown category "voc"`,
+			`routes.toml:4: unknown handler "nobody"`,
+			`routes.toml:7: from "kim@": want an address like name@example.org or a domain like example.org`,
+			`routes.toml:7: from "localhost": want an address like name@example.org or a domain like example.org`,
+			`routes.toml:7: from "<a@b.kr>": want an address like name@example.org or a domain like example.org`,
+			`routes.toml:8: priority = "urgent": want "high", "normal" or "low"`,
+			`routes.toml:10: route has no condition and would match every mail: give mailbox, to, from, subject, body, keywords, has_attachment or attachment`,
+			`routes.toml:11: unknown category "fta-pass"`,
+			`routes.toml:13: route does nothing: give category, handler, priority or acknowledge`,
+			`routes.toml:14: "keywords" must be a string or an array of strings`,
+			`routes.toml:15: attachment pattern "[*.pdf": syntax error in pattern`,
+			`routes.toml:16: mailbox "FTA": use lower-case letters, digits and '-'`,
+			`routes.toml:18: route does nothing: give category, handler, priority or acknowledge`,
+			`routes.toml:19: "body": empty value would match every mail`,
+			`routes.toml:22: route does nothing: give category, handler, priority or acknowledge`,
+			`routes.toml:27: "has_attachment" must be true or false, not a string`,
+			`routes.toml:29: unknown key "colour" in [[route]]`,
+		}},
+		{"calendar-bad", []string{
+			`a.toml:2: unknown timezone "Asia/Busan"`,
+			`a.toml:3: hours = "9-18": want opening and closing time like "09:00-18:00"`,
+			`a.toml:4: break "07:00-08:00" is not inside the working hours`,
+			`a.toml:4: breaks overlap`,
+			`a.toml:5: working day "caturday": want mon, tue, wed, thu, fri, sat or sun`,
+			`a.toml:12: 2026-06-03 is already added at line 8`,
+			`a.toml:15: date: "June 4" is not a date like 2026-08-03`,
+			`a.toml:18: 2026-06-03 is both added and removed (see line 8)`,
+			`a.toml:21: remove 2026-11-25: not a built-in public holiday`,
+			`a.toml:23: missing "date" in [[calendar.remove]]`,
+			`b.toml:1: [calendar] already defined at DIR/a.toml:1`,
 		}},
 		{"order", []string{
 			`a.toml:6: unknown handler "nobody"`,
@@ -101,8 +145,9 @@ func TestLoadGood(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"voc window", voc.Window, 5 * 24 * time.Hour},
-		{"voc clock", voc.Clock, ClockWorking},
+		{"voc window", voc.Window, 40 * time.Hour},  // 5d of 8 working hours
+		{"voc clock", voc.Clock, ClockWorkingHours}, // written "working"
+		{"voc notice template", voc.NoticeTemplate, "notice"},
 		{"voc notice", voc.NoticeBefore, time.Duration(0)},
 		{"voc ack template", voc.AckTemplate, "ack-voc"},
 		{"fta-pass ack template", set.Categories["fta-pass"].AckTemplate, "ack"},
@@ -162,12 +207,14 @@ func TestValidate(t *testing.T) {
 	want := []string{
 		cfgFile + `:14: mailbox "edu" has no [[mailbox]] rule in ` + cfg.Rules,
 		filepath.Join(cfg.Rules, "rules.toml") + `:18: rule for mailbox "qual", which is not in ` + cfgFile,
+		filepath.Join(cfg.Rules, "rules.toml") + `:22: route names mailbox "archive", which is not in ` + cfgFile,
 	}
 	checkProblems(t, set.Validate(cfg), want)
 
 	// A set built by hand is checked for its references too.
 	set.Mailboxes["edu"] = &MailboxRule{Name: "edu", Category: "none", Handler: "nobody"}
 	delete(set.Mailboxes, "qual")
+	set.Routes = nil
 	err = set.Validate(cfg)
 	got := problemStrings(t, err)
 	if len(got) != 2 || !strings.HasSuffix(got[0], `unknown category "none"`) || !strings.HasSuffix(got[1], `unknown handler "nobody"`) {
@@ -275,9 +322,19 @@ func FuzzLoad(f *testing.F) {
 				t.Fatalf("Decide(%q) after a clean Load: %v", name, err)
 			}
 		}
+		when := time.Date(2026, 9, 23, 10, 0, 0, 0, set.Calendar.Location())
+		for _, r := range set.Routes {
+			// Whatever a route matches on, deciding must not panic.
+			set.Decide(Input{Mailbox: strings.Join(r.Mailboxes, ""), Subject: strings.Join(r.Subject, " "),
+				Text: strings.Join(r.Keywords, " "), Attachments: r.Attachments, At: when})
+		}
 		for _, c := range set.Categories {
 			if c.Window <= 0 {
 				t.Fatalf("category %q: window %v after a clean Load", c.ID, c.Window)
+			}
+			due := c.Due(when)
+			if due.Before(when) || c.NoticeAt(due).After(due) {
+				t.Fatalf("category %q: due %v, notice %v for %v", c.ID, due, c.NoticeAt(due), when)
 			}
 			prefix, n, ok := ParseTag(c.TagFor(42))
 			if !ok || prefix != c.Tag || n != 42 {
@@ -314,4 +371,11 @@ func FuzzParseDuration(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		ParseDuration(s) // must not panic
 	})
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

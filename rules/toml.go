@@ -212,6 +212,9 @@ func (f *tomlFile) index(data []byte) bool {
 			base := joinKey(resolve(parts[:len(parts)-1]), parts[len(parts)-1])
 			counts[base]++
 			f.arrays[base] = true
+			// For messages about a key in a nested array of tables,
+			// which the decoder names without indexes.
+			f.arrays[strings.Join(parts, ".")] = true
 			table = base + "." + strconv.Itoa(counts[base])
 			f.setLine(table, line)
 			f.exprs = append(f.exprs, tomlExpr{line: line, start: -1, key: table})
