@@ -30,8 +30,10 @@ const maxDeadlineSleep = time.Minute
 // Default texts of a delay notice when neither staff nor the category say
 // more.
 const (
-	defaultDelayReason = "문의 내용을 검토하는 데 시간이 더 필요합니다. (More time is needed to review your inquiry.)"
-	defaultDelayStatus = "담당자가 검토하고 있습니다. (The handler is reviewing it.)"
+	defaultDelayReason   = "문의 내용을 검토하는 데 시간이 더 필요합니다."
+	defaultDelayReasonEn = "More time is needed to review your inquiry."
+	defaultDelayStatus   = "담당자가 검토하고 있습니다."
+	defaultDelayStatusEn = "The person in charge is reviewing it."
 )
 
 // RunDeadlines keeps the service standards' promises: before a deadline
@@ -138,12 +140,22 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	if cat != nil {
 		data.Category, data.CategoryEn = cat.Name, cat.NameEn
 		tmpl = noticeTemplate(cat)
-		reason, status := delayDefaults(cat)
-		data.Reason = cmpOr(data.Reason, reason)
-		data.Status = cmpOr(data.Status, status)
 	}
-	data.Reason = cmpOr(data.Reason, defaultDelayReason)
-	data.Status = cmpOr(data.Status, defaultDelayStatus)
+	// Staff's words first (Korean only), then the category's, then ours.
+	switch {
+	case data.Reason != "":
+	case cat != nil && cat.NoticeReason != "":
+		data.Reason, data.ReasonEn = cat.NoticeReason, cat.NoticeReasonEn
+	default:
+		data.Reason, data.ReasonEn = defaultDelayReason, defaultDelayReasonEn
+	}
+	switch {
+	case data.Status != "":
+	case cat != nil && cat.NoticeStatus != "":
+		data.Status, data.StatusEn = cat.NoticeStatus, cat.NoticeStatusEn
+	default:
+		data.Status, data.StatusEn = defaultDelayStatus, defaultDelayStatusEn
+	}
 	switch {
 	case t.ExpectedAt != nil:
 		data.Expected = t.ExpectedAt.In(d.loc)
@@ -274,7 +286,7 @@ func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, sta
 		}
 		notice := until
 		if cat := d.rules.Load().Categories[t.Category]; cat != nil {
-			notice = noticeBefore(cat, until)
+			notice = cat.NoticeAt(until)
 		}
 		if notice.Before(now) {
 			notice = now
@@ -313,11 +325,4 @@ func fmtLate(d time.Duration) string {
 		ko = fmt.Sprintf("%d시간 %d분", h, m)
 	}
 	return fmt.Sprintf("%s (%s)", ko, d.Round(time.Minute))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

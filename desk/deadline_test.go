@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +249,229 @@ func TestDeadlinesCatchUpAfterDowntime(t *testing.T) {
 	}
 	if notices != 3 || alerts != 3 {
 		t.Fatalf("after downtime: got %v, want one notice and one alert per ticket", got)
+	}
+}
+
+// TestPreviewMatchesIntake: what `maildesk rules test -at` says of a
+// complaint received on a Friday evening is what intake then does — the
+// 5-day window counted in working hours (40 h, weekends excluded), the
+// interim notice 8 working hours before.
+func TestPreviewMatchesIntake(t *testing.T) {
+	f := newFixture(t)
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	at := time.Date(2026, 11, 27, 17, 30, 0, 0, seoul) // Friday
+	f.clock.Add(at.Sub(f.clock.Now()))
+	raw := mail{from: "choi@example.com", to: "fta-pass@origin.or.kr", subject: "불친절한 응대에 대한 민원", id: "voc1@x",
+		body: "상담 직원이 불친절했습니다. 항의합니다.\r\n"}.raw()
+	p, err := Preview(context.Background(), PreviewInput{Store: f.store, Rules: f.desk.rules.Load(), Templates: f.desk.templates.Load(),
+		Mailboxes: []Mailbox{{Name: "fta-pass", Address: "fta-pass@origin.or.kr"}}, Location: seoul, Raw: raw, Now: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDue := time.Date(2026, 12, 4, 17, 30, 0, 0, seoul)    // next Friday 17:30
+	wantNotice := time.Date(2026, 12, 3, 17, 30, 0, 0, seoul) // 8 working hours before
+	if p.Category != "voc" || !p.DueAt.Equal(wantDue) || p.NoticeAt == nil || !p.NoticeAt.Equal(wantNotice) || p.NoticeTmpl != "interim" {
+		t.Fatalf("preview: category %s due %v notice %v template %s; want voc, %v, %v, interim",
+			p.Category, p.DueAt.In(seoul), p.NoticeAt, p.NoticeTmpl, wantDue, wantNotice)
+	}
+	f.deliver("fta-pass", 1, 1, raw)
+	tk := f.ticket(1)
+	if tk.Category != p.Category || !tk.DueAt.Equal(p.DueAt) || !tk.NoticeAt.Equal(*p.NoticeAt) || tk.Handler.ID != p.Handler.ID {
+		t.Fatalf("intake: category %s due %v notice %v handler %s; preview said %s %v %v %s",
+			tk.Category, tk.DueAt, tk.NoticeAt, tk.Handler.ID, p.Category, p.DueAt, p.NoticeAt, p.Handler.ID)
+	}
+	// At the notice time the complaint gets the interim notice.
+	f.clock.Add(wantNotice.Sub(f.clock.Now()))
+	f.tick()
+	got := f.queued()
+	if len(got) != 2 || !strings.HasPrefix(got[1], "notice choi@example.com") {
+		t.Fatalf("queued: got %v, want the ack and the interim notice", got)
+	}
+	if n := f.ackOf(1); !strings.Contains(n.Text, "민원 처리 중간 통지") {
+		t.Errorf("interim notice text:\n%s", n.Text)
+	}
+}
+
+var weekRules = map[string]string{
+	"rules.toml": `
+[[handler]]
+id = "h"
+name = "담당자"
+email = "h@origin.or.kr"
+
+[[handler]]
+id = "boss"
+name = "감독자"
+email = "boss@origin.or.kr"
+
+[[category]]
+id = "cal"
+name = "달력 시간"
+tag = "CAL"
+window = "48h"
+clock = "calendar"
+notice_before = "8h"
+supervisor = "boss"
+
+[[category]]
+id = "biz"
+name = "근무일"
+tag = "BIZ"
+window = "48h"
+clock = "business-days"
+notice_before = "8h"
+supervisor = "boss"
+
+[[category]]
+id = "work"
+name = "근무 시간"
+tag = "WORK"
+window = "5d"
+clock = "working-hours"
+notice_before = "1d"
+supervisor = "boss"
+
+[[mailbox]]
+name = "fta-pass"
+category = "cal"
+handler = "h"
+
+[[mailbox]]
+name = "qualification"
+category = "biz"
+handler = "h"
+
+[[mailbox]]
+name = "education"
+category = "work"
+handler = "h"
+`,
+}
+
+// TestSimulatedWeek: inquiries on a Friday evening, in working hours, and
+// on the eve of Chuseok 2026, on each clock. The test clock jumps from one
+// due time to the next as the scheduler reports them, checking a second
+// before each that nothing is early; each notice and alert must be queued
+// exactly at its time, once, and none for the ticket answered in between.
+func TestSimulatedWeek(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	f := newFixtureWith(t, rulesFrom(t, weekRules))
+	ctx := context.Background()
+	arrivals := []time.Time{
+		time.Date(2026, 9, 18, 19, 0, 0, 0, seoul), // Friday evening
+		time.Date(2026, 9, 21, 11, 0, 0, 0, seoul), // Monday, working hours
+		time.Date(2026, 9, 23, 10, 0, 0, 0, seoul), // Wednesday, the eve of Chuseok (24-26)
+	}
+	mboxes := []string{"fta-pass", "qualification", "education"}
+	const answered = 5 // business days, Monday: answered at once
+	type want struct{ due, notice time.Time }
+	expected := map[int64]want{}
+	noticed, alerted := map[int64]time.Time{}, map[int64]time.Time{}
+	seen := map[int64]bool{}
+	record := func() int {
+		n := 0
+		f.store.Read(ctx, func(tx *store.Tx) error {
+			for id := range expected {
+				for _, m := range must(tx.Messages(ctx, id)) {
+					if m.Direction != store.Out || seen[m.ID] || (m.Kind != KindNotice && m.Kind != KindAlert) {
+						continue
+					}
+					seen[m.ID] = true
+					n++
+					rec := noticed
+					if m.Kind == KindAlert {
+						rec = alerted
+					}
+					if _, dup := rec[id]; dup {
+						t.Errorf("ticket %d: a second %s at %v", id, m.Kind, f.clock.Now().In(seoul))
+					}
+					rec[id] = f.clock.Now()
+				}
+			}
+			return nil
+		})
+		return n
+	}
+	moveTo := func(at time.Time) { f.clock.Add(at.Sub(f.clock.Now())) }
+
+	uid := uint32(0)
+	next := time.Time{}
+	for _, at := range arrivals {
+		// Run the clock up to this arrival.
+		for !next.IsZero() && next.Before(at) {
+			moveTo(next.Add(-time.Second))
+			f.tick()
+			if n := record(); n > 0 {
+				t.Errorf("%d mails queued a second before their time %v", n, next.In(seoul))
+			}
+			moveTo(next)
+			next = f.tick()
+			record()
+		}
+		moveTo(at)
+		for _, mb := range mboxes {
+			uid++
+			f.deliver(mb, 1, uid, mail{from: "kim@example.co.kr", to: mb + "@origin.or.kr", subject: "문의 " + at.Format("01-02") + " " + mb,
+				id: fmt.Sprintf("w%d@x", uid)}.raw())
+			tk := f.ticket(int64(uid))
+			expected[tk.ID] = want{*tk.DueAt, *tk.NoticeAt}
+			if tk.ID == answered {
+				err := f.store.Write(ctx, func(tx *store.Tx) error {
+					now := f.clock.Now()
+					tk.Status, tk.AnsweredAt = store.StatusAnswered, &now
+					return tx.UpdateTicket(ctx, tk)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		next = f.tick()
+		record()
+	}
+	for !next.IsZero() {
+		moveTo(next.Add(-time.Second))
+		f.tick()
+		if n := record(); n > 0 {
+			t.Errorf("%d mails queued a second before their time %v", n, next.In(seoul))
+		}
+		moveTo(next)
+		next = f.tick()
+		record()
+	}
+
+	// The hand-counted deadlines.
+	for _, c := range []struct {
+		id  int64
+		due time.Time
+	}{
+		{1, time.Date(2026, 9, 20, 19, 0, 0, 0, seoul)}, // calendar: Sunday 19:00
+		{2, time.Date(2026, 9, 22, 19, 0, 0, 0, seoul)}, // business days: Fri 5 h, Mon 24 h, Tue 19 h
+		{3, time.Date(2026, 9, 29, 18, 0, 0, 0, seoul)}, // working hours: Mon-Wed, Chuseok and the weekend skipped, Mon 28, Tue 29
+		{8, time.Date(2026, 9, 29, 10, 0, 0, 0, seoul)}, // business days across Chuseok (the issue's example)
+	} {
+		if got := expected[c.id].due; !got.Equal(c.due) {
+			t.Errorf("ticket %d due: got %v, want %v", c.id, got.In(seoul), c.due)
+		}
+	}
+	for id, w := range expected {
+		if id == answered {
+			if _, ok := noticed[id]; ok {
+				t.Errorf("ticket %d was answered but got a notice", id)
+			}
+			if _, ok := alerted[id]; ok {
+				t.Errorf("ticket %d was answered but got an alert", id)
+			}
+			continue
+		}
+		if got := noticed[id]; !got.Equal(w.notice) {
+			t.Errorf("ticket %d notice: queued %v, due %v", id, got.In(seoul), w.notice.In(seoul))
+		}
+		if got := alerted[id]; !got.Equal(w.due) {
+			t.Errorf("ticket %d alert: queued %v, deadline %v", id, got.In(seoul), w.due.In(seoul))
+		}
+	}
+	if len(noticed) != len(expected)-1 || len(alerted) != len(expected)-1 {
+		t.Errorf("notices %d, alerts %d; want %d each", len(noticed), len(alerted), len(expected)-1)
 	}
 }

@@ -115,7 +115,7 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 		}
 	}
 
-	pl, err := d.plan(ctx, tx, mbox, msg)
+	pl, err := d.plan(ctx, tx, mbox, msg, now)
 	if err != nil {
 		return false, err
 	}
@@ -149,7 +149,10 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 	}
 
 	dec := pl.decision
-	due, notice := window(dec.Category, now)
+	due, notice := dec.Due, &dec.NoticeAt
+	if dec.Category.NoticeBefore <= 0 {
+		notice = nil
+	}
 	t = &store.Ticket{
 		Tag: dec.Category.Tag, Mailbox: mbox, Category: dec.Category.ID, Status: store.StatusOpen,
 		Handler:  contactOf(dec.Handler),
@@ -163,8 +166,14 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return false, err
 	}
-	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s", t.Category, t.Handler.ID)); err != nil {
+	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s, priority %s, by %s",
+		t.Category, t.Handler.ID, dec.Priority, dec.Rule)); err != nil {
 		return false, err
+	}
+	if dec.Absent != nil {
+		if err := tx.AddEvent(ctx, t.ID, now, "delegated", fmt.Sprintf("%s is away: %s has it", dec.Absent.ID, dec.Handler.ID)); err != nil {
+			return false, err
+		}
 	}
 	if pl.bulk {
 		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", pl.automatic+" mail is never answered automatically")
@@ -193,6 +202,23 @@ func (d *Desk) reopen(t *store.Ticket, now time.Time) bool {
 	return true
 }
 
+// decisionInput is what the rules look at for a new inquiry.
+func decisionInput(mbox string, msg *mailbox.Message, now time.Time) rules.Input {
+	in := rules.Input{Mailbox: mbox, From: msg.From.Addr, Subject: msg.Subject, Text: msg.NewText, At: now}
+	if in.Text == "" {
+		in.Text = msg.Text
+	}
+	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
+		for _, a := range list {
+			in.To = append(in.To, a.Addr)
+		}
+	}
+	for _, a := range msg.Attachments {
+		in.Attachments = append(in.Attachments, a.Name)
+	}
+	return in
+}
+
 // plan is what intake will do with a parsed message.
 type plan struct {
 	automatic string         // why it must not be answered; "" when it may
@@ -204,7 +230,7 @@ type plan struct {
 // plan classifies msg: automatic or not, which ticket it continues, and for a
 // new conversation what the rules decide. tx may be nil (rules test without a
 // database): nothing threads then.
-func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox.Message) (plan, error) {
+func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox.Message, now time.Time) (plan, error) {
 	var p plan
 	p.automatic = msg.Automatic()
 	if p.automatic == "" && d.own[canonicalAddr(msg.From.Addr)] {
@@ -212,7 +238,7 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 	}
 	p.bulk = isBulk(msg, p.automatic)
 	if tx != nil {
-		t, err := d.thread(ctx, tx, msg, d.clock.Now())
+		t, err := d.thread(ctx, tx, msg, now)
 		if err != nil {
 			return p, err
 		}
@@ -221,7 +247,7 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 	if p.ticket != nil || (p.automatic != "" && !p.bulk) {
 		return p, nil
 	}
-	dec, err := d.rules.Load().Decide(rules.Input{Mailbox: mbox, From: msg.From.Addr, Subject: msg.Subject, Text: msg.Text})
+	dec, err := d.rules.Load().Decide(decisionInput(mbox, msg, now))
 	if err != nil {
 		return p, fmt.Errorf("route: %w", err)
 	}
@@ -331,7 +357,7 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if rs := d.rules.Load(); rs != nil {
-		if dec, err := rs.Decide(rules.Input{Mailbox: m.Mailbox}); err == nil {
+		if dec, err := rs.Decide(rules.Input{Mailbox: m.Mailbox, At: now}); err == nil {
 			t.Tag, t.Category, t.Handler = dec.Category.Tag, dec.Category.ID, contactOf(dec.Handler)
 		}
 	}

@@ -32,8 +32,15 @@ type PreviewResult struct {
 	Action      string        `json:"action"` // quarantine | duplicate | store-automatic | follow-up | new-ticket
 	TicketID    int64         `json:"ticket_id,omitempty"`
 	Category    string        `json:"category,omitempty"`
+	Rule        string        `json:"rule,omitempty"` // which rule decided, and why
+	Priority    string        `json:"priority,omitempty"`
 	Handler     store.Contact `json:"handler"`
+	Absent      string        `json:"absent,omitempty"` // the handler who is away, when a delegate has it
+	ReceivedAt  time.Time     `json:"received_at"`
 	DueAt       time.Time     `json:"due_at"`
+	NoticeAt    *time.Time    `json:"notice_at"`
+	Template    string        `json:"template,omitempty"`        // the acknowledgement's
+	NoticeTmpl  string        `json:"notice_template,omitempty"` // the delay notice's
 	Acknowledge bool          `json:"acknowledge"`
 	AckSubject  string        `json:"ack_subject,omitempty"`
 	AckText     string        `json:"ack_text,omitempty"`
@@ -64,7 +71,7 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	if msg == nil {
 		msg = &mailbox.Message{}
 	}
-	r := &PreviewResult{Mailbox: in.Mailbox, From: msg.From.Addr, Subject: msg.Subject}
+	r := &PreviewResult{Mailbox: in.Mailbox, From: msg.From.Addr, Subject: msg.Subject, ReceivedAt: now}
 	if r.Mailbox == "" {
 		r.Mailbox = d.receivingMailbox(msg, in.Mailboxes)
 	}
@@ -80,11 +87,11 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 			if dup, err = d.isDuplicate(ctx, tx, r.Mailbox, 0, 0, msg, contentHash(in.Raw, msg.MessageID != "")); err != nil || dup {
 				return err
 			}
-			p, err = d.plan(ctx, tx, r.Mailbox, msg)
+			p, err = d.plan(ctx, tx, r.Mailbox, msg, now)
 			return err
 		})
 	} else {
-		p, err = d.plan(ctx, nil, r.Mailbox, msg)
+		p, err = d.plan(ctx, nil, r.Mailbox, msg, now)
 	}
 	if err != nil {
 		return nil, err
@@ -104,9 +111,18 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	default:
 		r.Action = "new-ticket"
 		dec := p.decision
-		due, _ := window(dec.Category, now)
-		r.Category, r.Handler, r.DueAt, r.Acknowledge = dec.Category.ID, contactOf(dec.Handler), due, dec.Acknowledge
-		if dec.Acknowledge {
+		due := dec.Due
+		r.Category, r.Handler, r.DueAt, r.Acknowledge = dec.Category.ID, contactOf(dec.Handler), due, dec.Acknowledge && !p.bulk
+		r.Rule, r.Priority = dec.Rule, dec.Priority
+		r.Template, r.NoticeTmpl = cmpOr(dec.Category.AckTemplate, "ack"), noticeTemplate(dec.Category)
+		if dec.Category.NoticeBefore > 0 {
+			n := dec.NoticeAt
+			r.NoticeAt = &n
+		}
+		if dec.Absent != nil {
+			r.Absent = dec.Absent.ID
+		}
+		if r.Acknowledge {
 			t := &store.Ticket{ID: 0, Tag: dec.Category.Tag, Mailbox: r.Mailbox, Category: dec.Category.ID,
 				Handler: r.Handler, Customer: msg.From.Addr, Subject: msg.Subject, DueAt: &due}
 			out, err := d.ackMail(t, dec, msg, msg.From, now)
@@ -134,4 +150,11 @@ func (d *Desk) receivingMailbox(msg *mailbox.Message, mboxes []Mailbox) string {
 		return mboxes[0].Name
 	}
 	return ""
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -83,6 +83,8 @@ type Notice struct {
 	Expected   time.Time // the expected completion date
 	Reason     string    // why the answer is late
 	Status     string    // where the inquiry stands now
+	ReasonEn   string    // English versions for the English part; "" repeats Reason
+	StatusEn   string
 	Mailbox    string
 }
 

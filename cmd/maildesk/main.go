@@ -7,7 +7,7 @@
 //	maildesk run   [-config FILE]                 the daemon (default FILE: ./maildesk.toml)
 //	maildesk demo  [-dir DIR]                     the daemon with embedded IMAP and SMTP servers on loopback
 //	maildesk rules check [-config FILE]           validate config, rules and templates
-//	maildesk rules test  [-config FILE] [-json] MSG.eml   what would happen to this mail
+//	maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   what would happen to this mail
 //	maildesk tickets [-config FILE] [-json]       list tickets
 //	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
@@ -29,7 +29,7 @@ const usage = `usage:
   maildesk run   [-config FILE]                 run the daemon (default FILE: ./maildesk.toml)
   maildesk demo  [-dir DIR]                     run with embedded IMAP and SMTP servers on loopback
   maildesk rules check [-config FILE]           validate config, rules and templates
-  maildesk rules test  [-config FILE] [-json] MSG.eml   show what would happen to a mail; changes nothing
+  maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   show what would happen to a mail; changes nothing
   maildesk tickets [-config FILE] [-json]       list tickets
   maildesk ticket  [-config FILE] [-json] ID    show one ticket with its messages and events
   maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
@@ -128,10 +128,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return rulesCheck(*config, stdout)
 		case "test":
 			asJSON := fs.Bool("json", false, "print JSON")
+			at := fs.String("at", "", "pretend the mail arrives at `TIME` (2026-09-23T10:00, local zone); default now")
 			if err := parseFlags(fs, args, 1); err != nil {
 				return err
 			}
-			return rulesTest(ctx, *config, fs.Arg(0), *asJSON, stdout)
+			return rulesTest(ctx, *config, fs.Arg(0), *at, *asJSON, stdout)
 		}
 		return errUsage
 	case "tickets":

@@ -114,7 +114,7 @@ func loadRules(cfg *rules.Config) (*rules.Set, *templates.Set, error) {
 			problems = append(problems, rules.Problem{Msg: err.Error()})
 		}
 	}
-	rs, err := rules.Load(cfg.Rules)
+	rs, err := rules.LoadWithZone(cfg.Rules, cfg.Location)
 	collect(err)
 	if err == nil {
 		collect(rs.Validate(cfg))

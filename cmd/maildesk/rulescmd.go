@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/rules"
@@ -32,7 +33,7 @@ func rulesCheck(configPath string, w io.Writer) error {
 
 // rulesTest shows what maildesk would do with a mail, without changing
 // anything: the database, when there is one, is only read.
-func rulesTest(ctx context.Context, configPath, emlPath string, asJSON bool, w io.Writer) error {
+func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool, w io.Writer) error {
 	l, err := load(configPath)
 	if err != nil {
 		return err
@@ -40,6 +41,12 @@ func rulesTest(ctx context.Context, configPath, emlPath string, asJSON bool, w i
 	raw, err := os.ReadFile(emlPath)
 	if err != nil {
 		return err
+	}
+	var now time.Time
+	if at != "" {
+		if now, err = parseUntil(at, l.cfg.Location); err != nil {
+			return fmt.Errorf("-at: %w", err)
+		}
 	}
 	var st *store.Store
 	if _, err := os.Stat(l.cfg.Database); err == nil {
@@ -50,7 +57,7 @@ func rulesTest(ctx context.Context, configPath, emlPath string, asJSON bool, w i
 	}
 	mboxes := mailboxesOf(l.cfg)
 	p, err := desk.Preview(ctx, desk.PreviewInput{
-		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes, Location: l.cfg.Location, Raw: raw,
+		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes, Location: l.cfg.Location, Raw: raw, Now: now,
 	})
 	if err != nil {
 		return err
@@ -72,9 +79,17 @@ func rulesTest(ctx context.Context, configPath, emlPath string, asJSON bool, w i
 		fmt.Fprintf(w, "ticket:       #%d\n", p.TicketID)
 	}
 	if p.Category != "" {
-		fmt.Fprintf(w, "category:     %s\n", p.Category)
+		loc := l.cfg.Location
+		fmt.Fprintf(w, "rule:         %s\n", p.Rule)
+		fmt.Fprintf(w, "category:     %s (priority %s)\n", p.Category, p.Priority)
 		fmt.Fprintf(w, "handler:      %s, %s, %s, %s\n", p.Handler.Name, p.Handler.Department, p.Handler.Phone, p.Handler.Email)
-		fmt.Fprintf(w, "due if now:   %s\n", p.DueAt.In(l.cfg.Location).Format("2006-01-02 15:04 MST"))
+		if p.Absent != "" {
+			fmt.Fprintf(w, "              (delegate: %s is away)\n", p.Absent)
+		}
+		fmt.Fprintf(w, "received:     %s\n", p.ReceivedAt.In(loc).Format("2006-01-02 15:04 MST (Mon)"))
+		fmt.Fprintf(w, "due:          %s\n", p.DueAt.In(loc).Format("2006-01-02 15:04 MST (Mon)"))
+		fmt.Fprintf(w, "notice:       %s\n", fmtLocal(p.NoticeAt, loc))
+		fmt.Fprintf(w, "templates:    %s, %s\n", p.Template, p.NoticeTmpl)
 		fmt.Fprintf(w, "acknowledge:  %v\n", p.Acknowledge)
 	}
 	if p.AckText != "" {
