@@ -32,6 +32,7 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 	}
 
 	out, err := d.ackMail(t, dec, in, rcpt, now)
+	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindAck})
 	if err == nil {
 		var raw []byte
 		if raw, err = mailbox.Compose(out); err == nil {
@@ -102,7 +103,7 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 	if err != nil {
 		return fmt.Errorf("render quarantine notice for ticket %d: %w", t.ID, err)
 	}
-	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
+	return d.queue(ctx, tx, t.ID, KindQuarantineNotice, mailbox.Outgoing{
 		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
 		To:            []mailbox.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
 		Subject:       t.FullTag() + " 읽을 수 없는 메일 / unreadable mail",
@@ -116,7 +117,11 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 
 // queue stores an outgoing mail on a ticket and adds it to the outbox: the
 // mail is composed once, here, with its Message-ID fixed (invariant 2).
+//
+// Every mail carries X-Maildesk-Kind (ack, notice, alert, staff, answer, …)
+// so that staff and admins can sort maildesk's mail with ordinary filters.
 func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out mailbox.Outgoing, now time.Time) error {
+	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", kind})
 	raw, err := mailbox.Compose(out)
 	if err != nil {
 		return fmt.Errorf("compose %s for ticket %d: %w", kind, ticketID, err)

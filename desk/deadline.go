@@ -181,6 +181,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 		HTML:          html,
 	}
 	d.threadInto(ctx, tx, t, &out)
+	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindNotice})
 	raw, err := mailbox.Compose(out)
 	if err != nil {
 		// The customer's address was good enough for nothing: the event

@@ -51,7 +51,7 @@ func (f *fixture) queued() []string {
 	err := f.store.Read(ctx, func(tx *store.Tx) error {
 		for _, tk := range must(tx.Tickets(ctx, store.TicketFilter{})) {
 			for _, m := range must(tx.Messages(ctx, tk.ID)) {
-				if m.Direction == store.Out {
+				if m.Direction == store.Out && m.Kind != KindStaffNotice {
 					out = append(out, m.Kind+" "+strings.Join(m.To, ","))
 				}
 			}

@@ -62,6 +62,7 @@ type Desk struct {
 	kick      chan struct{} // wakes the outbox
 	// deadlineKick wakes the deadline clock when a deadline changed.
 	deadlineKick chan struct{}
+	key          atomic.Pointer[[]byte] // the reply-token key, once loaded
 }
 
 // New makes a Desk.

@@ -151,7 +151,8 @@ func (f *fixture) deliver(mbox string, uv, uid uint32, raw []byte) {
 type state struct {
 	tickets  []*store.Ticket
 	messages map[int64][]*store.Message
-	outbox   []*store.Delivery
+	outbox   []*store.Delivery // everything queued but the handlers' notices
+	staff    []*store.Delivery // the handlers' notices (new inquiry, follow-up, …)
 	cursor   mailbox.Cursor
 }
 
@@ -169,7 +170,14 @@ func (f *fixture) state(mbox string) state {
 				return err
 			}
 		}
-		s.outbox, err = tx.Deliveries(ctx, "")
+		all, err := tx.Deliveries(ctx, "")
+		for _, d := range all {
+			if d.Kind == KindStaffNotice {
+				s.staff = append(s.staff, d)
+			} else {
+				s.outbox = append(s.outbox, d)
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -181,17 +189,25 @@ func (f *fixture) state(mbox string) state {
 	return s
 }
 
-// ackOf returns the parsed acknowledgement queued as outbox row i.
+// ackOf returns the parsed mail queued as row i of the outbox, not counting
+// the handlers' notices.
 func (f *fixture) ackOf(i int) *mailbox.Message {
+	f.t.Helper()
+	return f.parsed(f.state("").outbox[i])
+}
+
+// staffOf returns the parsed handler's notice number i.
+func (f *fixture) staffOf(i int) *mailbox.Message {
+	f.t.Helper()
+	return f.parsed(f.state("").staff[i])
+}
+
+func (f *fixture) parsed(d *store.Delivery) *mailbox.Message {
 	f.t.Helper()
 	ctx := context.Background()
 	var raw []byte
-	err := f.store.Read(ctx, func(tx *store.Tx) error {
-		ds, err := tx.Deliveries(ctx, "")
-		if err != nil {
-			return err
-		}
-		raw, err = tx.MessageRaw(ctx, ds[i].MessageID)
+	err := f.store.Read(ctx, func(tx *store.Tx) (err error) {
+		raw, err = tx.MessageRaw(ctx, d.MessageID)
 		return err
 	})
 	if err != nil {
@@ -252,9 +268,9 @@ func TestDeliverIsIdempotent(t *testing.T) {
 	traced := append([]byte("Received: from mx by imap; Wed, 25 Nov 2026 15:00:00 +0900\r\n"), raw...)
 	f.deliver("fta-pass", 8, 1, traced)
 	s := f.state("fta-pass")
-	if len(s.tickets) != 1 || len(s.messages[1]) != 2 || len(s.outbox) != 1 {
+	if len(s.tickets) != 1 || len(nonStaff(s.messages[1])) != 2 || len(s.outbox) != 1 {
 		t.Fatalf("got %d tickets, %d messages, %d queued; want 1, 2 (inquiry + ack), 1",
-			len(s.tickets), len(s.messages[1]), len(s.outbox))
+			len(s.tickets), len(nonStaff(s.messages[1])), len(s.outbox))
 	}
 	if s.cursor != (mailbox.Cursor{UIDValidity: 8, LastUID: 1}) {
 		t.Errorf("cursor: got %+v, want 8/1", s.cursor)
@@ -306,8 +322,8 @@ func TestThreading(t *testing.T) {
 				t.Errorf("tickets: got %d, want a new one (%d)", len(after.tickets), len(before.tickets)+1)
 			case tt.wantTicket != 0 && len(after.tickets) != len(before.tickets):
 				t.Errorf("opened ticket %d, want the message on ticket %d", newest.ID, tt.wantTicket)
-			case tt.wantTicket != 0 && len(after.messages[tt.wantTicket]) != len(before.messages[tt.wantTicket])+1:
-				t.Errorf("ticket %d messages: got %d, want %d", tt.wantTicket, len(after.messages[tt.wantTicket]), len(before.messages[tt.wantTicket])+1)
+			case tt.wantTicket != 0 && len(nonStaff(after.messages[tt.wantTicket])) != len(nonStaff(before.messages[tt.wantTicket]))+1:
+				t.Errorf("ticket %d messages: got %d, want %d", tt.wantTicket, len(nonStaff(after.messages[tt.wantTicket])), len(nonStaff(before.messages[tt.wantTicket]))+1)
 			}
 			if tt.wantTicket != 0 && len(after.outbox) != len(before.outbox) {
 				t.Errorf("a follow-up was acknowledged again")
@@ -383,7 +399,7 @@ func TestMalformedMailIsQuarantined(t *testing.T) {
 		t.Fatalf("tickets: got %+v, want one quarantined", s.tickets)
 	}
 	ms := s.messages[s.tickets[0].ID]
-	if len(ms) != 2 || ms[0].Quarantine == "" || ms[0].Kind != KindQuarantined || ms[1].Kind != KindStaffNotice {
+	if len(ms) != 2 || ms[0].Quarantine == "" || ms[0].Kind != KindQuarantined || ms[1].Kind != KindQuarantineNotice {
 		t.Fatalf("messages: got %d (%+v), want the quarantined one with a reason and our notice", len(ms), ms[0])
 	}
 	if s.cursor.LastUID != 1 {
@@ -437,7 +453,7 @@ func TestOutboxDelivers(t *testing.T) {
 	if _, err := f.desk.deliverDue(ctx, sender); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(sys.Captured()); got != 0 {
+	if got := len(capturedTo(sys, "kim@example.co.kr")); got != 0 {
 		t.Fatalf("sent before the retry time: %d", got)
 	}
 	f.clock.Add(retryDelay(1))
@@ -445,7 +461,7 @@ func TestOutboxDelivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(sys.Captured()); got != 1 || !next.IsZero() {
+	if got := len(capturedTo(sys, "kim@example.co.kr")); got != 1 || !next.IsZero() {
 		t.Fatalf("after the retry time: got %d sent, next %v; want 1 and an empty outbox", got, next)
 	}
 	if d := f.state("fta-pass").outbox[0]; d.State != store.Sent || d.Attempts != 2 {
@@ -514,8 +530,34 @@ func TestReplyStoresNewText(t *testing.T) {
 	body := "추가로 여쭙니다. 서류는 무엇이 필요한가요?\r\n\r\n-----Original Message-----\r\nFrom: fta-pass@origin.or.kr\r\nSent: Wednesday, November 25, 2026 2:00 PM\r\nSubject: [FTA-PASS #1] 문의\r\n\r\n문의가 접수되었습니다.\r\n"
 	f.deliver("fta-pass", 1, 2, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "RE: [FTA-PASS #1] 문의", id: "n2@x", body: body}.raw())
 	ms := f.state("fta-pass").messages[1]
-	last := ms[len(ms)-1]
+	var last *store.Message
+	for _, m := range ms {
+		if m.Direction == store.In {
+			last = m
+		}
+	}
 	if strings.TrimSpace(last.NewText) != "추가로 여쭙니다. 서류는 무엇이 필요한가요?" || !strings.Contains(last.Text, "Original Message") {
 		t.Errorf("new text %q, full text %q", last.NewText, last.Text)
 	}
+}
+
+// nonStaff leaves out the handlers' notices.
+func nonStaff(ms []*store.Message) []*store.Message {
+	var out []*store.Message
+	for _, m := range ms {
+		if m.Kind != KindStaffNotice {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func capturedTo(sys *localmail.System, rcpt string) []localmail.Captured {
+	var out []localmail.Captured
+	for _, c := range sys.Captured() {
+		if len(c.To) == 1 && c.To[0] == rcpt {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -22,7 +22,9 @@ const (
 	KindAutomatic   = "automatic"   // auto-reply, bounce, list mail: never answered
 	KindQuarantined = "quarantined" // could not be parsed
 	KindAck         = "ack"         // our acknowledgement
-	KindStaffNotice = "staff"       // our note to a member of staff
+	KindStaffNotice = "staff"       // our note to a handler: new inquiry, follow-up, transfer, error, warning
+	// KindQuarantineNotice tells the handler of a mail that could not be read.
+	KindQuarantineNotice = "quarantine-notice"
 )
 
 // Cursor implements mailbox.Handler: how far a mailbox has been stored.
@@ -115,6 +117,14 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 		}
 	}
 
+	staff := d.staffHandler(msg.From.Addr)
+	if staff != nil && msg.Automatic() == "" {
+		handled, err := d.fromStaff(ctx, tx, m, msg, staff, now)
+		if err != nil || handled {
+			return true, err
+		}
+	}
+
 	pl, err := d.plan(ctx, tx, mbox, msg, now)
 	if err != nil {
 		return false, err
@@ -143,9 +153,14 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 		}
 		if reopened {
 			d.wakeDeadlines()
-			return false, tx.AddEvent(ctx, t.ID, now, "reopened", "follow-up from "+msg.From.Addr+" after the answer: new deadline "+fmtKST(*t.DueAt, d.loc))
+			err = tx.AddEvent(ctx, t.ID, now, "reopened", "follow-up from "+msg.From.Addr+" after the answer: new deadline "+fmtKST(*t.DueAt, d.loc))
+		} else {
+			err = tx.AddEvent(ctx, t.ID, now, "followup", "from "+msg.From.Addr)
 		}
-		return false, tx.AddEvent(ctx, t.ID, now, "followup", "from "+msg.From.Addr)
+		if err != nil {
+			return false, err
+		}
+		return true, d.queueStaffNotice(ctx, tx, t, msg.NewText, staffFollowUp, now)
 	}
 
 	dec := pl.decision
@@ -175,13 +190,22 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 			return false, err
 		}
 	}
-	if pl.bulk {
-		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", pl.automatic+" mail is never answered automatically")
+	// The customer's acknowledgement first, then the handler's notice.
+	switch {
+	case pl.bulk:
+		err = tx.AddEvent(ctx, t.ID, now, "ack-skipped", pl.automatic+" mail is never answered automatically")
+	case !dec.Acknowledge:
+		err = tx.AddEvent(ctx, t.ID, now, "ack-skipped", "rule says no acknowledgement")
+	case staff != nil:
+		// Unproven mail from a staff address: stored, never answered.
+		err = tx.AddEvent(ctx, t.ID, now, "ack-skipped", "from a staff address")
+	default:
+		_, err = d.queueAck(ctx, tx, t, dec, msg, now)
 	}
-	if !dec.Acknowledge {
-		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", "rule says no acknowledgement")
+	if err != nil {
+		return false, err
 	}
-	return d.queueAck(ctx, tx, t, dec, msg, now)
+	return true, d.queueStaffNotice(ctx, tx, t, msg.NewText, staffNew, now)
 }
 
 // reopen starts a new window when a customer writes again after the answer

@@ -56,13 +56,13 @@ func (tx *Tx) ticketsWhere(ctx context.Context, where string, args ...any) ([]*T
 	return ts, rows.Err()
 }
 
-// ThreadIDs returns the Message-IDs of a ticket's first and newest received
-// messages: what a mail of ours names in References and In-Reply-To so that
+// ThreadIDs returns the Message-IDs of a ticket's first and newest messages
+// from the customer (kinds inquiry and followup): what a mail of ours names in References and In-Reply-To so that
 // it threads in the customer's client. ErrNotFound when none has an id.
 func (tx *Tx) ThreadIDs(ctx context.Context, ticketID int64) (first, latest string, err error) {
 	err = tx.tx.QueryRowContext(ctx, `SELECT
-		(SELECT message_id FROM messages WHERE ticket_id = ?1 AND direction = 'in' AND message_id <> '' ORDER BY id LIMIT 1),
-		(SELECT message_id FROM messages WHERE ticket_id = ?1 AND direction = 'in' AND message_id <> '' ORDER BY id DESC LIMIT 1)`,
+		(SELECT message_id FROM messages WHERE ticket_id = ?1 AND kind IN ('inquiry', 'followup') AND message_id <> '' ORDER BY id LIMIT 1),
+		(SELECT message_id FROM messages WHERE ticket_id = ?1 AND kind IN ('inquiry', 'followup') AND message_id <> '' ORDER BY id DESC LIMIT 1)`,
 		ticketID).Scan(&sqlString{&first}, &sqlString{&latest})
 	if err != nil {
 		return "", "", fmt.Errorf("thread ids of ticket %d: %w", ticketID, err)

@@ -193,3 +193,27 @@ func (tx *Tx) MessageCounts(ctx context.Context) (map[string]int, error) {
 	}
 	return counts, rows.Err()
 }
+
+// TicketOfMailTo returns the ticket of a mail of kind that maildesk sent to
+// rcpt and whose Message-ID is one of ids: proof that a reply naming it
+// answers that mail (Message-IDs maildesk makes cannot be guessed).
+func (tx *Tx) TicketOfMailTo(ctx context.Context, kind, rcpt string, ids []string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, ErrNotFound
+	}
+	args := []any{kind, strings.ToLower(rcpt)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	var tid int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT ticket_id FROM messages
+		WHERE direction = 'out' AND kind = ? AND lower(to_addrs) = ? AND ticket_id IS NOT NULL
+		AND message_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY id DESC LIMIT 1`, args...).Scan(&tid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find mail to %s: %w", rcpt, err)
+	}
+	return tid, nil
+}

@@ -21,6 +21,7 @@ type Delivery struct {
 	ID            int64
 	MessageID     int64 // the messages row holding the raw bytes
 	TicketID      int64
+	Kind          string // of the message: ack, notice, staff, …
 	From          string
 	To            []string
 	State         string
@@ -44,13 +45,13 @@ func (tx *Tx) Enqueue(ctx context.Context, messageID int64, from string, to []st
 	return res.LastInsertId()
 }
 
-const deliveryColumns = `o.id, o.message_id, coalesce(m.ticket_id, 0), o.mail_from, o.rcpt_to, o.state,
+const deliveryColumns = `o.id, o.message_id, coalesce(m.ticket_id, 0), m.kind, o.mail_from, o.rcpt_to, o.state,
 	o.attempts, o.next_attempt_at, o.last_error, o.created_at, o.sent_at`
 
 func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*Delivery, error) {
 	var d Delivery
 	var to string
-	dest := append([]any{&d.ID, &d.MessageID, &d.TicketID, &d.From, &to, &d.State, &d.Attempts,
+	dest := append([]any{&d.ID, &d.MessageID, &d.TicketID, &d.Kind, &d.From, &to, &d.State, &d.Attempts,
 		timeCol{&d.NextAttemptAt}, &d.LastError, timeCol{&d.CreatedAt}, nullTime{&d.SentAt}}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {

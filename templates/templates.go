@@ -104,6 +104,61 @@ type Alert struct {
 	Late       string // how late, e.g. "2시간 5분 (2h5m)"
 }
 
+// Staff is the data of the "staff" template: what a handler gets for a new
+// inquiry, a customer's follow-up or a transfer. Replying to it answers the
+// customer.
+type Staff struct {
+	Handler  Contact
+	Tag      string
+	Category string
+	Customer string
+	Subject  string
+	Due      time.Time // zone set
+	Text     string    // what the customer wrote, quoted history folded away
+	History  []string  // the ticket so far, one line each
+	Mailbox  string
+	FollowUp bool // the customer wrote again
+	Transfer bool // the ticket was handed to this handler
+}
+
+// Answer is the data of the "answer" template: a staff answer as the
+// customer receives it, with the handler's signature.
+type Answer struct {
+	Text    string
+	Handler Contact
+	Mailbox string
+}
+
+// Transfer is the data of the "transfer" template: the customer is told who
+// now handles the inquiry.
+type Transfer struct {
+	Tag      string
+	Subject  string
+	Customer string
+	Handler  Contact // the new handler
+	Due      time.Time
+	Mailbox  string
+}
+
+// StaffError is the data of the "staff-error" template: a staff mail that
+// could not be carried out.
+type StaffError struct {
+	Handler  Contact
+	Tag      string
+	Problems []string
+	Handlers string // the handler ids #assign accepts
+}
+
+// Spoof is the data of the "spoof" template: a handler is warned that a
+// mail used their address without proof.
+type Spoof struct {
+	Handler Contact
+	Tag     string
+	From    string
+	Subject string
+	Mailbox string
+}
+
 // Contact is how a customer reaches a member of staff.
 type Contact struct {
 	Name, Department, Phone, Email string

@@ -120,7 +120,7 @@ func TestTicketsJSONContract(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &one); err != nil {
 		t.Fatal(err)
 	}
-	if len(one.Messages) != 2 || one.Messages[0]["direction"] != "in" || one.Messages[1]["kind"] != "ack" || len(one.Events) == 0 {
+	if len(one.Messages) != 3 || one.Messages[0]["direction"] != "in" || one.Messages[1]["kind"] != "ack" || one.Messages[2]["kind"] != "staff" || len(one.Events) == 0 {
 		t.Errorf("ticket 1: got messages %v events %v", one.Messages, one.Events)
 	}
 	for _, key := range []string{"message_id", "direction", "kind", "from", "to", "subject", "date"} {

@@ -148,7 +148,7 @@ func TestDovecotDeadlines(t *testing.T) {
 	if tk := snap.tickets[0]; tk.NoticeSentAt == nil || tk.OverdueAt == nil {
 		t.Errorf("ticket: notice sent %v, overdue %v", tk.NoticeSentAt, tk.OverdueAt)
 	}
-	if got := len(sys.Captured()); got != 3 {
+	if got := len(s.captured()); got != 3 {
 		t.Fatalf("mails sent: got %d, want 3 (ack, notice, alert)", got)
 	}
 	cancel()

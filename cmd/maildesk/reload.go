@@ -43,6 +43,7 @@ func (r *reloader) run(ctx context.Context) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	r.seen = r.fingerprint()
+	pending := r.seen
 	ticker := time.NewTicker(r.every)
 	defer ticker.Stop()
 	for {
@@ -54,10 +55,14 @@ func (r *reloader) run(ctx context.Context) error {
 			r.seen = r.fingerprint()
 			r.reload()
 		case <-ticker.C:
-			if fp := r.fingerprint(); fp != r.seen {
+			// Reload once a change has held still for one interval: an
+			// editor or a deploy may be half-way through writing.
+			fp := r.fingerprint()
+			if fp != r.seen && fp == pending {
 				r.seen = fp
 				r.reload()
 			}
+			pending = fp
 		}
 	}
 }

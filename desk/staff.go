@@ -1,0 +1,435 @@
+package desk
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+	"github.com/kioi/maildesk/templates"
+)
+
+// Kinds of staff mail.
+const (
+	KindStaffReply  = "staff-reply"  // a handler's reply to maildesk, with a valid token
+	KindStaffDirect = "staff-direct" // a handler's answer sent straight to the customer, helpdesk in Cc
+	KindAnswer      = "answer"       // a staff answer relayed to the customer
+	KindTransfer    = "transfer"     // the customer told of a new handler
+)
+
+// replyKey returns the HMAC key of reply tokens, creating it in tx on first
+// use.
+func (d *Desk) replyKey(ctx context.Context, tx *store.Tx) ([]byte, error) {
+	if k := d.key.Load(); k != nil {
+		return *k, nil
+	}
+	k, err := tx.Setting(ctx, replyKeySetting)
+	if errors.Is(err, store.ErrNotFound) {
+		k = make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		err = tx.SetSetting(ctx, replyKeySetting, k)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reply token key: %w", err)
+	}
+	d.key.Store(&k)
+	return k, nil
+}
+
+// staffHandler returns the handler whose address addr is, or nil.
+func (d *Desk) staffHandler(addr string) *rules.Handler {
+	addr = canonicalAddr(addr)
+	if addr == "" {
+		return nil
+	}
+	for _, h := range d.rules.Load().Handlers {
+		if h.Email != "" && canonicalAddr(h.Email) == addr {
+			return h
+		}
+	}
+	return nil
+}
+
+// fromStaff handles mail from a handler's address (DESIGN invariant 7). A
+// reply carrying a valid token for that handler is theirs: relayed to the
+// customer, its commands run. An answer sent straight to the customer is
+// recorded, and stops the clock when its References prove it answers a mail
+// maildesk sent that handler. Anything else is not trusted: it goes on as
+// an ordinary message (handled false) and the handler is warned.
+func (d *Desk) fromStaff(ctx context.Context, tx *store.Tx, m *store.Message, msg *mailbox.Message, h *rules.Handler, now time.Time) (bool, error) {
+	key, err := d.replyKey(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	for _, addr := range d.recipients(msg) {
+		id, tok, ok := parseReplyAddress(addr)
+		if ok && d.own[canonicalAddr(addr)] && validToken(key, id, h.Email, tok) {
+			t, err := tx.Ticket(ctx, id)
+			if err != nil {
+				return false, err
+			}
+			return true, d.staffReply(ctx, tx, t, m, msg, h, now)
+		}
+	}
+	refs := append(append([]string(nil), msg.InReplyTo...), msg.References...)
+	if id, err := tx.TicketOfMailTo(ctx, KindStaffNotice, h.Email, refs); err == nil {
+		t, err := tx.Ticket(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if addressedTo(msg, t.Customer) {
+			return true, d.directAnswer(ctx, tx, t, m, msg, h, now)
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	return false, d.warnSpoof(ctx, tx, msg, h, now)
+}
+
+// recipients lists every address a mail was delivered to: the headers
+// and the trace fields servers add, where a Bcc'd token address shows.
+func (d *Desk) recipients(msg *mailbox.Message) []string {
+	var out []string
+	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
+		for _, a := range list {
+			out = append(out, a.Addr)
+		}
+	}
+	if msg.Header.Header.Len() > 0 {
+		for _, k := range []string{"Delivered-To", "X-Original-To"} {
+			for _, v := range msg.Header.Values(k) {
+				out = append(out, strings.Trim(strings.TrimSpace(v), "<>"))
+			}
+		}
+	}
+	return out
+}
+
+func addressedTo(msg *mailbox.Message, addr string) bool {
+	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
+		for _, a := range list {
+			if strings.EqualFold(a.Addr, addr) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// staffReply carries out a handler's reply: commands first (all or
+// nothing), then the answer relayed to the customer.
+func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
+	m.Kind, m.TicketID = KindStaffReply, t.ID
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return err
+	}
+	text := msg.NewText
+	if strings.TrimSpace(text) == "" {
+		text = msg.Text
+	}
+	cmds, answer, problems := parseCommands(text, d.loc)
+	rs := d.rules.Load()
+	for _, c := range cmds {
+		if c.name == "assign" && rs.Handlers[c.arg] == nil && c.arg != "" {
+			problems = append(problems, fmt.Sprintf("#assign %s: no such handler", c.arg))
+		}
+		if c.name == "defer" && !c.date.IsZero() && !c.date.After(now) {
+			problems = append(problems, fmt.Sprintf("#defer %s: the date has passed", c.date.In(d.loc).Format("2006-01-02")))
+		}
+	}
+	if len(problems) > 0 {
+		if err := tx.AddEvent(ctx, t.ID, now, "command-error", strings.Join(problems, "; ")); err != nil {
+			return err
+		}
+		return d.queueStaffError(ctx, tx, t, h, problems, now)
+	}
+	for _, c := range cmds {
+		var err error
+		switch c.name {
+		case "note":
+			err = tx.AddEvent(ctx, t.ID, now, "note", h.ID+": "+c.arg)
+		case "status":
+			t.DelayStatus = c.arg
+			err = tx.AddEvent(ctx, t.ID, now, "status", h.ID+": "+c.arg)
+		case "defer":
+			d.deferTo(t, c.date, c.arg, now)
+			err = tx.AddEvent(ctx, t.ID, now, "deferred", fmt.Sprintf("%s: until %s: %s", h.ID, fmtKST(c.date, d.loc), c.arg))
+		case "assign":
+			err = d.transfer(ctx, tx, t, rs.Handlers[c.arg], h.ID, now)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	relay := answer != "" && !hasCommand(cmds, "noreply")
+	if relay {
+		if err := d.relayAnswer(ctx, tx, t, answer, msg.Attachments, h, now); err != nil {
+			return err
+		}
+		t.Status = store.StatusAnswered
+		if t.AnsweredAt == nil {
+			t.AnsweredAt = &now
+		}
+	} else if answer != "" {
+		if err := tx.AddEvent(ctx, t.ID, now, "recorded", h.ID+": answer recorded, not sent (#noreply)"); err != nil {
+			return err
+		}
+	}
+	if hasCommand(cmds, "close") {
+		t.Status, t.ClosedAt = store.StatusClosed, &now
+		if err := tx.AddEvent(ctx, t.ID, now, "closed", "by "+h.ID); err != nil {
+			return err
+		}
+	}
+	t.UpdatedAt = now
+	d.wakeDeadlines()
+	return tx.UpdateTicket(ctx, t)
+}
+
+// directAnswer records an answer a handler sent to the customer with the
+// helpdesk in Cc; its References proved it answers our notification.
+func (d *Desk) directAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
+	m.Kind, m.TicketID = KindStaffDirect, t.ID
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return err
+	}
+	if t.Status == store.StatusOpen {
+		t.Status = store.StatusAnswered
+	}
+	if t.AnsweredAt == nil {
+		t.AnsweredAt = &now
+	}
+	t.UpdatedAt = now
+	if err := tx.UpdateTicket(ctx, t); err != nil {
+		return err
+	}
+	d.wakeDeadlines()
+	return tx.AddEvent(ctx, t.ID, now, "answered", h.ID+" answered the customer directly (verified)")
+}
+
+// deferTo makes until the ticket's deadline, with reason for the notice.
+func (d *Desk) deferTo(t *store.Ticket, until time.Time, reason string, now time.Time) {
+	notice := until
+	if cat := d.rules.Load().Categories[t.Category]; cat != nil {
+		notice = cat.NoticeAt(until)
+	}
+	if notice.Before(now) {
+		notice = now
+	}
+	t.DueAt, t.NoticeAt, t.ExpectedAt = &until, &notice, &until
+	t.NoticeSentAt, t.OverdueAt = nil, nil
+	if reason != "" {
+		t.DelayReason = reason
+	}
+	if t.Status == store.StatusAnswered {
+		t.Status = store.StatusOpen
+	}
+}
+
+// transfer hands t to h (or h's delegate when h is away), tells the
+// customer who now has the inquiry and sends the new handler the ticket.
+func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *rules.Handler, by string, now time.Time) error {
+	if dh, away := d.rules.Load().Delegate(h, now); away {
+		if err := tx.AddEvent(ctx, t.ID, now, "delegated", fmt.Sprintf("%s is away: %s has it", h.ID, dh.ID)); err != nil {
+			return err
+		}
+		h = dh
+	}
+	old := t.Handler.ID
+	t.Handler = contactOf(h)
+	if err := tx.AddEvent(ctx, t.ID, now, "assigned", fmt.Sprintf("%s -> %s by %s", old, h.ID, by)); err != nil {
+		return err
+	}
+	mb := d.mailboxes[t.Mailbox]
+	text, html, err := d.templates.Load().Render("transfer", templates.Transfer{
+		Tag: t.FullTag(), Subject: t.Subject, Customer: cmpOr(t.CustomerName, t.Customer),
+		Handler: tcontact(t.Handler), Due: t.DueAt.In(d.loc), Mailbox: mb.Address,
+	})
+	if err != nil {
+		return fmt.Errorf("render transfer for ticket %d: %w", t.ID, err)
+	}
+	out := mailbox.Outgoing{
+		From:          mailbox.Address{Name: d.categoryName(t), Addr: mb.Address},
+		To:            []mailbox.Address{{Name: t.CustomerName, Addr: t.Customer}},
+		Subject:       t.FullTag() + " 담당자 변경 안내 / New handler: " + t.Subject,
+		MessageID:     newMessageID(t.ID, mb.Address),
+		Date:          now.In(d.loc),
+		AutoSubmitted: "auto-generated",
+		Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
+		Text:          text, HTML: html,
+	}
+	d.threadInto(ctx, tx, t, &out)
+	if err := d.queue(ctx, tx, t.ID, KindTransfer, out, now); err != nil {
+		return err
+	}
+	return d.queueStaffNotice(ctx, tx, t, "", staffTransfer, now)
+}
+
+// relayAnswer sends a handler's answer to the customer from the published
+// address, threaded into the customer's conversation, signed with the
+// handler's name, department, phone and email, with their attachments.
+func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, answer string, atts []mailbox.Attachment, h *rules.Handler, now time.Time) error {
+	mb := d.mailboxes[t.Mailbox]
+	text, _, err := d.templates.Load().Render("answer", templates.Answer{
+		Text: answer, Handler: tcontact(contactOf(h)), Mailbox: mb.Address,
+	})
+	if err != nil {
+		return fmt.Errorf("render answer for ticket %d: %w", t.ID, err)
+	}
+	out := mailbox.Outgoing{
+		From:        mailbox.Address{Name: d.categoryName(t), Addr: mb.Address},
+		To:          []mailbox.Address{{Name: t.CustomerName, Addr: t.Customer}},
+		Subject:     "Re: " + t.FullTag() + " " + t.Subject,
+		MessageID:   newMessageID(t.ID, mb.Address),
+		Date:        now.In(d.loc),
+		Headers:     [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
+		Text:        text,
+		Attachments: atts,
+	}
+	d.threadInto(ctx, tx, t, &out)
+	return d.queue(ctx, tx, t.ID, KindAnswer, out, now)
+}
+
+// Why a staff notice is sent.
+const (
+	staffNew = iota
+	staffFollowUp
+	staffTransfer
+)
+
+// queueStaffNotice tells the ticket's handler of a new inquiry, a
+// follow-up or a transfer. Its Reply-To carries the token that lets the
+// handler's reply act on the ticket.
+func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, text string, why int, now time.Time) error {
+	if t.Handler.Email == "" {
+		return nil
+	}
+	key, err := d.replyKey(ctx, tx)
+	if err != nil {
+		return err
+	}
+	ms, err := tx.Messages(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if text == "" {
+		for i := len(ms) - 1; i >= 0; i-- {
+			if ms[i].Direction == store.In && (ms[i].Kind == KindInquiry || ms[i].Kind == KindFollowUp) {
+				text = cmpOr(ms[i].NewText, ms[i].Text)
+				break
+			}
+		}
+	}
+	var history []string
+	for _, m := range ms[max(0, len(ms)-12):] {
+		history = append(history, fmt.Sprintf("%s %-3s %-12s %s", m.CreatedAt.In(d.loc).Format("01-02 15:04"), m.Direction, m.Kind, m.From))
+	}
+	mb := d.mailboxes[t.Mailbox]
+	data := templates.Staff{
+		Handler: tcontact(t.Handler), Tag: t.FullTag(), Category: d.categoryName(t),
+		Customer: strings.TrimSpace(t.CustomerName + " <" + t.Customer + ">"), Subject: t.Subject,
+		Text: text, History: history, Mailbox: mb.Address,
+		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer,
+	}
+	if t.DueAt != nil {
+		data.Due = t.DueAt.In(d.loc)
+	}
+	body, _, err := d.templates.Load().Render("staff", data)
+	if err != nil {
+		return fmt.Errorf("render staff notice for ticket %d: %w", t.ID, err)
+	}
+	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
+		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
+		To:            []mailbox.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
+		ReplyTo:       []mailbox.Address{{Name: d.categoryName(t), Addr: replyAddress(key, mb.Address, t.ID, t.Handler.Email)}},
+		Subject:       t.FullTag() + " " + t.Subject,
+		MessageID:     newMessageID(t.ID, mb.Address),
+		Date:          now.In(d.loc),
+		AutoSubmitted: "auto-generated",
+		Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
+		Text:          body,
+	}, now)
+}
+
+func (d *Desk) queueStaffError(ctx context.Context, tx *store.Tx, t *store.Ticket, h *rules.Handler, problems []string, now time.Time) error {
+	var ids []string
+	for id := range d.rules.Load().Handlers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	body, _, err := d.templates.Load().Render("staff-error", templates.StaffError{
+		Handler: tcontact(contactOf(h)), Tag: t.FullTag(), Problems: problems, Handlers: strings.Join(ids, ", "),
+	})
+	if err != nil {
+		return err
+	}
+	mb := d.mailboxes[t.Mailbox]
+	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
+		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
+		To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
+		Subject:       t.FullTag() + " 처리하지 못한 회신 / Not processed",
+		MessageID:     newMessageID(t.ID, mb.Address),
+		Date:          now.In(d.loc),
+		AutoSubmitted: "auto-replied",
+		Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
+		Text:          body,
+	}, now)
+}
+
+// warnSpoof tells a handler that a mail used their address without proof.
+func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
+	t, err := d.thread(ctx, tx, msg, now)
+	if err != nil {
+		return err
+	}
+	tag, tid, mbAddr := "(new)", int64(0), ""
+	if t != nil {
+		tag, tid, mbAddr = t.FullTag(), t.ID, d.mailboxes[t.Mailbox].Address
+	}
+	if mbAddr == "" {
+		for _, a := range d.recipients(msg) {
+			if d.own[canonicalAddr(a)] {
+				mbAddr = canonicalAddr(a)
+				break
+			}
+		}
+	}
+	d.log.Warn("mail from a staff address without proof: not relayed", "from", msg.From.Addr, "ticket", tid)
+	if mbAddr == "" {
+		return nil
+	}
+	body, _, err := d.templates.Load().Render("spoof", templates.Spoof{
+		Handler: tcontact(contactOf(h)), Tag: tag, From: msg.From.Addr, Subject: msg.Subject, Mailbox: mbAddr,
+	})
+	if err != nil {
+		return err
+	}
+	return d.queue(ctx, tx, tid, KindStaffNotice, mailbox.Outgoing{
+		From:          mailbox.Address{Name: "maildesk", Addr: mbAddr},
+		To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
+		Subject:       "[maildesk] 주소 사칭 경고 / Unverified mail from your address: " + msg.Subject,
+		MessageID:     newMessageID(tid, mbAddr),
+		Date:          now.In(d.loc),
+		AutoSubmitted: "auto-generated",
+		Text:          body,
+	}, now)
+}
+
+func (d *Desk) categoryName(t *store.Ticket) string {
+	if c := d.rules.Load().Categories[t.Category]; c != nil {
+		return c.Name
+	}
+	return ""
+}
+
+func tcontact(c store.Contact) templates.Contact {
+	return templates.Contact{Name: c.Name, Department: c.Department, Phone: c.Phone, Email: c.Email}
+}
