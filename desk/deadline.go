@@ -47,6 +47,9 @@ func (d *Desk) RunDeadlines(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if d.deadlinePass != nil {
+			d.deadlinePass()
+		}
 		wait := maxDeadlineSleep
 		if err != nil {
 			d.log.Error("deadline clock", "err", err)

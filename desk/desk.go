@@ -43,6 +43,9 @@ type Options struct {
 	Location  *time.Location // deadlines and dates shown to people; default Asia/Seoul
 	Clock     Clock          // default SystemClock
 	Logger    *slog.Logger
+	// DeadlinePass, when set, is called after each pass of the deadline
+	// clock (tests wait on it).
+	DeadlinePass func()
 	// AckLimit is how many acknowledgements one address may get per hour
 	// before maildesk stops answering it (mail loops); default 5.
 	AckLimit int
@@ -63,6 +66,7 @@ type Desk struct {
 	// deadlineKick wakes the deadline clock when a deadline changed.
 	deadlineKick chan struct{}
 	key          atomic.Pointer[[]byte] // the reply-token key, once loaded
+	deadlinePass func()
 }
 
 // New makes a Desk.
@@ -78,6 +82,7 @@ func New(o Options) (*Desk, error) {
 		clock:        o.Clock,
 		log:          o.Logger,
 		ackLimit:     o.AckLimit,
+		deadlinePass: o.DeadlinePass,
 		kick:         make(chan struct{}, 1),
 		deadlineKick: make(chan struct{}, 1),
 	}

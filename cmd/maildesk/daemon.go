@@ -26,6 +26,9 @@ type daemonOptions struct {
 	reloadEvery time.Duration
 	// reloaded, when set, is called after each reload attempt (tests).
 	reloaded func(error)
+	// deadlinePass, when set, is called after each pass of the deadline
+	// clock (tests).
+	deadlinePass func()
 }
 
 // shutdownGrace is how long work in flight (an SMTP conversation, an intake
@@ -70,7 +73,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	mboxes := mailboxesOf(cfg)
 	d, err := desk.New(desk.Options{
 		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes,
-		Location: cfg.Location, Clock: o.clock, Logger: log,
+		Location: cfg.Location, Clock: o.clock, Logger: log, DeadlinePass: o.deadlinePass,
 	})
 	if err != nil {
 		return err

@@ -66,6 +66,11 @@ handler = "mslim"
 // customer gets the delay notice with reason, status and expected date; once
 // the window passes the supervisor gets the alert. Time is the test's clock.
 func TestDovecotDeadlines(t *testing.T) {
+	t.Run("unanswered", func(t *testing.T) { dovecotDeadlines(t, false) })
+	t.Run("answered", func(t *testing.T) { dovecotDeadlines(t, true) })
+}
+
+func dovecotDeadlines(t *testing.T, answer bool) {
 	needDovecot(t)
 	dir := t.TempDir()
 	all, err := exampleMailboxes(dir)
@@ -100,15 +105,73 @@ func TestDovecotDeadlines(t *testing.T) {
 	defer cancel()
 	ready := make(chan *desk.Desk, 1)
 	errc := make(chan error, 1)
+	passes := make(chan struct{}, 100)
 	go func() {
-		errc <- runDaemon(ctx, cfg, daemonOptions{log: testLogger(t), clock: clock, ready: func(d *desk.Desk) { ready <- d }})
+		errc <- runDaemon(ctx, cfg, daemonOptions{log: testLogger(t), clock: clock, ready: func(d *desk.Desk) { ready <- d },
+			deadlinePass: func() {
+				select {
+				case passes <- struct{}{}:
+				default:
+				}
+			}})
 	}()
 	dk := <-ready
+	// settle waits for a pass of the deadline clock that began after now.
+	settle := func() {
+		for len(passes) > 0 {
+			<-passes
+		}
+		dk.Wake()
+		select {
+		case <-passes:
+		case <-time.After(waitLimit):
+			t.Fatal("the deadline clock did not run")
+		}
+	}
 
 	dv.deliver(t, "fta-pass", "kim@example.co.kr", inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
 		"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?=", "dl1@example.co.kr", "원산지 문의입니다.\r\n"))
 	caps := s.waitCaptured(1)
 	checkAck(t, caps[0], "kim@example.co.kr", "dl1@example.co.kr", "[FTA-PASS #1]", "031-600-0722")
+
+	if answer {
+		// The handler answers within the window: no notice, no alert.
+		var notice *mailbox.Message
+		waitUntil(t, "the handler's notice", func() bool {
+			for _, c := range s.staffNotices() {
+				notice, _ = mailbox.Parse(c.Raw)
+				return true
+			}
+			return false
+		})
+		dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
+			"dl-answer@origin.or.kr", "답변드립니다.\r\n", "In-Reply-To: <"+notice.MessageID+">"))
+		s.waitCaptured(2)
+		s.waitFor(s.db(), "answered", func(sn snapshot) bool { return sn.tickets[0].Status == "answered" })
+		for _, step := range []time.Duration{20 * time.Second, 40 * time.Second, 24 * time.Hour} {
+			clock.advance(step, dk)
+			settle()
+		}
+		snap := s.waitFor(s.db(), "outbox drained", func(sn snapshot) bool {
+			for _, o := range sn.outbox {
+				if o.State != "sent" {
+					return false
+				}
+			}
+			return true
+		})
+		if got := s.captured(); len(got) != 2 || len(snap.outbox) != 2 {
+			t.Fatalf("after the answer: %d mails sent, %d queued; want the ack and the answer only", len(got), len(snap.outbox))
+		}
+		if tk := snap.tickets[0]; tk.NoticeSentAt != nil || tk.OverdueAt != nil {
+			t.Errorf("answered ticket: notice sent %v, overdue %v", tk.NoticeSentAt, tk.OverdueAt)
+		}
+		cancel()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 
 	clock.advance(19*time.Second, dk)
 	clock.advance(time.Second, dk) // 20 s: the notice time
