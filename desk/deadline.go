@@ -79,7 +79,7 @@ func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error)
 		}
 	}()
 	now := d.clock.Now()
-	for _, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts} {
+	for _, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs} {
 		for {
 			n := 0
 			err := d.store.Write(ctx, func(tx *store.Tx) (err error) {
@@ -329,4 +329,69 @@ func fmtLate(d time.Duration) string {
 		ko = fmt.Sprintf("%d시간 %d분", h, m)
 	}
 	return fmt.Sprintf("%s (%s)", ko, d.Round(time.Minute))
+}
+
+// delegated records that t went to a delegate because absent is away, and
+// schedules the note absent gets at 09:00 on the day after the absence.
+func (d *Desk) delegated(ctx context.Context, tx *store.Tx, t *store.Ticket, absent *rules.Handler, now time.Time) error {
+	if err := tx.AddEvent(ctx, t.ID, now, "delegated", fmt.Sprintf("%s is away: %s has it", absent.ID, t.Handler.ID)); err != nil {
+		return err
+	}
+	loc := d.loc
+	if cal := d.rules.Load().Calendar; cal != nil {
+		loc = cal.Location()
+	}
+	a, ok := absent.AbsentOn(rules.DateOf(now.In(loc)))
+	if !ok || absent.Email == "" {
+		return nil
+	}
+	back := a.To.AddDays(1).In(loc).Add(9 * time.Hour)
+	return tx.AddFYI(ctx, contactOf(absent), t.ID, back)
+}
+
+// queueFYIs sends each handler back from an absence one note listing the
+// tickets their delegate took.
+func (d *Desk) queueFYIs(ctx context.Context, tx *store.Tx, now time.Time) (int, error) {
+	fs, err := tx.DueFYIs(ctx, now)
+	if err != nil || len(fs) == 0 {
+		return 0, err
+	}
+	for i := 0; i < len(fs); {
+		j := i
+		var lines []string
+		var first *store.Ticket
+		for ; j < len(fs) && fs[j].Handler.ID == fs[i].Handler.ID; j++ {
+			t, err := tx.Ticket(ctx, fs[j].TicketID)
+			if err != nil {
+				return 0, err
+			}
+			if first == nil {
+				first = t
+			}
+			lines = append(lines, fmt.Sprintf("%s %s (%s, %s)", t.FullTag(), t.Subject, t.Handler.Name, t.Status))
+			if err := tx.MarkFYISent(ctx, fs[j].ID, now); err != nil {
+				return 0, err
+			}
+		}
+		h := fs[i].Handler
+		body, _, err := d.templates.Load().Render("fyi", templates.FYI{Handler: tcontact(h), Tickets: lines})
+		if err != nil {
+			return 0, err
+		}
+		from := d.mailboxes[first.Mailbox].Address
+		err = d.queue(ctx, tx, first.ID, KindStaffNotice, mailbox.Outgoing{
+			From:          mailbox.Address{Name: "maildesk", Addr: from},
+			To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
+			Subject:       fmt.Sprintf("[maildesk] 부재 중 문의 %d건 / %d inquiries while you were away", len(lines), len(lines)),
+			MessageID:     newMessageID(first.ID, from),
+			Date:          now.In(d.loc),
+			AutoSubmitted: "auto-generated",
+			Text:          body,
+		}, now)
+		if err != nil {
+			return 0, err
+		}
+		i = j
+	}
+	return len(fs), nil
 }

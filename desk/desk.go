@@ -43,6 +43,9 @@ type Options struct {
 	Location  *time.Location // deadlines and dates shown to people; default Asia/Seoul
 	Clock     Clock          // default SystemClock
 	Logger    *slog.Logger
+	// TrustedAuthServID names the institute's mail server whose
+	// Authentication-Results header can verify a handler's direct answer.
+	TrustedAuthServID string
 	// DeadlinePass, when set, is called after each pass of the deadline
 	// clock (tests wait on it).
 	DeadlinePass func()
@@ -67,6 +70,7 @@ type Desk struct {
 	deadlineKick chan struct{}
 	key          atomic.Pointer[[]byte] // the reply-token key, once loaded
 	deadlinePass func()
+	trustedAuth  string
 }
 
 // New makes a Desk.
@@ -83,6 +87,7 @@ func New(o Options) (*Desk, error) {
 		log:          o.Logger,
 		ackLimit:     o.AckLimit,
 		deadlinePass: o.DeadlinePass,
+		trustedAuth:  strings.ToLower(o.TrustedAuthServID),
 		kick:         make(chan struct{}, 1),
 		deadlineKick: make(chan struct{}, 1),
 	}

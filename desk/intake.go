@@ -186,7 +186,7 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 		return false, err
 	}
 	if dec.Absent != nil {
-		if err := tx.AddEvent(ctx, t.ID, now, "delegated", fmt.Sprintf("%s is away: %s has it", dec.Absent.ID, dec.Handler.ID)); err != nil {
+		if err := d.delegated(ctx, tx, t, dec.Absent, now); err != nil {
 			return false, err
 		}
 	}

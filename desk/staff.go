@@ -91,7 +91,53 @@ func (d *Desk) fromStaff(ctx context.Context, tx *store.Tx, m *store.Message, ms
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return false, err
 	}
+	if d.trustedAuth != "" && authenticated(msg, d.trustedAuth, h.Email) {
+		t, err := d.thread(ctx, tx, msg, now)
+		if err != nil {
+			return false, err
+		}
+		if t != nil && addressedTo(msg, t.Customer) {
+			return true, d.directAnswer(ctx, tx, t, m, msg, h, now)
+		}
+	}
 	return false, d.warnSpoof(ctx, tx, msg, h, now)
+}
+
+// authenticated reports whether the topmost Authentication-Results header
+// was written by the trusted server (RFC 8601: a server strips or renames
+// such headers claiming its own authserv-id) and shows DKIM pass for the
+// staff address's domain, or DMARC pass for it as the From domain.
+func authenticated(msg *mailbox.Message, authserv, staff string) bool {
+	vals := msg.Header.Values("Authentication-Results")
+	if len(vals) == 0 {
+		return false
+	}
+	_, domain, _ := strings.Cut(strings.ToLower(staff), "@")
+	id, results, ok := strings.Cut(strings.ToLower(vals[0]), ";")
+	if !ok || strings.TrimSpace(id) != authserv || domain == "" {
+		return false
+	}
+	for _, r := range strings.Split(results, ";") {
+		fields := strings.Fields(r)
+		if len(fields) == 0 {
+			continue
+		}
+		var want string
+		switch fields[0] {
+		case "dkim=pass":
+			want = "header.d="
+		case "dmarc=pass":
+			want = "header.from="
+		default:
+			continue
+		}
+		for _, f := range fields[1:] {
+			if v, ok := strings.CutPrefix(f, want); ok && strings.Trim(v, "\"") == domain {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // recipients lists every address a mail was delivered to: the headers
@@ -237,14 +283,17 @@ func (d *Desk) deferTo(t *store.Ticket, until time.Time, reason string, now time
 // transfer hands t to h (or h's delegate when h is away), tells the
 // customer who now has the inquiry and sends the new handler the ticket.
 func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *rules.Handler, by string, now time.Time) error {
+	var absent *rules.Handler
 	if dh, away := d.rules.Load().Delegate(h, now); away {
-		if err := tx.AddEvent(ctx, t.ID, now, "delegated", fmt.Sprintf("%s is away: %s has it", h.ID, dh.ID)); err != nil {
-			return err
-		}
-		h = dh
+		absent, h = h, dh
 	}
 	old := t.Handler.ID
 	t.Handler = contactOf(h)
+	if absent != nil {
+		if err := d.delegated(ctx, tx, t, absent, now); err != nil {
+			return err
+		}
+	}
 	if err := tx.AddEvent(ctx, t.ID, now, "assigned", fmt.Sprintf("%s -> %s by %s", old, h.ID, by)); err != nil {
 		return err
 	}

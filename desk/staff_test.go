@@ -262,3 +262,81 @@ func TestDirectAnswerWithHelpdeskInCc(t *testing.T) {
 		t.Errorf("unverified direct answer recorded as verified")
 	}
 }
+
+// TestAbsentHandler: on the days the FTA-PASS handler is away, a new
+// inquiry goes to the delegate, the acknowledgement names the delegate, and
+// the handler gets a short note of it on the morning after the absence.
+func TestAbsentHandler(t *testing.T) {
+	rs := map[string]string{"rules.toml": strings.Replace(deadlineRules["rules.toml"], `email = "mslim@origin.or.kr"
+`, `email = "mslim@origin.or.kr"
+
+[[handler.absence]]
+from = 2026-11-25
+to = 2026-11-27
+delegate = "boss"
+`, 1)}
+	f := newFixtureWith(t, rulesFrom(t, rs))
+	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "휴가 중 문의", id: "ab1@x"}.raw())
+	tk := f.ticket(1)
+	if tk.Handler.ID != "boss" {
+		t.Fatalf("handler: got %s, want the delegate boss", tk.Handler.ID)
+	}
+	if ack := f.ackOf(0); !strings.Contains(ack.Text, "김팀장") || strings.Contains(ack.Text, "임민수") {
+		t.Errorf("the ack must name the delegate, not the absent handler:\n%s", ack.Text)
+	}
+	if n := f.staffOf(0); n.To[0].Addr != "boss@origin.or.kr" {
+		t.Errorf("the delegate gets the notice; got %v", n.To)
+	}
+	// The answer comes in time; the FYI waits for Saturday 09:00 (the day
+	// after the absence), then goes once.
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	back := time.Date(2026, 11, 28, 9, 0, 0, 0, seoul)
+	f.clock.Add(back.Sub(f.clock.Now()) - time.Minute)
+	f.tick()
+	fyis := func() (n int, last *mailbox.Message) {
+		s := f.state("fta-pass")
+		for i := range s.staff {
+			if m := f.staffOf(i); strings.Contains(m.Subject, "부재 중 문의") {
+				n, last = n+1, m
+			}
+		}
+		return n, last
+	}
+	if n, _ := fyis(); n != 0 {
+		t.Fatalf("FYI before the handler is back: %d", n)
+	}
+	f.clock.Add(time.Minute)
+	f.tick()
+	f.tick()
+	n, fyi := fyis()
+	if n != 1 || fyi.To[0].Addr != "mslim@origin.or.kr" || !strings.Contains(fyi.Text, "[FTA-PASS #1] 휴가 중 문의") {
+		t.Fatalf("FYIs: %d, last %v", n, fyi)
+	}
+}
+
+func TestDirectAnswerVerifiedByAuthenticationResults(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers []string
+		want    string
+	}{
+		{"dkim pass from the trusted server", []string{"Authentication-Results: mx.origin.or.kr; dkim=pass header.d=origin.or.kr header.s=s1; spf=pass"}, store.StatusAnswered},
+		{"dmarc pass", []string{"Authentication-Results: mx.origin.or.kr; spf=fail; dmarc=pass (p=reject) header.from=origin.or.kr"}, store.StatusAnswered},
+		{"another server's verdict", []string{"Authentication-Results: mx.evil.example; dkim=pass header.d=origin.or.kr"}, store.StatusOpen},
+		{"dkim pass for another domain", []string{"Authentication-Results: mx.origin.or.kr; dkim=pass header.d=evil.example"}, store.StatusOpen},
+		{"dkim fail", []string{"Authentication-Results: mx.origin.or.kr; dkim=fail header.d=origin.or.kr"}, store.StatusOpen},
+		{"forged header below the real one", []string{"Authentication-Results: mx.origin.or.kr; dkim=none", "Authentication-Results: mx.origin.or.kr; dkim=pass header.d=origin.or.kr"}, store.StatusOpen},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _ := staffFixture(t)
+			f.desk.trustedAuth = "mx.origin.or.kr"
+			uidSeq++
+			f.deliver("fta-pass", 1, uidSeq, mail{from: "mslim@origin.or.kr", to: "kim@example.co.kr", subject: "RE: 원산지 문의", id: fmt.Sprintf("ar%d@origin.or.kr", uidSeq),
+				headers: append([]string{"Cc: fta-pass@origin.or.kr", "In-Reply-To: <s1@x>"}, tt.headers...), body: "직접 답변드립니다.\r\n"}.raw())
+			if tk := f.ticket(1); tk.Status != tt.want {
+				t.Errorf("status: got %s, want %s", tk.Status, tt.want)
+			}
+		})
+	}
+}

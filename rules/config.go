@@ -26,9 +26,14 @@ type Config struct {
 	Rules     string // absolute directory of rule files; default "rules"
 	Templates string // absolute directory of template overrides, "" when unset
 	Timezone  string // default "Asia/Seoul"
-	Location  *time.Location
-	SMTP      SMTP
-	Mailboxes []Mailbox
+	// TrustedAuthServID is the authserv-id of the institute's own mail
+	// server (key trusted_authserv_id). Its Authentication-Results header,
+	// topmost in a mail, showing DKIM or DMARC pass for a handler's domain
+	// makes that handler's direct answer to a customer count; "" trusts none.
+	TrustedAuthServID string
+	Location          *time.Location
+	SMTP              SMTP
+	Mailboxes         []Mailbox
 
 	// For Set.Validate's problems: the path as given to LoadConfig and the
 	// line of each mailbox's name.
@@ -68,12 +73,13 @@ const (
 
 // The file's own shape. Pointers tell an omitted port or flag from a zero one.
 type configFile struct {
-	Database  string        `toml:"database"`
-	Rules     string        `toml:"rules"`
-	Templates string        `toml:"templates"`
-	Timezone  string        `toml:"timezone"`
-	SMTP      *smtpFile     `toml:"smtp"`
-	Mailbox   []mailboxFile `toml:"mailbox"`
+	Database          string        `toml:"database"`
+	Rules             string        `toml:"rules"`
+	Templates         string        `toml:"templates"`
+	Timezone          string        `toml:"timezone"`
+	TrustedAuthServID string        `toml:"trusted_authserv_id"`
+	SMTP              *smtpFile     `toml:"smtp"`
+	Mailbox           []mailboxFile `toml:"mailbox"`
 }
 
 type smtpFile struct {
@@ -101,6 +107,8 @@ type mailboxFile struct {
 
 var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
+var authservRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+
 // LoadConfig reads and checks maildesk.toml. On failure the error is Problems
 // listing everything wrong, each with the file and line.
 func LoadConfig(path string) (*Config, error) { return loadConfig(path, false) }
@@ -127,15 +135,19 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 	f.noSecrets = noSecrets
 	dir := filepath.Dir(abs)
 	cfg := &Config{
-		Path:         abs,
-		file:         path,
-		Database:     resolvePath(dir, orDefault(raw.Database, "maildesk.db")),
-		Rules:        resolvePath(dir, orDefault(raw.Rules, "rules")),
-		Timezone:     orDefault(raw.Timezone, "Asia/Seoul"),
-		mailboxLines: map[string]int{},
+		Path:              abs,
+		file:              path,
+		Database:          resolvePath(dir, orDefault(raw.Database, "maildesk.db")),
+		Rules:             resolvePath(dir, orDefault(raw.Rules, "rules")),
+		Timezone:          orDefault(raw.Timezone, "Asia/Seoul"),
+		TrustedAuthServID: strings.ToLower(strings.TrimSpace(raw.TrustedAuthServID)),
+		mailboxLines:      map[string]int{},
 	}
 	if raw.Templates != "" {
 		cfg.Templates = resolvePath(dir, raw.Templates)
+	}
+	if id := cfg.TrustedAuthServID; id != "" && !authservRE.MatchString(id) {
+		f.addf("trusted_authserv_id", "trusted_authserv_id %q is not a host name", raw.TrustedAuthServID)
 	}
 	if !f.bad["timezone"] {
 		loc, err := time.LoadLocation(cfg.Timezone)

@@ -422,3 +422,30 @@ func TestLoadConfigNoSecrets(t *testing.T) {
 		t.Errorf("got %d mailboxes, smtp password set %v; want 4 and no passwords", len(cfg.Mailboxes), !cfg.SMTP.Password.IsZero())
 	}
 }
+
+func TestTrustedAuthServID(t *testing.T) {
+	t.Setenv("MAILDESK_TEST_PW", "x")
+	base := "[smtp]\nhost = \"smtp.example.org\"\nsecurity = \"none\"\n\n[[mailbox]]\nname = \"m\"\naddress = \"m@example.org\"\nhost = \"imap.example.org\"\nsecurity = \"tls\"\nusername = \"m\"\npassword_env = \"MAILDESK_TEST_PW\"\n"
+	tests := []struct{ line, want, wantErr string }{
+		{`trusted_authserv_id = "MX.Origin.or.kr"`, "mx.origin.or.kr", ""},
+		{``, "", ""},
+		{`trusted_authserv_id = "mx origin; dkim=pass"`, "", `maildesk.toml:1: trusted_authserv_id "mx origin; dkim=pass" is not a host name`},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "maildesk.toml")
+		if err := os.WriteFile(path, []byte(tt.line+"\n"+base), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(path)
+		if tt.wantErr != "" {
+			if err == nil || !strings.HasSuffix(err.Error(), tt.wantErr) {
+				t.Errorf("%s: got %v, want …%s", tt.line, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || cfg.TrustedAuthServID != tt.want {
+			t.Errorf("%s: got %q, %v; want %q", tt.line, cfg.TrustedAuthServID, err, tt.want)
+		}
+	}
+}

@@ -22,14 +22,17 @@ func (tx *Tx) DueAlerts(ctx context.Context, now time.Time, limit int) ([]*Ticke
 }
 
 // NextDeadline returns the earliest pending notice or deadline of an open
-// ticket; ErrNotFound when nothing is pending. The deadline clock sleeps
+// ticket, or note to a handler back from an absence; ErrNotFound when
+// nothing is pending. The deadline clock sleeps
 // until then.
 func (tx *Tx) NextDeadline(ctx context.Context) (time.Time, error) {
 	var s sql.NullString
 	err := tx.tx.QueryRowContext(ctx, `SELECT min(t) FROM (
 		SELECT min(notice_at) AS t FROM tickets WHERE status = 'open' AND notice_sent_at IS NULL
 		UNION ALL
-		SELECT min(due_at) FROM tickets WHERE status = 'open' AND overdue_at IS NULL)`).Scan(&s)
+		SELECT min(due_at) FROM tickets WHERE status = 'open' AND overdue_at IS NULL
+		UNION ALL
+		SELECT min(due_at) FROM fyi WHERE sent_at IS NULL)`).Scan(&s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("next deadline: %w", err)
 	}
@@ -83,4 +86,47 @@ func (v *sqlString) Scan(src any) error {
 	}
 	*v.s = ns.String
 	return nil
+}
+
+// FYI is a ticket a delegate took while its handler was away, to tell the
+// handler of when back.
+type FYI struct {
+	ID       int64
+	Handler  Contact // ID, Name and Email are set
+	TicketID int64
+	DueAt    time.Time
+}
+
+// AddFYI records that h should hear of ticket at due.
+func (tx *Tx) AddFYI(ctx context.Context, h Contact, ticketID int64, due time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO fyi (handler_id, handler_name, handler_email, ticket_id, due_at)
+		VALUES (?, ?, ?, ?, ?)`, h.ID, h.Name, h.Email, ticketID, fmtTime(due))
+	if err != nil {
+		return fmt.Errorf("add fyi for %s: %w", h.ID, err)
+	}
+	return nil
+}
+
+// DueFYIs lists the unsent notes due at now, by handler, then ticket.
+func (tx *Tx) DueFYIs(ctx context.Context, now time.Time) ([]FYI, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT id, handler_id, handler_name, handler_email, ticket_id, due_at
+		FROM fyi WHERE sent_at IS NULL AND due_at <= ? ORDER BY handler_id, ticket_id`, fmtTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("due fyis: %w", err)
+	}
+	defer rows.Close()
+	var fs []FYI
+	for rows.Next() {
+		var f FYI
+		if err := rows.Scan(&f.ID, &f.Handler.ID, &f.Handler.Name, &f.Handler.Email, &f.TicketID, timeCol{&f.DueAt}); err != nil {
+			return nil, fmt.Errorf("due fyis: %w", err)
+		}
+		fs = append(fs, f)
+	}
+	return fs, rows.Err()
+}
+
+// MarkFYISent records a note as sent.
+func (tx *Tx) MarkFYISent(ctx context.Context, id int64, at time.Time) error {
+	return tx.execOne(ctx, fmt.Sprintf("mark fyi %d sent", id), `UPDATE fyi SET sent_at = ? WHERE id = ?`, fmtTime(at), id)
 }

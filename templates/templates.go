@@ -159,6 +159,13 @@ type Spoof struct {
 	Mailbox string
 }
 
+// FYI is the data of the "fyi" template: a handler back from an absence
+// hears of the tickets their delegate took.
+type FYI struct {
+	Handler Contact
+	Tickets []string // one line each: tag, subject, delegate, status
+}
+
 // Contact is how a customer reaches a member of staff.
 type Contact struct {
 	Name, Department, Phone, Email string

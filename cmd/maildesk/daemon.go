@@ -74,6 +74,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	d, err := desk.New(desk.Options{
 		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes,
 		Location: cfg.Location, Clock: o.clock, Logger: log, DeadlinePass: o.deadlinePass,
+		TrustedAuthServID: cfg.TrustedAuthServID,
 	})
 	if err != nil {
 		return err
