@@ -90,10 +90,29 @@ func runDemo(ctx context.Context, o demoOptions) error {
 		if msg != nil {
 			subject = msg.Subject
 		}
-		fmt.Fprintf(o.out, "\n>>> mail sent to %s: %s\n    saved as %s\n", strings.Join(c.To, ", "), subject, name)
+		kind := ""
 		if msg != nil {
-			for _, line := range firstLines(msg.Text, 20) {
-				fmt.Fprintf(o.out, "    | %s\n", line)
+			kind = msg.Header.Get("X-Maildesk-Kind")
+		}
+		fmt.Fprintf(o.out, "\n>>> %s mail sent to %s: %s\n    saved as %s\n", kind, strings.Join(c.To, ", "), subject, name)
+		if msg == nil {
+			return
+		}
+		lines := 20
+		if kind == desk.KindStaffNotice {
+			lines = 8
+		}
+		for _, line := range firstLines(msg.Text, lines) {
+			fmt.Fprintf(o.out, "    | %s\n", line)
+		}
+		if kind == desk.KindStaffNotice && len(msg.ReplyTo) > 0 {
+			// Let the demo user answer as the handler would, from a mail client.
+			reply, err := writeDemoStaffReply(dir, msg, c.To[0])
+			if err == nil {
+				host, port, _ := net.SplitHostPort(sys.SMTPAddr())
+				fmt.Fprintf(o.out, "    To answer as the handler (%s), as a reply from their mail client would:\n"+
+					"      curl -s smtp://%s:%s --mail-from %s --mail-rcpt %s --upload-file %s\n",
+					c.To[0], host, port, c.To[0], msg.ReplyTo[0].Addr, reply)
 			}
 		}
 	})
@@ -235,6 +254,30 @@ func writeDemoInquiry(dir string) (string, error) {
 		"Content-Type: text/plain; charset=UTF-8\r\n" +
 		"Content-Transfer-Encoding: 8bit\r\n\r\n" + body
 	path := filepath.Join(dir, "inquiry.eml")
+	return path, os.WriteFile(path, []byte(raw), 0o644)
+}
+
+// writeDemoStaffReply writes the reply a handler would send to a staff
+// notice: an answer on top, the notice quoted below, as Outlook does.
+func writeDemoStaffReply(dir string, notice *mailbox.Message, staff string) (string, error) {
+	var id [6]byte
+	rand.Read(id[:])
+	quoted := strings.ReplaceAll(notice.Text, "\n", "\r\n")
+	raw := "From: " + staff + "\r\n" +
+		"To: " + notice.ReplyTo[0].Addr + "\r\n" +
+		"Subject: " + mime.BEncoding.Encode("UTF-8", "RE: "+notice.Subject) + "\r\n" +
+		"Date: " + time.Now().Format(time.RFC1123Z) + "\r\n" +
+		"Message-ID: <demo-staff-" + hex.EncodeToString(id[:]) + "@origin.or.kr>\r\n" +
+		"In-Reply-To: <" + notice.MessageID + ">\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
+		"안녕하십니까.\r\nFTA-PASS의 [원산지확인서] 메뉴에서 품목을 다시 등록하신 뒤 발급하시면 됩니다.\r\n감사합니다.\r\n\r\n" +
+		"-----Original Message-----\r\nFrom: maildesk <" + notice.From.Addr + ">\r\nSent: " + time.Now().Format("Monday, January 2, 2006 3:04 PM") +
+		"\r\nTo: " + staff + "\r\nSubject: " + notice.Subject + "\r\n\r\n" + quoted + "\r\n"
+	tag := "reply"
+	if _, n, ok := rules.ParseTag(notice.Subject); ok {
+		tag = fmt.Sprintf("reply-%d", n)
+	}
+	path := filepath.Join(dir, tag+".eml")
 	return path, os.WriteFile(path, []byte(raw), 0o644)
 }
 
