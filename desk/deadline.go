@@ -42,31 +42,7 @@ const (
 // deadline in the database, wakes early when intake or staff change one,
 // and on start catches up with whatever came due while maildesk was down.
 func (d *Desk) RunDeadlines(ctx context.Context) error {
-	for {
-		next, err := d.processDeadlines(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if d.deadlinePass != nil {
-			d.deadlinePass()
-		}
-		wait := maxDeadlineSleep
-		if err != nil {
-			d.log.Error("deadline clock", "err", err)
-			wait = 5 * time.Second
-		} else if !next.IsZero() {
-			wait = min(max(next.Sub(d.clock.Now()), 0), maxDeadlineSleep)
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case <-d.deadlineKick:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
+	return d.runScheduled(ctx, "deadline clock", d.deadlineKick, maxDeadlineSleep, d.processDeadlines, d.deadlinePass)
 }
 
 // processDeadlines queues every notice and alert due now, in due order, and

@@ -41,33 +41,9 @@ func retryDelay(attempts int) time.Duration {
 // RunOutbox delivers queued mail until ctx ends. It sleeps until the next row
 // is due, and wakes early when intake queues something.
 func (d *Desk) RunOutbox(ctx context.Context, s Sender) error {
-	for {
-		next, err := d.deliverDue(ctx, s)
-		if ctx.Err() != nil {
-			return nil
-		}
-		wait := time.Duration(0)
-		if err != nil {
-			d.log.Error("outbox", "err", err)
-			wait = 5 * time.Second
-		} else if next.IsZero() {
-			wait = time.Hour // nothing queued: sleep until kicked
-		} else {
-			wait = next.Sub(d.clock.Now())
-			if wait <= 0 {
-				continue
-			}
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case <-d.kick:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
+	pass := func(ctx context.Context) (time.Time, error) { return d.deliverDue(ctx, s) }
+	// The minute bound also picks up rows another process queued.
+	return d.runScheduled(ctx, "outbox", d.kick, time.Minute, pass, nil)
 }
 
 // deliverDue sends every due row and returns when the next one is due (zero
