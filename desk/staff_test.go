@@ -190,6 +190,8 @@ email = "bslee@origin.or.kr"
 	if len(s.outbox) != 2 || transfer.To[0].Addr != "kim@example.co.kr" {
 		t.Fatalf("customer mails: %d, last to %v", len(s.outbox), transfer.To)
 	}
+	t.Logf("transfer notice as the customer receives it: From %s, To %s, Subject %q, In-Reply-To %v, Auto-Submitted %q, X-Maildesk-Kind %q\n%s",
+		transfer.From, transfer.To, transfer.Subject, transfer.InReplyTo, transfer.Header.Get("Auto-Submitted"), transfer.Header.Get("X-Maildesk-Kind"), transfer.Text)
 	for _, want := range []string{"이보선", "원산지관리사 자격시험팀", "031-600-0745"} {
 		if !strings.Contains(transfer.Text, want) {
 			t.Errorf("transfer notice lacks %q:\n%s", want, transfer.Text)
