@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/kioi/maildesk/localmail"
+	"github.com/kioi/maildesk/mailbox"
+)
+
+// capturedAcks records when each acknowledgement reached the SMTP server,
+// by the Message-ID of the inquiry it answers.
+type capturedAcks struct {
+	mu     sync.Mutex
+	at     map[string]time.Time
+	count  int
+	notify chan struct{}
+}
+
+func watchAcks(sys *localmail.System) *capturedAcks {
+	a := &capturedAcks{at: map[string]time.Time{}, notify: make(chan struct{}, 1)}
+	sys.OnCapture(func(c localmail.Captured) {
+		m, _ := mailbox.Parse(c.Raw)
+		if m == nil || m.Header.Get("X-Maildesk-Kind") != "ack" {
+			return
+		}
+		a.mu.Lock()
+		for _, id := range m.InReplyTo {
+			a.at[id] = c.At
+		}
+		a.count++
+		a.mu.Unlock()
+		select {
+		case a.notify <- struct{}{}:
+		default:
+		}
+	})
+	return a
+}
+
+// wait returns when the ack of id arrived, or an error after limit.
+func (a *capturedAcks) wait(ctx context.Context, id string, limit time.Duration) (time.Time, error) {
+	deadline := time.After(limit)
+	for {
+		a.mu.Lock()
+		t, ok := a.at[id]
+		a.mu.Unlock()
+		if ok {
+			return t, nil
+		}
+		select {
+		case <-a.notify:
+		case <-deadline:
+			return time.Time{}, fmt.Errorf("no acknowledgement of %s within %v", id, limit)
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		}
+	}
+}
+
+func (a *capturedAcks) n() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.count
+}
+
+// mailSystem starts the loopback SMTP server that stands in for the relay.
+func mailSystem(o options) (*localmail.System, error) {
+	return localmail.Start(localmail.Options{IMAPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0", Logger: o.log})
+}
+
+// benchLatency delivers o.n inquiries one by one into Dovecot with its LDA
+// while maildesk runs (IDLE), and times each from the start of the
+// delivery to the acknowledgement's arrival at the SMTP server.
+func benchLatency(ctx context.Context, o options, dir string) ([]result, error) {
+	dv, err := startDovecot(dir, mailboxNames())
+	if err != nil {
+		return nil, err
+	}
+	defer dv.stop()
+	sys, err := mailSystem(o)
+	if err != nil {
+		return nil, err
+	}
+	defer sys.Close()
+	acks := watchAcks(sys)
+	cfg, err := writeConfig(dir, filepath.Join(dir, "maildesk.db"), dv.addr, sys.SMTPAddr())
+	if err != nil {
+		return nil, err
+	}
+	c, err := startChild(o.maildesk, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.stop()
+
+	// A first inquiry proves the chain works and leaves maildesk idling.
+	send := func(i int) (time.Duration, error) {
+		id := fmt.Sprintf("lat-%d-%x@customer.example.co.kr", i, rand.Uint32())
+		from := fmt.Sprintf("latency%d@customer.example.co.kr", i)
+		raw := inquiry(from, "fta-pass@origin.or.kr", fmt.Sprintf("원산지확인서 발급 문의 %d", i), id)
+		start := time.Now()
+		if err := dv.deliver("fta-pass", from, raw); err != nil {
+			return 0, err
+		}
+		at, err := acks.wait(ctx, id, 60*time.Second)
+		if err != nil {
+			return 0, fmt.Errorf("%w\nmaildesk log:\n%s", err, c.log())
+		}
+		return at.Sub(start), nil
+	}
+	if _, err := send(0); err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Second)
+	idle := c.rss()
+
+	var lat []time.Duration
+	for i := 1; i <= o.n; i++ {
+		d, err := send(i)
+		if err != nil {
+			return nil, err
+		}
+		lat = append(lat, d)
+		// Spaced out, with jitter, so that each inquiry meets an idle daemon
+		// at a different point of its IDLE.
+		time.Sleep(o.spacing/2 + rand.N(o.spacing))
+	}
+	p95 := percentile(lat, 95)
+	return []result{
+		{"1 latency", "delivery into Dovecot -> ack at SMTP", dist(lat), "p95 <= 5s: " + verdict(p95 <= 5*time.Second)},
+		{"1 latency", "daemon RSS, idle (small database)", fmtMB(idle), "< 150 MB: " + verdict(idle < 150*1024)},
+	}, nil
+}

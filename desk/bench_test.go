@@ -1,0 +1,147 @@
+package desk
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/examples"
+	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/store"
+	"github.com/kioi/maildesk/templates"
+)
+
+// newBenchDesk is a Desk on a fresh database with the example rules and
+// the built-in templates, its clock standing at start.
+func newBenchDesk(b *testing.B, clock Clock, pass func()) (*Desk, *store.Store) {
+	b.Helper()
+	dir := b.TempDir()
+	files, err := examples.FS.ReadDir("rules")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := examples.FS.ReadFile("rules/" + f.Name())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.Name()), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rs, err := rules.Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmpl, err := templates.Load("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	d, err := New(Options{
+		Store: st, Rules: rs, Templates: tmpl, Location: seoul, Clock: clock, DeadlinePass: pass,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Mailboxes: []Mailbox{{Name: "fta-pass", Address: "fta-pass@origin.or.kr"}, {Name: "qualification", Address: "qualification@origin.or.kr"}, {Name: "education", Address: "education@origin.or.kr"}, {Name: "correction", Address: "correction@origin.or.kr"}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d, st
+}
+
+// BenchmarkIntake is the whole intake of one message (parse, dedupe,
+// thread, route, store, queue the acknowledgement and the handler's
+// notice, advance the cursor): new inquiries, and replies to them.
+func BenchmarkIntake(b *testing.B) {
+	for _, kind := range []string{"inquiry", "reply"} {
+		b.Run(kind, func(b *testing.B) {
+			d, _ := newBenchDesk(b, &fakeClock{t: start}, nil)
+			ctx := context.Background()
+			uid := uint32(0)
+			deliver := func(raw []byte) {
+				uid++
+				if err := d.Deliver(ctx, "fta-pass", 1, uid, raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if kind == "reply" {
+				// Something to reply to; each reply names the inquiry.
+				deliver(mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "원산지 문의", id: "q0@example.co.kr"}.raw())
+			}
+			i := 0
+			for b.Loop() {
+				i++
+				m := mail{from: fmt.Sprintf("c%d@example.co.kr", i), to: "fta-pass@origin.or.kr",
+					subject: "원산지확인서 발급 문의", id: fmt.Sprintf("q%d@example.co.kr", i)}
+				if kind == "reply" {
+					m.from, m.subject = "kim@example.co.kr", "Re: 원산지 문의"
+					m.headers = []string{"In-Reply-To: <q0@example.co.kr>"}
+				}
+				deliver(m.raw())
+			}
+		})
+	}
+}
+
+// BenchmarkDeadlinePass is one pass of the deadline clock over open
+// tickets of which a batch of 100 has its delay notice due: the notices
+// are queued and the next deadline found. Setup is per iteration, outside
+// the timer.
+func BenchmarkDeadlinePass(b *testing.B) {
+	open := 2000
+	if testing.Short() {
+		open = 300
+	}
+	for b.Loop() {
+		b.StopTimer()
+		clock := &fakeClock{t: start}
+		pass := make(chan struct{}, 1)
+		d, st := newBenchDesk(b, clock, func() {
+			select {
+			case pass <- struct{}{}:
+			default:
+			}
+		})
+		ctx := context.Background()
+		err := st.Write(ctx, func(tx *store.Tx) error {
+			for i := range open {
+				due := start.Add(time.Duration(i+1) * time.Hour)
+				notice := due.Add(-12 * time.Hour)
+				if i < 100 {
+					notice = start.Add(-time.Minute)
+				}
+				t := &store.Ticket{Tag: "FTA-PASS", Mailbox: "fta-pass", Category: "fta-pass", Status: store.StatusOpen,
+					Customer: fmt.Sprintf("c%d@example.co.kr", i), Subject: "문의", CreatedAt: start, UpdatedAt: start,
+					DueAt: &due, NoticeAt: &notice}
+				if err := tx.InsertTicket(ctx, t); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		b.StartTimer()
+		go func() { done <- d.RunDeadlines(runCtx) }()
+		<-pass
+		b.StopTimer()
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
