@@ -475,3 +475,57 @@ func TestSimulatedWeek(t *testing.T) {
 		t.Errorf("notices %d, alerts %d; want %d each", len(noticed), len(alerted), len(expected)-1)
 	}
 }
+
+// TestIntakeWakesTheDeadlineClock: a new ticket (or a reopened one) brings
+// a deadline that may come before the one the clock is sleeping towards, so
+// intake must wake the clock once its transaction has committed; otherwise
+// a short window's delay notice goes out late, up to the clock's longest
+// sleep. The demo showed that: a 60 s window's notice, due after 20 s, went
+// out after 58 s.
+func TestIntakeWakesTheDeadlineClock(t *testing.T) {
+	f := newFixtureWith(t, rulesFrom(t, deadlineRules))
+	drain := func() {
+		for {
+			select {
+			case <-f.desk.deadlineKick:
+			default:
+				return
+			}
+		}
+	}
+	woken := func() bool {
+		select {
+		case <-f.desk.deadlineKick:
+			return true
+		default:
+			return false
+		}
+	}
+	drain()
+	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "w1@x"}.raw())
+	if !woken() {
+		t.Fatal("a new ticket did not wake the deadline clock")
+	}
+	ctx := context.Background()
+	err := f.store.Write(ctx, func(tx *store.Tx) error {
+		tk := must(tx.Ticket(ctx, 1))
+		now := f.clock.Now()
+		tk.Status, tk.AnsweredAt = store.StatusAnswered, &now
+		return tx.UpdateTicket(ctx, tk)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain()
+	f.deliver("fta-pass", 1, 2, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "Re: 문의", id: "w2@x",
+		headers: []string{"In-Reply-To: <w1@x>"}}.raw())
+	if !woken() {
+		t.Fatal("a follow-up that reopened the ticket did not wake the deadline clock")
+	}
+	drain()
+	f.deliver("fta-pass", 1, 2, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "Re: 문의", id: "w2@x",
+		headers: []string{"In-Reply-To: <w1@x>"}}.raw())
+	if woken() {
+		t.Error("the same message fetched again woke the deadline clock: nothing changed")
+	}
+}

@@ -68,7 +68,12 @@ func (d *Desk) Deliver(ctx context.Context, mbox string, uidValidity, uid uint32
 		return fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, err)
 	}
 	if queued {
+		// Only now, after the commit, can the loops see the new rows: a wake
+		// sent inside the transaction could be taken and answered before
+		// the commit, and the deadline clock would then sleep past the new
+		// ticket's delay notice.
 		d.wake()
+		d.wakeDeadlines()
 	}
 	return nil
 }
@@ -152,7 +157,6 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 			return false, err
 		}
 		if reopened {
-			d.wakeDeadlines()
 			err = tx.AddEvent(ctx, t.ID, now, "reopened", "follow-up from "+msg.From.Addr+" after the answer: new deadline "+fmtKST(*t.DueAt, d.loc))
 		} else {
 			err = tx.AddEvent(ctx, t.ID, now, "followup", "from "+msg.From.Addr)
