@@ -182,3 +182,29 @@ func TestRulesTestChangesNothing(t *testing.T) {
 		t.Errorf("rules test created a database: %v", err)
 	}
 }
+
+// TestRulesTestNeedsNoSecrets: an admin tries a rule edit where the daemon's
+// passwords are not set; rules test connects nowhere, so it must not ask for
+// them. The example configuration names MAILDESK_*_PASSWORD variables.
+func TestRulesTestNeedsNoSecrets(t *testing.T) {
+	for _, v := range []string{"MAILDESK_SMTP_PASSWORD", "MAILDESK_IMAP_PASSWORD"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	eml := filepath.Join(t.TempDir(), "q.eml")
+	os.WriteFile(eml, inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "FTA-PASS 문의", "rt2@x", "문의드립니다.\r\n"), 0o644)
+	out, err := runCLI(t, "rules", "test", "-config", "../../examples/maildesk.toml", "-json", "-at", "2026-09-23T10:00", eml)
+	if err != nil {
+		t.Fatalf("rules test without passwords: %v", err)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r["mailbox"] != "fta-pass" || r["action"] != "new-ticket" {
+		t.Errorf("rules test: got %v", r)
+	}
+	if _, err := os.Stat("../../examples/maildesk.db"); !os.IsNotExist(err) {
+		t.Errorf("rules test created a database beside the example config: %v", err)
+	}
+}

@@ -43,8 +43,16 @@ type loaded struct {
 	tmpl  *templates.Set
 }
 
-func load(configPath string) (*loaded, error) {
-	cfg, err := rules.LoadConfig(configPath)
+func load(configPath string) (*loaded, error) { return loadConfig(configPath, rules.LoadConfig) }
+
+// loadNoSecrets is load for commands that never connect anywhere (rules
+// test): an admin trying a rule edit on a workstation has no passwords.
+func loadNoSecrets(configPath string) (*loaded, error) {
+	return loadConfig(configPath, rules.LoadConfigNoSecrets)
+}
+
+func loadConfig(configPath string, loadCfg func(string) (*rules.Config, error)) (*loaded, error) {
+	cfg, err := loadCfg(configPath)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func rulesCheck(configPath string, w io.Writer) error {
 // rulesTest shows what maildesk would do with a mail, without changing
 // anything: the database, when there is one, is only read.
 func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool, w io.Writer) error {
-	l, err := load(configPath)
+	l, err := loadNoSecrets(configPath)
 	if err != nil {
 		return err
 	}
