@@ -27,7 +27,7 @@ func (tx *Tx) DueAlerts(ctx context.Context, now time.Time, limit int) ([]*Ticke
 // until then.
 func (tx *Tx) NextDeadline(ctx context.Context) (time.Time, error) {
 	var s sql.NullString
-	err := tx.tx.QueryRowContext(ctx, `SELECT min(t) FROM (
+	err := tx.queryRow(ctx, `SELECT min(t) FROM (
 		SELECT min(notice_at) AS t FROM tickets WHERE status = 'open' AND notice_sent_at IS NULL
 		UNION ALL
 		SELECT min(due_at) FROM tickets WHERE status = 'open' AND overdue_at IS NULL
@@ -43,7 +43,7 @@ func (tx *Tx) NextDeadline(ctx context.Context) (time.Time, error) {
 }
 
 func (tx *Tx) ticketsWhere(ctx context.Context, where string, args ...any) ([]*Ticket, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE `+where, args...)
+	rows, err := tx.query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("select tickets: %w", err)
 	}
@@ -63,7 +63,7 @@ func (tx *Tx) ticketsWhere(ctx context.Context, where string, args ...any) ([]*T
 // from the customer (kinds inquiry and followup): what a mail of ours names in References and In-Reply-To so that
 // it threads in the customer's client. ErrNotFound when none has an id.
 func (tx *Tx) ThreadIDs(ctx context.Context, ticketID int64) (first, latest string, err error) {
-	err = tx.tx.QueryRowContext(ctx, `SELECT
+	err = tx.queryRow(ctx, `SELECT
 		(SELECT message_id FROM messages WHERE ticket_id = ?1 AND kind IN ('inquiry', 'followup') AND message_id <> '' ORDER BY id LIMIT 1),
 		(SELECT message_id FROM messages WHERE ticket_id = ?1 AND kind IN ('inquiry', 'followup') AND message_id <> '' ORDER BY id DESC LIMIT 1)`,
 		ticketID).Scan(&sqlString{&first}, &sqlString{&latest})
@@ -99,7 +99,7 @@ type FYI struct {
 
 // AddFYI records that h should hear of ticket at due.
 func (tx *Tx) AddFYI(ctx context.Context, h Contact, ticketID int64, due time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO fyi (handler_id, handler_name, handler_email, ticket_id, due_at)
+	_, err := tx.exec(ctx, `INSERT INTO fyi (handler_id, handler_name, handler_email, ticket_id, due_at)
 		VALUES (?, ?, ?, ?, ?)`, h.ID, h.Name, h.Email, ticketID, fmtTime(due))
 	if err != nil {
 		return fmt.Errorf("add fyi for %s: %w", h.ID, err)
@@ -109,7 +109,7 @@ func (tx *Tx) AddFYI(ctx context.Context, h Contact, ticketID int64, due time.Ti
 
 // DueFYIs lists the unsent notes due at now, by handler, then ticket.
 func (tx *Tx) DueFYIs(ctx context.Context, now time.Time) ([]FYI, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT id, handler_id, handler_name, handler_email, ticket_id, due_at
+	rows, err := tx.query(ctx, `SELECT id, handler_id, handler_name, handler_email, ticket_id, due_at
 		FROM fyi WHERE sent_at IS NULL AND due_at <= ? ORDER BY handler_id, ticket_id`, fmtTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("due fyis: %w", err)

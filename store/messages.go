@@ -48,7 +48,7 @@ func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 	if m.UID != 0 {
 		uv, uid = m.UIDValidity, m.UID
 	}
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
+	res, err := tx.exec(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
 		uidvalidity, uid, message_id, content_hash, from_addr, from_name, to_addrs, subject, date,
 		body_text, new_text, quarantine, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tid, m.Direction, m.Kind, m.Mailbox, uv, uid, m.MessageID, m.ContentHash, m.From, m.FromName,
@@ -64,7 +64,7 @@ func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 		if ref == "" {
 			continue
 		}
-		if _, err := tx.tx.ExecContext(ctx, `INSERT OR IGNORE INTO message_refs (message_id, ref) VALUES (?, ?)`, m.ID, ref); err != nil {
+		if _, err := tx.exec(ctx, `INSERT OR IGNORE INTO message_refs (message_id, ref) VALUES (?, ?)`, m.ID, ref); err != nil {
 			return fmt.Errorf("insert reference of message %d: %w", m.ID, err)
 		}
 	}
@@ -86,7 +86,7 @@ func (tx *Tx) MessageByContent(ctx context.Context, messageID, hash string) (int
 
 func (tx *Tx) messageID(ctx context.Context, q string, args ...any) (int64, error) {
 	var id int64
-	err := tx.tx.QueryRowContext(ctx, q, args...).Scan(&id)
+	err := tx.queryRow(ctx, q, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
@@ -99,7 +99,7 @@ func (tx *Tx) messageID(ctx context.Context, q string, args ...any) (int64, erro
 // Messages lists a ticket's messages in the order they were stored, without
 // raw bytes.
 func (tx *Tx) Messages(ctx context.Context, ticketID int64) ([]*Message, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT id, direction, kind, mailbox, message_id, from_addr,
+	rows, err := tx.query(ctx, `SELECT id, direction, kind, mailbox, message_id, from_addr,
 		from_name, to_addrs, subject, date, body_text, new_text, quarantine, created_at
 		FROM messages WHERE ticket_id = ? ORDER BY id`, ticketID)
 	if err != nil {
@@ -125,7 +125,7 @@ func (tx *Tx) Messages(ctx context.Context, ticketID int64) ([]*Message, error) 
 // MessageRaw returns the raw bytes of a stored message.
 func (tx *Tx) MessageRaw(ctx context.Context, id int64) ([]byte, error) {
 	var raw []byte
-	err := tx.tx.QueryRowContext(ctx, `SELECT raw FROM messages WHERE id = ?`, id).Scan(&raw)
+	err := tx.queryRow(ctx, `SELECT raw FROM messages WHERE id = ?`, id).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("message %d: %w", id, ErrNotFound)
 	}
@@ -136,7 +136,7 @@ func (tx *Tx) MessageRaw(ctx context.Context, id int64) ([]byte, error) {
 // automatic answers to one sender.
 func (tx *Tx) CountSentSince(ctx context.Context, kind, rcpt string, t time.Time) (int, error) {
 	var n int
-	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM messages
+	err := tx.queryRow(ctx, `SELECT count(*) FROM messages
 		WHERE direction = 'out' AND kind = ? AND to_addrs = ? AND created_at >= ?`,
 		kind, rcpt, fmtTime(t)).Scan(&n)
 	if err != nil {
@@ -147,7 +147,7 @@ func (tx *Tx) CountSentSince(ctx context.Context, kind, rcpt string, t time.Time
 
 // Cursor returns how far mailbox has been read; ErrNotFound before the first message.
 func (tx *Tx) Cursor(ctx context.Context, mailbox string) (uidvalidity, lastUID uint32, err error) {
-	err = tx.tx.QueryRowContext(ctx, `SELECT uidvalidity, last_uid FROM cursors WHERE mailbox = ?`, mailbox).
+	err = tx.queryRow(ctx, `SELECT uidvalidity, last_uid FROM cursors WHERE mailbox = ?`, mailbox).
 		Scan(&uidvalidity, &lastUID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, ErrNotFound
@@ -161,7 +161,7 @@ func (tx *Tx) Cursor(ctx context.Context, mailbox string) (uidvalidity, lastUID 
 // SetCursor records that mailbox has been read up to uid under uidvalidity.
 // It never moves a cursor backwards within one UIDVALIDITY.
 func (tx *Tx) SetCursor(ctx context.Context, mailbox string, uidvalidity, uid uint32, at time.Time) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO cursors (mailbox, uidvalidity, last_uid, updated_at)
+	_, err := tx.exec(ctx, `INSERT INTO cursors (mailbox, uidvalidity, last_uid, updated_at)
 		VALUES (?, ?, ?, ?)
 		ON CONFLICT (mailbox) DO UPDATE SET
 			last_uid = CASE WHEN uidvalidity = excluded.uidvalidity THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,
@@ -177,7 +177,7 @@ func (tx *Tx) SetCursor(ctx context.Context, mailbox string, uidvalidity, uid ui
 // MessageCounts counts stored messages by direction and kind ("in/inquiry",
 // "out/ack", …), for metrics and reports.
 func (tx *Tx) MessageCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT direction || '/' || kind, count(*) FROM messages GROUP BY 1`)
+	rows, err := tx.query(ctx, `SELECT direction || '/' || kind, count(*) FROM messages GROUP BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("count messages: %w", err)
 	}
@@ -206,7 +206,7 @@ func (tx *Tx) TicketOfMailTo(ctx context.Context, kind, rcpt string, ids []strin
 		args = append(args, id)
 	}
 	var tid int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT ticket_id FROM messages
+	err := tx.queryRow(ctx, `SELECT ticket_id FROM messages
 		WHERE direction = 'out' AND kind = ? AND lower(to_addrs) = ? AND ticket_id IS NOT NULL
 		AND message_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY id DESC LIMIT 1`, args...).Scan(&tid)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -37,7 +37,7 @@ type Delivery struct {
 // transaction of the event that causes the mail, so the promise to send and
 // the cause commit together.
 func (tx *Tx) Enqueue(ctx context.Context, messageID int64, from string, to []string, at time.Time) (int64, error) {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO outbox (message_id, mail_from, rcpt_to, next_attempt_at, created_at)
+	res, err := tx.exec(ctx, `INSERT INTO outbox (message_id, mail_from, rcpt_to, next_attempt_at, created_at)
 		VALUES (?, ?, ?, ?, ?)`, messageID, from, strings.Join(to, "\n"), fmtTime(at), fmtTime(at))
 	if err != nil {
 		return 0, fmt.Errorf("enqueue message %d: %w", messageID, err)
@@ -67,7 +67,7 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*Delivery,
 // before now, with its raw bytes; ErrNotFound when none is due.
 func (tx *Tx) NextDue(ctx context.Context, now time.Time) (*Delivery, error) {
 	var raw []byte
-	d, err := scanDelivery(tx.tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, m.raw
+	d, err := scanDelivery(tx.queryRow(ctx, `SELECT `+deliveryColumns+`, m.raw
 		FROM outbox o JOIN messages m ON m.id = o.message_id
 		WHERE o.state = 'queued' AND o.next_attempt_at <= ?
 		ORDER BY o.next_attempt_at, o.id LIMIT 1`, fmtTime(now)), &raw)
@@ -85,7 +85,7 @@ func (tx *Tx) NextDue(ctx context.Context, now time.Time) (*Delivery, error) {
 // when the outbox is empty. The sender sleeps until then.
 func (tx *Tx) NextAttemptAt(ctx context.Context) (time.Time, error) {
 	var s sql.NullString
-	if err := tx.tx.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'`).Scan(&s); err != nil {
+	if err := tx.queryRow(ctx, `SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'`).Scan(&s); err != nil {
 		return time.Time{}, fmt.Errorf("next attempt: %w", err)
 	}
 	if !s.Valid {
@@ -123,7 +123,7 @@ func (tx *Tx) MarkFailed(ctx context.Context, id int64, reason string) error {
 
 // Deliveries lists outbox rows in a state ("" for all), oldest first, without raw bytes.
 func (tx *Tx) Deliveries(ctx context.Context, state string) ([]*Delivery, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT `+deliveryColumns+`
+	rows, err := tx.query(ctx, `SELECT `+deliveryColumns+`
 		FROM outbox o JOIN messages m ON m.id = o.message_id
 		WHERE ? = '' OR o.state = ? ORDER BY o.id`, state, state)
 	if err != nil {
@@ -142,7 +142,7 @@ func (tx *Tx) Deliveries(ctx context.Context, state string) ([]*Delivery, error)
 }
 
 func (tx *Tx) execOne(ctx context.Context, what, q string, args ...any) error {
-	res, err := tx.tx.ExecContext(ctx, q, args...)
+	res, err := tx.exec(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

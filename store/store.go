@@ -104,6 +104,31 @@ func (s *Store) run(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
+// queryHook, when set (by tests), sees every statement a Tx runs before it
+// runs: store/plan_test.go asks SQLite how it would run each one.
+var queryHook func(q string, args []any)
+
+func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if queryHook != nil {
+		queryHook(q, args)
+	}
+	return tx.tx.ExecContext(ctx, q, args...)
+}
+
+func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if queryHook != nil {
+		queryHook(q, args)
+	}
+	return tx.tx.QueryContext(ctx, q, args...)
+}
+
+func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if queryHook != nil {
+		queryHook(q, args)
+	}
+	return tx.tx.QueryRowContext(ctx, q, args...)
+}
+
 type migration struct {
 	version int
 	name    string

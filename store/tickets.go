@@ -76,7 +76,7 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 
 // InsertTicket stores a new ticket and sets t.ID.
 func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
+	res, err := tx.exec(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at)
@@ -95,7 +95,7 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 
 // UpdateTicket writes every mutable field of t.
 func (tx *Tx) UpdateTicket(ctx context.Context, t *Ticket) error {
-	res, err := tx.tx.ExecContext(ctx, `UPDATE tickets SET category = ?, status = ?, handler_id = ?,
+	res, err := tx.exec(ctx, `UPDATE tickets SET category = ?, status = ?, handler_id = ?,
 		handler_name = ?, handler_department = ?, handler_phone = ?, handler_email = ?, subject = ?,
 		updated_at = ?, due_at = ?, notice_at = ?, answered_at = ?, closed_at = ?,
 		notice_sent_at = ?, overdue_at = ?, delay_reason = ?, delay_status = ?, expected_at = ? WHERE id = ?`,
@@ -114,7 +114,7 @@ func (tx *Tx) UpdateTicket(ctx context.Context, t *Ticket) error {
 
 // Ticket returns one ticket.
 func (tx *Tx) Ticket(ctx context.Context, id int64) (*Ticket, error) {
-	t, err := scanTicket(tx.tx.QueryRowContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
+	t, err := scanTicket(tx.queryRow(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("ticket %d: %w", id, err)
 	}
@@ -141,7 +141,7 @@ func (tx *Tx) Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, error) {
 	if f.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
-	rows, err := tx.tx.QueryContext(ctx, q, args...)
+	rows, err := tx.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
 	}
@@ -168,7 +168,7 @@ func (tx *Tx) TicketByReferences(ctx context.Context, ids []string) (int64, erro
 		args[i] = id
 	}
 	var tid int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT ticket_id FROM messages
+	err := tx.queryRow(ctx, `SELECT ticket_id FROM messages
 		WHERE message_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) AND ticket_id IS NOT NULL
 		ORDER BY id DESC LIMIT 1`, args...).Scan(&tid)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -195,7 +195,7 @@ func (tx *Tx) AddEvent(ctx context.Context, ticketID int64, at time.Time, kind, 
 	if ticketID != 0 {
 		tid = ticketID
 	}
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO events (ticket_id, at, kind, detail) VALUES (?, ?, ?, ?)`,
+	_, err := tx.exec(ctx, `INSERT INTO events (ticket_id, at, kind, detail) VALUES (?, ?, ?, ?)`,
 		tid, fmtTime(at), kind, detail)
 	if err != nil {
 		return fmt.Errorf("add event %s: %w", kind, err)
@@ -205,7 +205,7 @@ func (tx *Tx) AddEvent(ctx context.Context, ticketID int64, at time.Time, kind, 
 
 // Events lists a ticket's events in order.
 func (tx *Tx) Events(ctx context.Context, ticketID int64) ([]Event, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT id, at, kind, detail FROM events WHERE ticket_id = ? ORDER BY id`, ticketID)
+	rows, err := tx.query(ctx, `SELECT id, at, kind, detail FROM events WHERE ticket_id = ? ORDER BY id`, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("events of ticket %d: %w", ticketID, err)
 	}
@@ -224,7 +224,7 @@ func (tx *Tx) Events(ctx context.Context, ticketID int64) ([]Event, error) {
 // Setting returns a named value, or ErrNotFound.
 func (tx *Tx) Setting(ctx context.Context, name string) ([]byte, error) {
 	var v []byte
-	err := tx.tx.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	err := tx.queryRow(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -236,7 +236,7 @@ func (tx *Tx) Setting(ctx context.Context, name string) ([]byte, error) {
 
 // SetSetting stores a named value.
 func (tx *Tx) SetSetting(ctx context.Context, name string, value []byte) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
+	_, err := tx.exec(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	if err != nil {
 		return fmt.Errorf("set setting %s: %w", name, err)
@@ -256,7 +256,7 @@ func (tx *Tx) TicketBySharedReference(ctx context.Context, sender string, refs [
 		args = append(args, r)
 	}
 	var tid int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id
+	err := tx.queryRow(ctx, `SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id
 		WHERE lower(m.from_addr) = ? AND m.ticket_id IS NOT NULL AND r.ref IN (?`+strings.Repeat(`, ?`, len(refs)-1)+`)
 		ORDER BY m.id DESC LIMIT 1`, args...).Scan(&tid)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -273,7 +273,7 @@ func (tx *Tx) TicketBySharedReference(ctx context.Context, sender string, refs [
 // dropped In-Reply-To and the tag.
 func (tx *Tx) OpenTicketBySubject(ctx context.Context, customer, subject string, since time.Time) (int64, error) {
 	var tid int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM tickets
+	err := tx.queryRow(ctx, `SELECT id FROM tickets
 		WHERE lower(customer) = ? AND subject = ? AND status NOT IN ('closed', 'quarantined') AND updated_at >= ?
 		ORDER BY id DESC LIMIT 1`, strings.ToLower(customer), subject, fmtTime(since)).Scan(&tid)
 	if errors.Is(err, sql.ErrNoRows) {
