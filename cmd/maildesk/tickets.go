@@ -9,8 +9,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"golang.org/x/text/width"
 
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -80,13 +81,57 @@ func listTickets(ctx context.Context, configPath string, asJSON bool, w io.Write
 		}
 		return writeJSON(w, views)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TICKET\tSTATUS\tHANDLER\tCUSTOMER\tDUE\tSUBJECT")
+	rows := [][]string{{"TICKET", "STATUS", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
 	for _, t := range ts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.FullTag(), t.Status, t.Handler.Name, t.Customer,
-			fmtLocal(t.DueAt, cfg.Location), truncate(t.Subject, 50))
+		rows = append(rows, []string{t.FullTag(), t.Status, t.Handler.Name, t.Customer,
+			fmtLocal(t.DueAt, cfg.Location), truncate(t.Subject, 50)})
 	}
-	return tw.Flush()
+	return writeColumns(w, rows)
+}
+
+// writeColumns prints rows as aligned columns. text/tabwriter counts every
+// rune as one column, but a terminal gives Hangul two, so a Korean handler's
+// name would push the rest of its row out of line.
+func writeColumns(w io.Writer, rows [][]string) error {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.Reset()
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		b.WriteByte('\n')
+		if _, err := io.WriteString(w, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// displayWidth is how many terminal columns s takes: East Asian wide and
+// fullwidth characters take two.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io.Writer) error {
