@@ -83,10 +83,19 @@ func listTickets(ctx context.Context, configPath string, asJSON bool, w io.Write
 	}
 	rows := [][]string{{"TICKET", "STATUS", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
 	for _, t := range ts {
-		rows = append(rows, []string{t.FullTag(), t.Status, t.Handler.Name, t.Customer,
+		rows = append(rows, []string{t.FullTag(), statusText(t), t.Handler.Name, t.Customer,
 			fmtLocal(t.DueAt, cfg.Location), truncate(t.Subject, 50)})
 	}
 	return writeColumns(w, rows)
+}
+
+// statusText is a ticket's status for people: an open ticket past its
+// deadline, the one a supervisor scans for, says "overdue".
+func statusText(t *store.Ticket) string {
+	if t.Status == store.StatusOpen && t.OverdueAt != nil {
+		return "overdue"
+	}
+	return t.Status
 }
 
 // writeColumns prints rows as aligned columns. text/tabwriter counts every
@@ -179,7 +188,7 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 	}
 	loc := cfg.Location
 	fmt.Fprintf(w, "%s %s\n", v.Tag, v.Subject)
-	fmt.Fprintf(w, "status:    %s\n", v.Status)
+	fmt.Fprintf(w, "status:    %s\n", statusText(v.Ticket))
 	fmt.Fprintf(w, "category:  %s (mailbox %s)\n", v.Category, v.Mailbox)
 	fmt.Fprintf(w, "customer:  %s\n", strings.TrimSpace(v.CustomerName+" <"+v.Customer+">"))
 	fmt.Fprintf(w, "handler:   %s, %s, %s, %s\n", v.Handler.Name, v.Handler.Department, v.Handler.Phone, v.Handler.Email)

@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/store"
 )
 
 func TestDisplayWidth(t *testing.T) {
@@ -58,6 +61,25 @@ func TestWriteColumnsAlignsHangul(t *testing.T) {
 	for _, l := range lines {
 		if strings.HasSuffix(l, " ") {
 			t.Errorf("trailing space in %q", l)
+		}
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		status  string
+		overdue *time.Time
+		want    string
+	}{
+		{store.StatusOpen, nil, "open"},
+		{store.StatusOpen, &at, "overdue"},
+		{store.StatusAnswered, nil, "answered"},
+		{store.StatusAnswered, &at, "answered"}, // answered late: no longer waiting
+	} {
+		tk := &store.Ticket{Status: tc.status, OverdueAt: tc.overdue}
+		if got := statusText(tk); got != tc.want {
+			t.Errorf("status %s, overdue %v: got %q, want %q", tc.status, tc.overdue, got, tc.want)
 		}
 	}
 }
