@@ -50,9 +50,16 @@ type Options struct {
 	// clock (tests wait on it).
 	DeadlinePass func()
 	// AckLimit is how many acknowledgements one address may get per hour
-	// before maildesk stops answering it (mail loops); default 5.
+	// before maildesk stops answering it (mail loops); default
+	// DefaultAckLimit.
 	AckLimit int
 }
+
+// DefaultAckLimit is how many acknowledgements one address gets per hour
+// at most: enough for a customer who writes about three things, few enough
+// that an auto-responder which opens a new ticket with every answer (no
+// Auto-Submitted, no References) stops after three rounds.
+const DefaultAckLimit = 3
 
 // Desk is a running helpdesk.
 type Desk struct {
@@ -105,7 +112,7 @@ func New(o Options) (*Desk, error) {
 		d.log = slog.Default()
 	}
 	if d.ackLimit == 0 {
-		d.ackLimit = 5
+		d.ackLimit = DefaultAckLimit
 	}
 	for _, m := range o.Mailboxes {
 		d.mailboxes[m.Name] = m

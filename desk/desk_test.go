@@ -380,13 +380,13 @@ func TestAckRateLimit(t *testing.T) {
 		f.deliver("fta-pass", 1, uint32(i), mail{from: "loop@example.com", to: "fta-pass@origin.or.kr",
 			subject: fmt.Sprintf("문의 %d", i), id: fmt.Sprintf("l%d@x", i)}.raw())
 	}
-	if s := f.state("fta-pass"); len(s.tickets) != 7 || len(s.outbox) != 5 {
-		t.Fatalf("got %d tickets, %d acks; want 7 and 5", len(s.tickets), len(s.outbox))
+	if s := f.state("fta-pass"); len(s.tickets) != 7 || len(s.outbox) != DefaultAckLimit {
+		t.Fatalf("got %d tickets, %d acks; want 7 and %d", len(s.tickets), len(s.outbox), DefaultAckLimit)
 	}
 	f.clock.Add(61 * time.Minute)
 	f.deliver("fta-pass", 1, 8, mail{from: "loop@example.com", to: "fta-pass@origin.or.kr", subject: "문의 8", id: "l8@x"}.raw())
-	if s := f.state("fta-pass"); len(s.outbox) != 6 {
-		t.Fatalf("an hour later: got %d acks, want 6", len(s.outbox))
+	if s := f.state("fta-pass"); len(s.outbox) != DefaultAckLimit+1 {
+		t.Fatalf("an hour later: got %d acks, want %d", len(s.outbox), DefaultAckLimit+1)
 	}
 }
 

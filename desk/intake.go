@@ -19,7 +19,7 @@ import (
 const (
 	KindInquiry     = "inquiry"     // opened a ticket
 	KindFollowUp    = "followup"    // customer mail on an existing ticket
-	KindAutomatic   = "automatic"   // auto-reply, bounce, list mail: never answered
+	KindAutomatic   = "automatic"   // auto-reply, bounce, list mail: never answered (see also KindBounce)
 	KindQuarantined = "quarantined" // could not be parsed
 	KindAck         = "ack"         // our acknowledgement
 	KindStaffNotice = "staff"       // our note to a handler: new inquiry, follow-up, transfer, error, warning
@@ -136,6 +136,13 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 	}
 	t := pl.ticket
 	if pl.automatic != "" && !pl.bulk {
+		r, err := d.bouncedMail(ctx, tx, msg)
+		if err != nil {
+			return false, err
+		}
+		if r != nil {
+			return true, d.recordBounce(ctx, tx, m, msg, r, now)
+		}
 		m.Kind = KindAutomatic
 		if t != nil {
 			m.TicketID = t.ID
@@ -265,6 +272,13 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 		p.automatic = "own-address"
 	}
 	p.bulk = isBulk(msg, p.automatic)
+	if p.automatic == "" {
+		// No-reply senders, list managers, forwarded bounces: a ticket
+		// for staff, never an acknowledgement.
+		if r := msg.LooksAutomatic(); r != "" {
+			p.automatic, p.bulk = r, true
+		}
+	}
 	if tx != nil {
 		t, err := d.thread(ctx, tx, msg, now)
 		if err != nil {

@@ -352,6 +352,7 @@ const (
 	staffNew = iota
 	staffFollowUp
 	staffTransfer
+	staffBounce // a mail of ours to the customer came back
 )
 
 // queueStaffNotice tells the ticket's handler of a new inquiry, a
@@ -386,7 +387,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 		Handler: tcontact(t.Handler), Tag: t.FullTag(), Category: d.categoryName(t),
 		Customer: strings.TrimSpace(t.CustomerName + " <" + t.Customer + ">"), Subject: t.Subject,
 		Text: text, History: history, Mailbox: mb.Address,
-		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer,
+		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce,
 	}
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)

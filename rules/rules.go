@@ -193,6 +193,13 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 	if err != nil {
 		return nil, Problems{{File: dir, Msg: fmt.Sprintf("reading rules directory: %v", err)}}
 	}
+	// Files are read through an os.Root: a symlink that leads out of the
+	// directory is refused, so the rules are exactly what sits in it.
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, Problems{{File: dir, Msg: fmt.Sprintf("reading rules directory: %v", err)}}
+	}
+	defer root.Close()
 	s := &Set{
 		Handlers:   map[string]*Handler{},
 		Categories: map[string]*Category{},
@@ -215,7 +222,7 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 		}
 		path := filepath.Join(dir, e.Name())
 		s.Files = append(s.Files, path)
-		data, err := os.ReadFile(path)
+		data, err := root.ReadFile(e.Name())
 		if err != nil {
 			ps = append(ps, Problem{File: path, Msg: err.Error()})
 			continue

@@ -119,6 +119,7 @@ type Staff struct {
 	Mailbox  string
 	FollowUp bool // the customer wrote again
 	Transfer bool // the ticket was handed to this handler
+	Bounce   bool // a mail to the customer came back undelivered; Text says which and why
 }
 
 // Answer is the data of the "answer" template: a staff answer as the
@@ -218,7 +219,15 @@ func Load(overrideDir string) (*Set, error) {
 	if _, err := os.Stat(overrideDir); err != nil {
 		return nil, fmt.Errorf("load template overrides: %w", err)
 	}
-	if errs := s.parseDir(os.DirFS(overrideDir), overrideDir, true); len(errs) > 0 {
+	// An os.Root, not os.DirFS: a symlink (or a name with "..") that leads
+	// out of the directory is refused, so a template file can never make
+	// maildesk mail out a file from elsewhere (a secret, /etc/shadow).
+	root, err := os.OpenRoot(overrideDir)
+	if err != nil {
+		return nil, fmt.Errorf("load template overrides: %w", err)
+	}
+	defer root.Close()
+	if errs := s.parseDir(root.FS(), overrideDir, true); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return s, nil

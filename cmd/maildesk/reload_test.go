@@ -40,8 +40,11 @@ func TestHotReload(t *testing.T) {
 	ackPhone := func(step string) string {
 		t.Helper()
 		n++
-		s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
-			inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "문의 "+step, fmt.Sprintf("reload%d@x", n), "질문\r\n"))
+		// One customer per step: four inquiries from one address within
+		// the hour would meet the acknowledgement rate limit.
+		from := fmt.Sprintf("kim%d@example.co.kr", n)
+		s.send(from, []string{"fta-pass@origin.or.kr"},
+			inquiry(from, "fta-pass@origin.or.kr", "문의 "+step, fmt.Sprintf("reload%d@x", n), "질문\r\n"))
 		caps := s.waitCaptured(n)
 		m, err := mailbox.Parse(caps[n-1].Raw)
 		if err != nil {
