@@ -854,6 +854,29 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// Seed with the real mail of the shared corpus when it is there: the
+	// mutations of real Outlook, webmail and bounce messages reach deeper
+	// than anything written by hand.
+	dir := os.Getenv("MAILDESK_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "corpus")
+	}
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".eml", ".msg", ".mbox", ".txt", "":
+		default:
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Size() <= 256<<10 {
+			if b, err := os.ReadFile(path); err == nil {
+				f.Add(b)
+			}
+		}
+		return nil
+	})
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/alternative; boundary=a\n\n--a--\n"))
 	f.Add([]byte("Subject: =?iso-2022-kr?B?GyQpQw5HUTE5Pm4P?= =?johab?b?0GWKgrTh?=\nContent-Type: text/plain; charset=johab\n\n\xd0\x65\x8a"))
 	f.Add([]byte("Content-Type: text/html\n\n<ol start=x><li><a href=\"u\">t</a><blockquote><pre>a\nb</pre>"))
