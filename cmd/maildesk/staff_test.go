@@ -10,11 +10,29 @@ import (
 	"github.com/kioi/maildesk/store"
 )
 
+// replyStyles quote our notice as the handlers' mail clients do: Outlook's
+// "-----Original Message-----" header block, and Gmail's Korean
+// "…님이 작성:" line over ">"-quoted text.
+var replyStyles = map[string]func(notice *mailbox.Message) string{
+	"outlook": func(notice *mailbox.Message) string {
+		return "\r\n\r\n-----Original Message-----\r\nFrom: maildesk <fta-pass@origin.or.kr>\r\nSent: Wednesday, November 25, 2026 2:00 PM\r\nTo: mslim@origin.or.kr\r\nSubject: " +
+			notice.Subject + "\r\n\r\n" + strings.ReplaceAll(notice.Text, "\n", "\r\n")
+	},
+	"gmail": func(notice *mailbox.Message) string {
+		var q strings.Builder
+		q.WriteString("\r\n\r\n2026년 11월 25일 (수) 오후 2:00, maildesk <" + notice.ReplyTo[0].Addr + ">님이 작성:\r\n")
+		for _, l := range strings.Split(notice.Text, "\n") {
+			q.WriteString("> " + l + "\r\n")
+		}
+		return q.String()
+	},
+}
+
 // staffFlow: a customer asks, the handler is notified, replies from a mail
-// client (Outlook style: new text on top, the notice quoted below), and the
-// customer receives exactly the answer with the handler's signature,
-// threaded into their conversation; the ticket is answered.
-func staffFlow(t *testing.T, s *stack, deliver func(from string, raw []byte)) {
+// client (new text on top, the notice quoted below in the client's style),
+// and the customer receives exactly the answer with the handler's
+// signature, threaded into their conversation; the ticket is answered.
+func staffFlow(t *testing.T, s *stack, quote func(*mailbox.Message) string, deliver func(from string, raw []byte)) {
 	st := s.db()
 	deliver("kim@example.co.kr", inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
 		"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?=", "sf1@example.co.kr", "원산지확인서 발급 방법을 알려 주세요.\r\n"))
@@ -30,8 +48,7 @@ func staffFlow(t *testing.T, s *stack, deliver func(from string, raw []byte)) {
 	if notice.To[0].Addr != "mslim@origin.or.kr" || !strings.Contains(notice.Text, "원산지확인서 발급 방법을 알려 주세요.") {
 		t.Fatalf("notice to %v:\n%s", notice.To, notice.Text)
 	}
-	quoted := "\r\n\r\n-----Original Message-----\r\nFrom: maildesk <fta-pass@origin.or.kr>\r\nSent: Wednesday, November 25, 2026 2:00 PM\r\nTo: mslim@origin.or.kr\r\nSubject: " +
-		notice.Subject + "\r\n\r\n" + strings.ReplaceAll(notice.Text, "\n", "\r\n")
+	quoted := quote(notice)
 	deliver("mslim@origin.or.kr", inquiry("임민수 <mslim@origin.or.kr>", notice.ReplyTo[0].Addr, "RE: "+notice.Subject, "sf-answer@origin.or.kr",
 		"안녕하십니까.\r\nFTA-PASS의 [원산지확인서] 메뉴에서 발급하실 수 있습니다.\r\n감사합니다."+quoted,
 		"In-Reply-To: <"+notice.MessageID+">"))
@@ -48,7 +65,7 @@ func staffFlow(t *testing.T, s *stack, deliver func(from string, raw []byte)) {
 	}
 	want := "안녕하십니까.\nFTA-PASS의 [원산지확인서] 메뉴에서 발급하실 수 있습니다.\n감사합니다.\n\n--\n임민수 / FTA-PASS 운영팀\n전화 031-600-0722\nmslim@origin.or.kr"
 	// (Parse trims trailing blanks; on the wire the delimiter is "-- ".)
-	if !strings.HasPrefix(answer.Text, want) || strings.Contains(answer.Text, "Original Message") || !strings.Contains(string(decodedBody(t, caps[1].Raw)), "\r\n-- \r\n") {
+	if !strings.HasPrefix(answer.Text, want) || strings.Contains(answer.Text, "Original Message") || strings.Contains(answer.Text, "작성:") || !strings.Contains(string(decodedBody(t, caps[1].Raw)), "\r\n-- \r\n") {
 		t.Errorf("answer text: got\n%s\nwant it to start with\n%s", answer.Text, want)
 	}
 	snap := s.waitFor(st, "ticket answered", func(sn snapshot) bool {
@@ -60,23 +77,31 @@ func staffFlow(t *testing.T, s *stack, deliver func(from string, raw []byte)) {
 }
 
 func TestStaffAnswerEndToEnd(t *testing.T) {
-	s := newStack(t)
-	d := startDaemon(t, s.configPath)
-	d.waitSynced(t, len(s.mboxes))
-	staffFlow(t, s, func(from string, raw []byte) {
-		s.send(from, []string{"fta-pass@origin.or.kr"}, raw)
-	})
-	d.stop()
+	for style, quote := range replyStyles {
+		t.Run(style, func(t *testing.T) {
+			s := newStack(t)
+			d := startDaemon(t, s.configPath)
+			d.waitSynced(t, len(s.mboxes))
+			staffFlow(t, s, quote, func(from string, raw []byte) {
+				s.send(from, []string{"fta-pass@origin.or.kr"}, raw)
+			})
+			d.stop()
+		})
+	}
 }
 
 func TestDovecotStaffAnswer(t *testing.T) {
-	s, dv := newDovecotStack(t)
-	d := startDaemon(t, s.configPath)
-	d.waitSynced(t, len(s.mboxes))
-	staffFlow(t, s, func(from string, raw []byte) {
-		dv.deliver(t, "fta-pass", from, raw)
-	})
-	d.stop()
+	for style, quote := range replyStyles {
+		t.Run(style, func(t *testing.T) {
+			s, dv := newDovecotStack(t)
+			d := startDaemon(t, s.configPath)
+			d.waitSynced(t, len(s.mboxes))
+			staffFlow(t, s, quote, func(from string, raw []byte) {
+				dv.deliver(t, "fta-pass", from, raw)
+			})
+			d.stop()
+		})
+	}
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
