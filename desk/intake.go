@@ -65,7 +65,7 @@ func (d *Desk) Deliver(ctx context.Context, mbox string, uidValidity, uid uint32
 		return tx.SetCursor(ctx, mbox, uidValidity, uid, now)
 	})
 	if err != nil {
-		return fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, err)
+		return fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, d.diskFull(err, "the mail (on the IMAP server)"))
 	}
 	if queued {
 		// Only now, after the commit, can the loops see the new rows: a wake

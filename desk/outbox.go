@@ -73,7 +73,7 @@ func (d *Desk) deliverDue(ctx context.Context, s Sender) (next time.Time, err er
 			break
 		}
 		if err != nil {
-			return time.Time{}, err
+			return time.Time{}, d.diskFull(err, "every queued mail")
 		}
 		d.send(ctx, s, dl)
 	}
@@ -97,7 +97,7 @@ func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 	// Record the outcome even when ctx is ending: the server may have
 	// accepted the mail, and forgetting that would send it again.
 	wctx := context.WithoutCancel(ctx)
-	err := d.store.Write(wctx, func(tx *store.Tx) error {
+	record := func(tx *store.Tx) error {
 		at := d.clock.Now()
 		var se *mailbox.SendError
 		switch {
@@ -116,7 +116,10 @@ func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 			log.Warn("delivery deferred", "err", sendErr, "retry_in", retryDelay(dl.Attempts+1))
 			return tx.MarkRetry(wctx, dl.ID, sendErr.Error())
 		}
-	})
+	}
+	// Retried until it succeeds (or shutdown): a sent mail whose outcome
+	// is lost would be sent again at its retry time.
+	err := d.writeUntilDone(ctx, "record delivery outcome", func() error { return d.store.Write(wctx, record) })
 	if err != nil {
 		log.Error("record delivery outcome", "err", err, "send_err", sendErr)
 		return
