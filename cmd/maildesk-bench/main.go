@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -123,6 +124,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	var rs []result
 	add := func(r ...result) { rs = append(rs, r...) }
+	add(result{"machine", "cpus, model", fmt.Sprintf("%d, %s (%s/%s, %s)", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version()), ""},
+		result{"machine", "load average at start (1, 5, 15 min)", loadAvg(), ""})
 	needDaemon := o.only["latency"] || o.only["backlog"] || o.only["store"]
 	if needDaemon && o.maildesk == "" {
 		o.log.Info("building maildesk")
@@ -156,6 +159,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		add(r...)
 		add(result{s.name, "benchmark wall time", fmtDur(time.Since(start)), ""})
 	}
+	add(result{"machine", "load average at end (1, 5, 15 min)", loadAvg(), ""})
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "benchmark\tmetric\tvalue\tgoal")
 	for _, r := range rs {
@@ -224,4 +228,29 @@ func timed(reps int, fn func(i int) error) ([]time.Duration, error) {
 		ds = append(ds, time.Since(t))
 	}
 	return ds, nil
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo, or "unknown".
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// loadAvg is the first three fields of /proc/loadavg: what else was
+// running shows in the figures, so the table says so.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
