@@ -74,9 +74,18 @@ func BenchmarkIntake(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			// Replies go round many open tickets, as in a real mailbox:
+			// replying to one ticket only would measure a ticket of
+			// thousands of messages, whose staff notice lists its history.
+			tickets := 500
+			if testing.Short() {
+				tickets = 50
+			}
 			if kind == "reply" {
-				// Something to reply to; each reply names the inquiry.
-				deliver(mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "원산지 문의", id: "q0@example.co.kr"}.raw())
+				for k := range tickets {
+					deliver(mail{from: fmt.Sprintf("kim%d@example.co.kr", k), to: "fta-pass@origin.or.kr",
+						subject: "원산지 문의", id: fmt.Sprintf("p%d@example.co.kr", k)}.raw())
+				}
 			}
 			i := 0
 			for b.Loop() {
@@ -84,8 +93,9 @@ func BenchmarkIntake(b *testing.B) {
 				m := mail{from: fmt.Sprintf("c%d@example.co.kr", i), to: "fta-pass@origin.or.kr",
 					subject: "원산지확인서 발급 문의", id: fmt.Sprintf("q%d@example.co.kr", i)}
 				if kind == "reply" {
-					m.from, m.subject = "kim@example.co.kr", "Re: 원산지 문의"
-					m.headers = []string{"In-Reply-To: <q0@example.co.kr>"}
+					k := i % tickets
+					m.from, m.subject = fmt.Sprintf("kim%d@example.co.kr", k), "Re: 원산지 문의"
+					m.headers = []string{fmt.Sprintf("In-Reply-To: <p%d@example.co.kr>", k)}
 				}
 				deliver(m.raw())
 			}
