@@ -50,8 +50,12 @@ type Account struct {
 	// "keep" leaves it untouched. Nothing is ever deleted: when the server
 	// lacks MOVE, "move:" logs a warning and keeps the message in place
 	// rather than falling back to COPY and EXPUNGE.
-	After     string
-	TLSConfig *tls.Config // optional, for tests
+	After string
+	// MaxMessageSize is the largest mail (RFC822.SIZE, bytes) fetched
+	// whole; larger mail is handed over as its header only (see
+	// OversizeHandler). 0 means DefaultMaxMessageSize, negative no limit.
+	MaxMessageSize int64
+	TLSConfig      *tls.Config // optional, for tests
 }
 
 // Cursor is how far a mailbox has been read.
@@ -146,6 +150,7 @@ type watch struct {
 	safetyPoll   time.Duration // <= 0: none
 	backoff      Backoff
 	batchSize    int
+	maxSize      int64 // <= 0: no limit
 	synced       func(mailbox string)
 	noIdle       bool
 
@@ -197,6 +202,7 @@ func (w *Watcher) settle() (*watch, error) {
 		safetyPoll:   cmp.Or(w.SafetyPoll, defaultSafetyPoll),
 		backoff:      w.Backoff,
 		batchSize:    cmp.Or(max(w.BatchSize, 0), defaultBatchSize),
+		maxSize:      cmp.Or(a.MaxMessageSize, DefaultMaxMessageSize),
 		synced:       w.Synced,
 		noIdle:       w.noIdle,
 	}, nil
@@ -464,26 +470,122 @@ type fetched struct {
 	raw []byte
 }
 
-// deliverBatch fetches uids and hands them to the Handler in order. UIDs
-// the server no longer has (expunged since the SEARCH) are simply absent
-// from the FETCH answer and skipped. After is applied to what was
-// delivered, also when a later Deliver fails.
+// DefaultMaxMessageSize is the largest mail fetched whole when
+// Account.MaxMessageSize is 0: 25 MB, the common limit of mail servers.
+const DefaultMaxMessageSize = 25 << 20
+
+// OversizeHandler is implemented by Handlers that take mail larger than
+// Account.MaxMessageSize: instead of the whole message, the watcher passes
+// its header and its size (RFC822.SIZE). Like Deliver, it must store
+// something and advance the cursor in one transaction, so the mail is
+// recorded and the folder goes on; the whole mail stays on the server.
+// Without it, such mail is passed to Deliver with the header only.
+type OversizeHandler interface {
+	DeliverOversized(ctx context.Context, mailbox string, uidValidity, uid uint32, header []byte, size int64) error
+}
+
+// deliverBatch hands uids to the Handler in UID order. It asks for their
+// sizes first: mail above the size limit is fetched as its header only,
+// and the rest in FETCHes of at most twice the limit in bytes, so that
+// memory stays bounded whatever the folder holds. UIDs the server no
+// longer has (expunged since the SEARCH) are simply absent from the FETCH
+// answers and skipped. After is applied to what was delivered, also when a
+// later Deliver fails.
 func (st *watch) deliverBatch(ctx context.Context, c *imapclient.Client, uidValidity uint32, uids []imap.UID) error {
-	name := st.acct.Name
+	sizes, err := st.fetchSizes(c, uids)
+	if err != nil {
+		return err
+	}
+	var accepted []imap.UID
+	var group []imap.UID
+	var groupBytes int64
+	budget := 2 * st.maxSize
+	// flush fetches and delivers group; it reports a Deliver error
+	// separately from a connection error.
+	flush := func() (deliverErr, connErr error) {
+		if len(group) == 0 {
+			return nil, nil
+		}
+		defer func() { group, groupBytes = group[:0], 0 }()
+		msgs, err := st.fetchBodies(c, group)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if err := st.handler.Deliver(ctx, st.acct.Name, uidValidity, uint32(m.uid), m.raw); err != nil {
+				return fmt.Errorf("deliver %s uid %d: %w", st.acct.Name, m.uid, err), nil
+			}
+			accepted = append(accepted, m.uid)
+		}
+		return nil, nil
+	}
+	var deliverErr, connErr error
+	for _, u := range uids {
+		size, ok := sizes[u]
+		if !ok {
+			continue
+		}
+		if st.maxSize > 0 && size > st.maxSize {
+			if deliverErr, connErr = flush(); deliverErr != nil || connErr != nil {
+				break
+			}
+			if deliverErr, connErr = st.deliverOversized(ctx, c, uidValidity, u, size); deliverErr != nil || connErr != nil {
+				break
+			}
+			accepted = append(accepted, u)
+			continue
+		}
+		if len(group) > 0 && budget > 0 && groupBytes+size > budget {
+			if deliverErr, connErr = flush(); deliverErr != nil || connErr != nil {
+				break
+			}
+		}
+		group = append(group, u)
+		groupBytes += size
+	}
+	if deliverErr == nil && connErr == nil {
+		deliverErr, connErr = flush()
+	}
+	if connErr != nil {
+		return connErr
+	}
+	if err := st.applyAfter(c, accepted); err != nil {
+		return errors.Join(deliverErr, err)
+	}
+	return deliverErr
+}
+
+// fetchSizes asks for the RFC822.SIZE of uids.
+func (st *watch) fetchSizes(c *imapclient.Client, uids []imap.UID) (map[imap.UID]int64, error) {
+	set := imap.UIDSetNum(uids...)
+	bufs, err := c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("fetch sizes in %s, uids %v: %w", st.folder, set, err)
+	}
+	sizes := make(map[imap.UID]int64, len(bufs))
+	for _, b := range bufs {
+		// An unsolicited FETCH (a flag change by another client) can be
+		// collected with ours; it is not an answer.
+		if b.UID != 0 && set.Contains(b.UID) {
+			sizes[b.UID] = b.RFC822Size
+		}
+	}
+	return sizes, nil
+}
+
+// fetchBodies fetches the whole mails uids, in UID order.
+func (st *watch) fetchBodies(c *imapclient.Client, uids []imap.UID) ([]fetched, error) {
 	set := imap.UIDSetNum(uids...)
 	bufs, err := c.Fetch(set, &imap.FetchOptions{
 		UID:         true,
 		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
 	}).Collect()
 	if err != nil {
-		return fmt.Errorf("fetch %s uids %v: %w", st.folder, set, err)
+		return nil, fmt.Errorf("fetch %s uids %v: %w", st.folder, set, err)
 	}
-
 	msgs := make([]fetched, 0, len(bufs))
 	for _, b := range bufs {
 		if b.UID == 0 || !set.Contains(b.UID) {
-			// An unsolicited FETCH (a flag change by another client) can
-			// be collected with ours; it is not an answer.
 			continue
 		}
 		if len(b.BodySection) == 0 || b.BodySection[0].Bytes == nil {
@@ -494,21 +596,38 @@ func (st *watch) deliverBatch(ctx context.Context, c *imapclient.Client, uidVali
 		msgs = append(msgs, fetched{uid: b.UID, raw: b.BodySection[0].Bytes})
 	}
 	slices.SortFunc(msgs, func(a, b fetched) int { return cmp.Compare(a.uid, b.uid) })
-	msgs = slices.CompactFunc(msgs, func(a, b fetched) bool { return a.uid == b.uid })
+	return slices.CompactFunc(msgs, func(a, b fetched) bool { return a.uid == b.uid }), nil
+}
 
-	var accepted []imap.UID
-	var deliverErr error
-	for _, m := range msgs {
-		if err := st.handler.Deliver(ctx, name, uidValidity, uint32(m.uid), m.raw); err != nil {
-			deliverErr = fmt.Errorf("deliver %s uid %d: %w", name, m.uid, err)
-			break
+// deliverOversized fetches only the header of a mail above the size limit
+// and hands it to the Handler.
+func (st *watch) deliverOversized(ctx context.Context, c *imapclient.Client, uidValidity uint32, uid imap.UID, size int64) (deliverErr, connErr error) {
+	set := imap.UIDSetNum(uid)
+	bufs, err := c.Fetch(set, &imap.FetchOptions{
+		UID:         true,
+		BodySection: []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, Peek: true}},
+	}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("fetch header of %s uid %d: %w", st.folder, uid, err)
+	}
+	var header []byte
+	for _, b := range bufs {
+		if b.UID == uid && len(b.BodySection) > 0 {
+			header = b.BodySection[0].Bytes
 		}
-		accepted = append(accepted, m.uid)
 	}
-	if err := st.applyAfter(c, accepted); err != nil {
-		return errors.Join(deliverErr, err)
+	st.log.Warn("mail larger than the size limit: storing its header only; the whole mail stays on the server",
+		"folder", st.folder, "uid", uid, "size", size, "limit", st.maxSize)
+	name := st.acct.Name
+	if oh, ok := st.handler.(OversizeHandler); ok {
+		err = oh.DeliverOversized(ctx, name, uidValidity, uint32(uid), header, size)
+	} else {
+		err = st.handler.Deliver(ctx, name, uidValidity, uint32(uid), header)
 	}
-	return deliverErr
+	if err != nil {
+		return fmt.Errorf("deliver %s uid %d (header of a %d-byte mail): %w", name, uid, size, err), nil
+	}
+	return nil, nil
 }
 
 // applyAfter flags or moves delivered messages. The cursor is already past

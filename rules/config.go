@@ -31,9 +31,14 @@ type Config struct {
 	// topmost in a mail, showing DKIM or DMARC pass for a handler's domain
 	// makes that handler's direct answer to a customer count; "" trusts none.
 	TrustedAuthServID string
-	Location          *time.Location
-	SMTP              SMTP
-	Mailboxes         []Mailbox
+	// MaxMessageSize (key max_message_size, e.g. "25MB") is the largest
+	// mail stored whole, in bytes; a larger one is stored as its header,
+	// quarantined with the reason, and its handler told. Default
+	// DefaultMaxMessageSize.
+	MaxMessageSize int64
+	Location       *time.Location
+	SMTP           SMTP
+	Mailboxes      []Mailbox
 
 	// For Set.Validate's problems: the path as given to LoadConfig and the
 	// line of each mailbox's name.
@@ -78,6 +83,7 @@ type configFile struct {
 	Templates         string        `toml:"templates"`
 	Timezone          string        `toml:"timezone"`
 	TrustedAuthServID string        `toml:"trusted_authserv_id"`
+	MaxMessageSize    string        `toml:"max_message_size"`
 	SMTP              *smtpFile     `toml:"smtp"`
 	Mailbox           []mailboxFile `toml:"mailbox"`
 }
@@ -145,6 +151,18 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 	}
 	if raw.Templates != "" {
 		cfg.Templates = resolvePath(dir, raw.Templates)
+	}
+	cfg.MaxMessageSize = DefaultMaxMessageSize
+	if raw.MaxMessageSize != "" {
+		n, err := ParseSize(raw.MaxMessageSize)
+		switch {
+		case err != nil:
+			f.addf("max_message_size", "max_message_size: %v", err)
+		case n < minMaxMessageSize:
+			f.addf("max_message_size", "max_message_size %q is below the minimum of 64KB", raw.MaxMessageSize)
+		default:
+			cfg.MaxMessageSize = n
+		}
 	}
 	if id := cfg.TrustedAuthServID; id != "" && !authservRE.MatchString(id) {
 		f.addf("trusted_authserv_id", "trusted_authserv_id %q is not a host name", raw.TrustedAuthServID)
