@@ -73,10 +73,21 @@ func (d *Desk) recordBounce(ctx context.Context, tx *store.Tx, m *store.Message,
 		return err
 	}
 	d.log.Warn("mail bounced", "ticket", t.ID, "kind", ours.Kind, "to", to, "reason", why)
-	if ours.Kind == KindStaffNotice || strings.EqualFold(to, t.Handler.Email) || t.Handler.Email == "" {
+	return d.tellUndelivered(ctx, tx, t, ours.Kind, ours.To, why, cmpOr(msg.NewText, msg.Text), now)
+}
+
+// tellUndelivered tells ticket t's handler that a mail of kind to the
+// addresses to did not arrive (a bounce, or a permanent SMTP refusal), so
+// that the customer is reached some other way. A mail to the handler is
+// only recorded: telling them by mail again would loop.
+func (d *Desk) tellUndelivered(ctx context.Context, tx *store.Tx, t *store.Ticket, kind string, to []string, why, report string, now time.Time) error {
+	if kind == KindStaffNotice || t.Handler.Email == "" || slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(a, t.Handler.Email) }) {
 		return nil
 	}
-	text := fmt.Sprintf("%s → %s: %s\n\n%s", ours.Kind, to, why, cmpOr(msg.NewText, msg.Text))
+	text := fmt.Sprintf("%s → %s: %s", kind, strings.Join(to, ", "), why)
+	if report != "" {
+		text += "\n\n" + report
+	}
 	return d.queueStaffNotice(ctx, tx, t, text, staffBounce, now)
 }
 
@@ -98,4 +109,17 @@ func bounceReason(msg *mailbox.Message) string {
 		return msg.Subject
 	}
 	return "delivery failed"
+}
+
+// failedToHandler tells the handler of a delivery the SMTP server refused
+// for good (the bounce that comes back later, if any, is recorded too).
+func (d *Desk) failedToHandler(ctx context.Context, tx *store.Tx, dl *store.Delivery, sendErr error, now time.Time) error {
+	if dl.TicketID == 0 {
+		return nil
+	}
+	t, err := tx.Ticket(ctx, dl.TicketID)
+	if err != nil {
+		return err
+	}
+	return d.tellUndelivered(ctx, tx, t, dl.Kind, dl.To, sendErr.Error(), "", now)
 }

@@ -111,7 +111,10 @@ func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 			if err := tx.MarkFailed(wctx, dl.ID, sendErr.Error()); err != nil {
 				return err
 			}
-			return d.ticketEvent(wctx, tx, dl.TicketID, at, "send-failed", sendErr.Error())
+			if err := d.ticketEvent(wctx, tx, dl.TicketID, at, "send-failed", sendErr.Error()); err != nil {
+				return err
+			}
+			return d.failedToHandler(wctx, tx, dl, sendErr, at)
 		default:
 			log.Warn("delivery deferred", "err", sendErr, "retry_in", retryDelay(dl.Attempts+1))
 			return tx.MarkRetry(wctx, dl.ID, sendErr.Error())
