@@ -60,7 +60,16 @@ func TestHotReload(t *testing.T) {
 	}
 	edit := func(content []byte, wantErr bool) {
 		t.Helper()
-		if err := os.WriteFile(handlers, content, 0o644); err != nil {
+		// Written aside and renamed into place, as deploy tools do: a
+		// test machine busy enough to pause this process between the
+		// truncate and the write of an in-place write for two reload
+		// intervals would show the reloader an empty file that held
+		// still, and the test would see a reload it did not make.
+		tmp := handlers + ".tmp"
+		if err := os.WriteFile(tmp, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, handlers); err != nil {
 			t.Fatal(err)
 		}
 		select {
