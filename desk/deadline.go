@@ -210,7 +210,7 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 		Supervisor: templates.Contact{Name: sup.Name, Department: sup.Department, Phone: sup.Phone, Email: sup.Email},
 		Handler:    templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
 		Tag:        t.FullTag(), TicketID: t.ID, Subject: t.Subject, Category: cat.Name, CategoryEn: cat.NameEn,
-		Customer: t.Customer, Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc), Late: fmtLate(late),
+		Customer: t.Customer, Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc), Late: lateKo(late), LateEn: lateEn(late),
 	}
 	if t.CustomerName != "" {
 		data.Customer = t.CustomerName + " <" + t.Customer + ">"
@@ -297,14 +297,22 @@ func (d *Desk) wakeDeadlines() {
 
 func fmtKST(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
 
-// fmtLate says how late, in Korean and in Go's notation.
-func fmtLate(d time.Duration) string {
+// lateKo says how late, in Korean, to the minute: "2시간 5분", "0분".
+func lateKo(d time.Duration) string {
 	h, m := int(d.Hours()), int(d.Minutes())%60
-	ko := fmt.Sprintf("%d분", m)
 	if h > 0 {
-		ko = fmt.Sprintf("%d시간 %d분", h, m)
+		return fmt.Sprintf("%d시간 %d분", h, m)
 	}
-	return fmt.Sprintf("%s (%s)", ko, d.Round(time.Minute))
+	return fmt.Sprintf("%d분", m)
+}
+
+// lateEn says how late, in English, to the minute: "2 h 5 min", "0 min".
+func lateEn(d time.Duration) string {
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	if h > 0 {
+		return fmt.Sprintf("%d h %d min", h, m)
+	}
+	return fmt.Sprintf("%d min", m)
 }
 
 // delegated records that t went to a delegate because absent is away, and

@@ -140,13 +140,31 @@ func TestDelayNoticeAndAlert(t *testing.T) {
 		t.Fatalf("after the deadline: got %v, want %v", got, want)
 	}
 	alert := f.ackOf(2)
-	for _, want := range []string{"김팀장 님", "[FTA-PASS #1]", "김고객 <kim@example.co.kr>", "30분"} {
+	for _, want := range []string{"김팀장 님", "[FTA-PASS #1]", "김고객 <kim@example.co.kr>",
+		"경과 시간: 30분", "Late by:  30 min"} {
 		if !strings.Contains(alert.Text, want) {
 			t.Errorf("alert lacks %q:\n%s", want, alert.Text)
 		}
 	}
 	if tk := f.ticket(1); tk.OverdueAt == nil || tk.NoticeSentAt == nil {
 		t.Errorf("ticket: overdue %v notice sent %v", tk.OverdueAt, tk.NoticeSentAt)
+	}
+}
+
+func TestLateness(t *testing.T) {
+	for _, c := range []struct {
+		late   time.Duration
+		ko, en string
+	}{
+		{0, "0분", "0 min"},
+		{59 * time.Second, "0분", "0 min"},
+		{30 * time.Minute, "30분", "30 min"},
+		{2*time.Hour + 5*time.Minute + 40*time.Second, "2시간 5분", "2 h 5 min"},
+		{75 * time.Hour, "75시간 0분", "75 h 0 min"},
+	} {
+		if ko, en := lateKo(c.late), lateEn(c.late); ko != c.ko || en != c.en {
+			t.Errorf("%v: got %q / %q, want %q / %q", c.late, ko, en, c.ko, c.en)
+		}
 	}
 }
 

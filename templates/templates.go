@@ -101,7 +101,8 @@ type Alert struct {
 	Customer   string
 	Received   time.Time // zone set
 	Due        time.Time
-	Late       string // how late, e.g. "2시간 5분 (2h5m)"
+	Late       string // how late, in Korean, e.g. "2시간 5분"
+	LateEn     string // the same in English, e.g. "2 h 5 min"
 }
 
 // Staff is the data of the "staff" template: what a handler gets for a new
