@@ -103,7 +103,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
-		return runDaemon(ctx, *config, daemonOptions{log: newLogger(stderr)})
+		log := newLogger(stderr)
+		stopProfile, err := startCPUProfile(log)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+		return runDaemon(ctx, *config, daemonOptions{log: log})
 	case "demo":
 		fs := newFlags("demo", stderr)
 		dir := fs.String("dir", "maildesk-demo", "`directory` for the demo's configuration and database")
