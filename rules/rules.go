@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,7 +97,36 @@ type Category struct {
 	AckTemplate    string
 	NoticeTemplate string
 
-	cal *Calendar // the set's calendar; nil for a Category built by hand
+	cal          *Calendar     // the set's calendar; nil for a Category built by hand
+	templateUses []TemplateUse // the templates its file names, for TemplateUses
+}
+
+// TemplateUse is a template a rule file names, where it names it, and the
+// kind of mail it is rendered as ("ack" or "notice"), so that the caller
+// holding the templates can check that it exists and renders.
+type TemplateUse struct {
+	Field string // "ack_template"
+	Name  string // the template's name
+	Kind  string // the built-in template whose data it gets
+	Pos   Problem
+}
+
+// TemplateUses lists the templates the categories name explicitly, in file
+// order. (A category that names none uses the built-in names, which the
+// template loader checks itself.)
+func (s *Set) TemplateUses() []TemplateUse {
+	var uses []TemplateUse
+	for _, c := range s.Categories {
+		uses = append(uses, c.templateUses...)
+	}
+	sort.Slice(uses, func(i, j int) bool {
+		a, b := uses[i].Pos, uses[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return uses
 }
 
 // MailboxRule is what happens by default to mail arriving at a mailbox named in
@@ -485,9 +515,16 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 			c.NoticeBefore = d
 		}
 	}
-	for _, t := range []struct{ field, value string }{{"ack_template", raw.AckTemplate}, {"notice_template", raw.NoticeTemplate}} {
-		if t.value != "" && !templateRE.MatchString(t.value) {
+	for _, t := range []struct{ field, kind, value string }{
+		{"ack_template", "ack", raw.AckTemplate}, {"notice_template", "notice", raw.NoticeTemplate},
+	} {
+		switch {
+		case t.value == "":
+		case !templateRE.MatchString(t.value):
 			f.addf(key+"."+t.field, "%s %q: use letters, digits, '-' and '_'", t.field, t.value)
+		default:
+			c.templateUses = append(c.templateUses, TemplateUse{Field: t.field, Name: t.value, Kind: t.kind,
+				Pos: Problem{File: f.path, Line: f.line(key + "." + t.field)}})
 		}
 	}
 	if !idOK || !s.define(f, "category", raw.ID, key+".id") {

@@ -37,8 +37,9 @@ var builtin embed.FS
 // Set is a loaded template set. It is read-only after Load and safe for
 // concurrent use.
 type Set struct {
-	text map[string]*texttemplate.Template
-	html map[string]*htmltemplate.Template
+	text  map[string]*texttemplate.Template
+	html  map[string]*htmltemplate.Template
+	files map[string]string // "ack.txt" -> the path errors name
 }
 
 // Ack is the data of the "ack" template, the acknowledgement a customer gets
@@ -204,8 +205,9 @@ func edate(t time.Time) string {
 // all broken files are reported together.
 func Load(overrideDir string) (*Set, error) {
 	s := &Set{
-		text: map[string]*texttemplate.Template{},
-		html: map[string]*htmltemplate.Template{},
+		text:  map[string]*texttemplate.Template{},
+		html:  map[string]*htmltemplate.Template{},
+		files: map[string]string{},
 	}
 	builtinFS, err := fs.Sub(builtin, "builtin")
 	if err != nil {
@@ -215,6 +217,9 @@ func Load(overrideDir string) (*Set, error) {
 		return nil, fmt.Errorf("load built-in templates: %w", errors.Join(errs...))
 	}
 	if overrideDir == "" {
+		if err := checked(s); err != nil {
+			return nil, fmt.Errorf("built-in templates: %w", err)
+		}
 		return s, nil
 	}
 	if _, err := os.Stat(overrideDir); err != nil {
@@ -231,7 +236,18 @@ func Load(overrideDir string) (*Set, error) {
 	if errs := s.parseDir(root.FS(), overrideDir, true); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if err := checked(s); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checked returns s's trial-rendering problems, all of them, or nil.
+func checked(s *Set) error {
+	if errs := s.checkKnown(); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return nil
 }
 
 // parseDir parses the *.txt and *.html files of fsys into s. For an override
@@ -264,6 +280,7 @@ func (s *Set) parseDir(fsys fs.FS, dir string, override bool) []error {
 	for _, f := range files {
 		fileName := f.name + f.ext
 		display := filepath.Join(dir, fileName)
+		s.files[fileName] = display
 		b, err := fs.ReadFile(fsys, fileName)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", display, err))
@@ -356,7 +373,7 @@ func positioned(file string, err error) error {
 func (s *Set) Render(name string, data any) (text, html string, err error) {
 	t, ok := s.text[name]
 	if !ok {
-		return "", "", fmt.Errorf("render %s: no such template (have %s)", name, strings.Join(s.Names(), ", "))
+		return "", "", fmt.Errorf("render: %w %q (have %s)", ErrNoTemplate, name, joinNames(s.Names()))
 	}
 	var b strings.Builder
 	if err := t.Execute(&b, data); err != nil {
@@ -372,6 +389,8 @@ func (s *Set) Render(name string, data any) (text, html string, err error) {
 	}
 	return text, html, nil
 }
+
+func joinNames(names []string) string { return strings.Join(names, ", ") }
 
 // Names lists the template names, sorted.
 func (s *Set) Names() []string {

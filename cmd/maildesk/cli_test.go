@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -206,5 +208,67 @@ func TestRulesTestNeedsNoSecrets(t *testing.T) {
 	}
 	if _, err := os.Stat("../../examples/maildesk.db"); !os.IsNotExist(err) {
 		t.Errorf("rules test created a database beside the example config: %v", err)
+	}
+}
+
+// TestRulesCheckTemplateUses: a template a category names must exist and
+// render as that kind of mail; `rules check` says so with file:line before
+// the first acknowledgement would fail.
+func TestRulesCheckTemplateUses(t *testing.T) {
+	s := newStack(t)
+	cfg, err := os.ReadFile(s.configPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.configPath, append([]byte("templates = \"tmpl\"\n"), cfg...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmplDir := filepath.Join(s.dir, "tmpl")
+	if err := os.MkdirAll(tmplDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cats := filepath.Join(s.dir, "rules", "categories.toml")
+	orig, err := os.ReadFile(cats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ack_template goes right under the first category's id line.
+	lines := strings.Split(string(orig), "\n")
+	at := slices.Index(lines, `id = "fta-pass"`)
+	if at < 0 {
+		t.Fatalf("no fta-pass category in %s", cats)
+	}
+	lines = slices.Insert(lines, at+1, `ack_template = "ack-short"`)
+	if err := os.WriteFile(cats, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	useAt := fmt.Sprintf("%s:%d", cats, at+2)
+
+	steps := []struct {
+		name, body string
+		want       string // "" = ok
+	}{
+		{"missing", "", useAt + `: ack_template: no such template "ack-short"`},
+		{"misspelt field", "{{.Tag}}\n{{.Handler.Nmae}}\n", filepath.Join(tmplDir, "ack-short.txt") +
+			`:2: executing "ack-short.txt" at <.Handler.Nmae>: can't evaluate field Nmae in type templates.Contact (used as ack_template at ` + useAt + ")"},
+		{"a notice's field in an ack", "{{.Tag}} {{kdate .Expected}}\n", "can't evaluate field Expected in type templates.Ack"},
+		{"fixed", "{{.Tag}} {{.Handler.Name}} {{kdate .Due}}\n", ""},
+	}
+	for _, st := range steps {
+		if st.body != "" {
+			if err := os.WriteFile(filepath.Join(tmplDir, "ack-short.txt"), []byte(st.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := runCLI(t, "rules", "check", "-config", s.configPath)
+		if st.want == "" {
+			if err != nil || !strings.HasPrefix(out, "ok: ") {
+				t.Errorf("%s: got %q, %v; want ok", st.name, out, err)
+			}
+			continue
+		}
+		if exitCode(err) != 1 || !strings.Contains(err.Error(), st.want) {
+			t.Errorf("%s: got exit %d, %v\nwant a problem containing %q", st.name, exitCode(err), err, st.want)
+		}
 	}
 }

@@ -126,6 +126,22 @@ func loadRules(cfg *rules.Config) (*rules.Set, *templates.Set, error) {
 	}
 	tmpl, err := templates.Load(cfg.Templates)
 	collect(err)
+	if rs != nil && tmpl != nil {
+		// A category's own template must exist and render as the kind of
+		// mail it is used for, or its first acknowledgement would fail.
+		for _, u := range rs.TemplateUses() {
+			err := tmpl.Check(u.Name, u.Kind)
+			switch {
+			case err == nil:
+			case errors.Is(err, templates.ErrNoTemplate):
+				problems = append(problems, rules.Problem{File: u.Pos.File, Line: u.Pos.Line,
+					Msg: fmt.Sprintf("%s: %v", u.Field, err)})
+			default:
+				problems = append(problems, rules.Problem{
+					Msg: fmt.Sprintf("%v (used as %s at %s:%d)", err, u.Field, u.Pos.File, u.Pos.Line)})
+			}
+		}
+	}
 	if len(problems) > 0 {
 		return nil, nil, problems
 	}
