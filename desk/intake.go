@@ -47,35 +47,113 @@ func (d *Desk) Cursor(ctx context.Context, mbox string) (mailbox.Cursor, error) 
 // before, under the same UID or with the same Message-ID and content, changes
 // nothing but the cursor.
 func (d *Desk) Deliver(ctx context.Context, mbox string, uidValidity, uid uint32, raw []byte) error {
+	// Parsed before the write lock is taken: the outbox waits for it.
 	msg, perr := mailbox.Parse(raw)
-	hash := contentHash(raw, msg != nil && msg.MessageID != "")
 	queued := false
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
-		now := d.clock.Now()
-		dup, err := d.isDuplicate(ctx, tx, mbox, uidValidity, uid, msg, hash)
-		if err != nil {
+		var err error
+		if queued, err = d.take(ctx, tx, mbox, uidValidity, uid, raw, msg, perr); err != nil {
 			return err
 		}
-		if !dup {
-			queued, err = d.intake(ctx, tx, mbox, uidValidity, uid, raw, hash, msg, perr, now)
-			if err != nil {
-				return err
-			}
-		}
-		return tx.SetCursor(ctx, mbox, uidValidity, uid, now)
+		return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
 	})
 	if err != nil {
 		return fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, d.diskFull(err, "the mail (on the IMAP server)"))
 	}
 	if queued {
-		// Only now, after the commit, can the loops see the new rows: a wake
-		// sent inside the transaction could be taken and answered before
-		// the commit, and the deadline clock would then sleep past the new
-		// ticket's delay notice.
-		d.wake()
-		d.wakeDeadlines()
+		d.woken()
 	}
 	return nil
+}
+
+// DeliverBatch implements mailbox.BatchHandler: it takes a FETCH batch in
+// as Deliver takes one message, but in one transaction for all of them
+// (a group commit). The backlog's profile showed a fifth of its CPU in the
+// per-message commit (writing the WAL frames of pages that every message
+// touches again: the indexes, the cursor row) and the automatic
+// checkpoints that follow; one commit per batch writes each page once.
+//
+// Invariant 1 holds for the batch: its messages, what they cause and the
+// cursor's advance to its last UID commit together. Within the transaction
+// each message sees the ones before it, so two mails of one new
+// conversation thread into one ticket, a Message-ID seen twice is stored
+// once, and the acknowledgement rate limit counts the batch's own acks.
+// Unparseable mail is quarantined per message, as in Deliver. When any
+// message fails (a store error, a full disk, a template that does not
+// render), the whole transaction is rolled back and the batch is taken in
+// one message at a time with Deliver, which stops at the failing message:
+// nothing after it is skipped, and it reports how many went in.
+func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32, msgs []mailbox.Fetched) (int, error) {
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	queued := false
+	err := d.store.Write(ctx, func(tx *store.Tx) error {
+		for _, m := range msgs {
+			// Parsed one at a time, so the batch's parsed forms are
+			// never all held at once.
+			msg, perr := mailbox.Parse(m.Raw)
+			q, err := d.take(ctx, tx, mbox, uidValidity, m.UID, m.Raw, msg, perr)
+			if err != nil {
+				return fmt.Errorf("uid %d: %w", m.UID, err)
+			}
+			queued = queued || q
+		}
+		return tx.SetCursor(ctx, mbox, uidValidity, msgs[len(msgs)-1].UID, d.clock.Now())
+	})
+	if err == nil {
+		if queued {
+			d.woken()
+		}
+		return len(msgs), nil
+	}
+	err = fmt.Errorf("intake %s uids %d-%d/%d: %w", mbox, msgs[0].UID, msgs[len(msgs)-1].UID, uidValidity,
+		d.diskFull(err, "the mail (on the IMAP server)"))
+	if ctx.Err() != nil {
+		return 0, err
+	}
+	d.log.Warn("batch intake failed; taking its messages in one by one", "mailbox", mbox, "messages", len(msgs), "err", err)
+	for i, m := range msgs {
+		if err := d.Deliver(ctx, mbox, uidValidity, m.UID, m.Raw); err != nil {
+			return i, err
+		}
+	}
+	return len(msgs), nil
+}
+
+var _ mailbox.BatchHandler = (*Desk)(nil)
+
+// woken tells the outbox and the deadline clock about rows an intake
+// committed. Only after the commit can the loops see the new rows: a wake
+// sent inside the transaction could be taken and answered before the
+// commit, and the deadline clock would then sleep past the new ticket's
+// delay notice.
+func (d *Desk) woken() {
+	d.wake()
+	d.wakeDeadlines()
+}
+
+// intakeFault, when set (by tests), is called inside the transaction
+// before each message is taken in; an error fails that message's intake as
+// a store error would.
+var intakeFault func(uid uint32) error
+
+// take takes raw (parsed as msg, perr) in inside tx unless it is stored
+// already; it reports whether mail was queued. The cursor is the caller's.
+func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity, uid uint32, raw []byte,
+	msg *mailbox.Message, perr error) (bool, error) {
+	if intakeFault != nil {
+		if err := intakeFault(uid); err != nil {
+			return false, err
+		}
+	}
+	hash := contentHash(raw, msg != nil && msg.MessageID != "")
+	now := d.clock.Now()
+	dup, err := d.isDuplicate(ctx, tx, mbox, uidValidity, uid, msg, hash)
+	if err != nil || dup {
+		return false, err
+	}
+	return d.intake(ctx, tx, mbox, uidValidity, uid, raw, hash, msg, perr, now)
 }
 
 func (d *Desk) isDuplicate(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, msg *mailbox.Message, hash string) (bool, error) {

@@ -35,7 +35,14 @@ func (d *Desk) replyKey(ctx context.Context, tx *store.Tx) ([]byte, error) {
 		if _, err := rand.Read(k); err != nil {
 			return nil, err
 		}
-		err = tx.SetSetting(ctx, replyKeySetting, k)
+		// Not cached: tx may yet roll back (a batch intake whose later
+		// message fails), and a cached key that never reached the
+		// database would sign tokens no restart could check. The next
+		// call reads it back, from this tx or after its commit.
+		if err := tx.SetSetting(ctx, replyKeySetting, k); err != nil {
+			return nil, fmt.Errorf("reply token key: %w", err)
+		}
+		return k, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reply token key: %w", err)

@@ -73,6 +73,28 @@ type Handler interface {
 	Deliver(ctx context.Context, mailbox string, uidValidity, uid uint32, raw []byte) error
 }
 
+// Fetched is one fetched mail handed to a BatchHandler.
+type Fetched struct {
+	UID uint32
+	Raw []byte
+}
+
+// BatchHandler is implemented by Handlers that store a batch of fetched
+// mail in one transaction (a group commit): what each message stores and
+// the cursor's advance to the batch's last UID commit together, so a crash
+// before the commit means the whole batch is fetched again, and the
+// Handler's dedupe makes that a no-op as for Deliver. The watcher then
+// hands it each FETCH's messages at once instead of calling Deliver for
+// each.
+type BatchHandler interface {
+	// DeliverBatch stores msgs, given in ascending UID order, and advances
+	// the cursor past them. It returns how many of msgs, counted from the
+	// first, are stored with the cursor past them: all of them when err is
+	// nil; when err is not nil the watcher applies After to those only and
+	// retries the rest later, from the Handler's cursor.
+	DeliverBatch(ctx context.Context, mailbox string, uidValidity uint32, msgs []Fetched) (int, error)
+}
+
 // Watcher keeps one Account's folder read into a Handler.
 //
 // The configuration fields are read once when Run starts.
@@ -210,8 +232,9 @@ func (w *Watcher) settle() (*watch, error) {
 
 // Run connects, logs in, selects Folder, fetches every UID above the cursor
 // (BODY.PEEK[] so the server's \Seen flag is not touched by the fetch), hands each
-// raw message to Handler.Deliver in UID order, applies After to the messages
-// Deliver accepted, then waits for new mail with IDLE when the server
+// raw message to Handler.Deliver in UID order (or each FETCH's messages at
+// once to a BatchHandler), applies After to the messages the Handler
+// accepted, then waits for new mail with IDLE when the server
 // advertises it (restarting IDLE every IdleRestart, and doing a catch-up every SafetyPoll even
 // without notification, because IDLE can go silent), or polls every PollInterval otherwise.
 // On any connection error it logs once (Warn, with the error and the next retry delay),
@@ -510,6 +533,21 @@ func (st *watch) deliverBatch(ctx context.Context, c *imapclient.Client, uidVali
 		msgs, err := st.fetchBodies(c, group)
 		if err != nil {
 			return nil, err
+		}
+		if bh, ok := st.handler.(BatchHandler); ok && len(msgs) > 0 {
+			batch := make([]Fetched, len(msgs))
+			for i, m := range msgs {
+				batch[i] = Fetched{UID: uint32(m.uid), Raw: m.raw}
+			}
+			n, err := bh.DeliverBatch(ctx, st.acct.Name, uidValidity, batch)
+			n = min(max(n, 0), len(msgs))
+			for _, m := range msgs[:n] {
+				accepted = append(accepted, m.uid)
+			}
+			if err != nil {
+				return fmt.Errorf("deliver %s uids %d-%d: %w", st.acct.Name, msgs[0].uid, msgs[len(msgs)-1].uid, err), nil
+			}
+			return nil, nil
 		}
 		for _, m := range msgs {
 			if err := st.handler.Deliver(ctx, st.acct.Name, uidValidity, uint32(m.uid), m.raw); err != nil {
