@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/rules"
@@ -71,7 +72,7 @@ func TestDovecotDeadlines(t *testing.T) {
 }
 
 func dovecotDeadlines(t *testing.T, answer bool) {
-	needDovecot(t)
+	dovecottest.Need(t)
 	dir := t.TempDir()
 	all, err := exampleMailboxes(dir)
 	if err != nil {
@@ -94,7 +95,7 @@ func dovecotDeadlines(t *testing.T, answer bool) {
 		t.Fatal(err)
 	}
 	defer sys.Close()
-	cfg, err := writeDemoConfig(dir, dv.addr, sys.SMTPAddr(), mboxes)
+	cfg, err := writeDemoConfig(dir, dv.Addr(), sys.SMTPAddr(), mboxes)
 	if err != nil {
 		t.Fatal(err)
 	}

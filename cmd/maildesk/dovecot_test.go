@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,159 +14,32 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/store"
 )
 
-// dovecot is a throwaway Dovecot instance on a loopback port.
-type dovecot struct {
-	dir, conf string
-	addr      string
-	cmd       *exec.Cmd
-}
-
-// needDovecot skips the test where Dovecot cannot run, except in CI, where
-// the Dovecot tests are the end-to-end proof and must not silently vanish.
-func needDovecot(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("dovecot")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/dovecot"); serr == nil {
-			bin, err = "/usr/sbin/dovecot", nil
-		}
-	}
-	why := ""
-	switch {
-	case err != nil:
-		why = "dovecot is not installed (apt-get install dovecot-imapd)"
-	case os.Geteuid() != 0:
-		why = "the throwaway dovecot instance needs root"
-	}
-	if why != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must run the Dovecot end-to-end tests: %s", why)
-		}
-		t.Skip(why)
-	}
-	return bin
-}
+// dovecot is a throwaway Dovecot instance on a loopback port, with the
+// demo's password on every account.
+type dovecot struct{ *dovecottest.Server }
 
 func startDovecot(t *testing.T, users []string) *dovecot {
 	t.Helper()
-	bin := needDovecot(t)
-	dir := t.TempDir()
-	// Dovecot's unprivileged processes must reach the mail under dir.
-	// t.TempDir makes its directory and the one above it 0700.
-	for _, p := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-
-	var passwd strings.Builder
-	for _, u := range users {
-		home := filepath.Join(dir, "mail", u)
-		if err := os.MkdirAll(home, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(home, 65534, 65534); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&passwd, "%s:{PLAIN}%s:65534:65534::%s::\n", u, demoPassword, home)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "users"), []byte(passwd.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "dovecot.conf")
-	cfg := strings.NewReplacer("DIR", dir, "PORT", strconv.Itoa(port)).Replace(dovecotConf)
-	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", conf, "-F")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	dv := &dovecot{dir: dir, conf: conf, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Logf("dovecot output:\n%s\ndovecot.log:\n%s", out.String(), log)
-		}
-	})
-	deadline := time.Now().Add(waitLimit)
-	for {
-		c, err := net.Dial("tcp", dv.addr)
-		if err == nil {
-			c.Close()
-			return dv
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Fatalf("dovecot did not listen on %s: %v\n%s\n%s", dv.addr, err, out.String(), log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return &dovecot{dovecottest.New(t, users, demoPassword)}
 }
-
-const dovecotConf = `instance_name = maildesk-test
-base_dir = DIR/run
-state_dir = DIR/state
-log_path = DIR/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = dovecot
-default_login_user = dovenull
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u DIR/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u DIR/users
-}
-mail_location = maildir:~/Maildir
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-`
 
 // deliver hands raw to Dovecot's LDA, as the institute's MTA would.
 func (dv *dovecot) deliver(t *testing.T, user, from string, raw []byte) {
 	t.Helper()
-	cmd := exec.Command("/usr/lib/dovecot/dovecot-lda", "-c", dv.conf, "-d", user, "-f", from)
-	cmd.Stdin = bytes.NewReader(raw)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("dovecot-lda to %s: %v\n%s", user, err, out)
+	if err := dv.Deliver(user, from, raw); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // seenFlags reports, for each message in user's INBOX, whether it is \Seen.
 func (dv *dovecot) seenFlags(t *testing.T, user string) []bool {
 	t.Helper()
-	c, err := imapclient.DialInsecure(dv.addr, nil)
+	c, err := imapclient.DialInsecure(dv.Addr(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +73,7 @@ func (dv *dovecot) seenFlags(t *testing.T, user string) []bool {
 
 func newDovecotStack(t *testing.T) (*stack, *dovecot) {
 	t.Helper()
-	needDovecot(t)
+	dovecottest.Need(t)
 	dir := t.TempDir()
 	mboxes, err := exampleMailboxes(dir)
 	if err != nil {
@@ -217,7 +85,7 @@ func newDovecotStack(t *testing.T) (*stack, *dovecot) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sys.Close() })
-	cfg, err := writeDemoConfig(dir, dv.addr, sys.SMTPAddr(), mboxes)
+	cfg, err := writeDemoConfig(dir, dv.Addr(), sys.SMTPAddr(), mboxes)
 	if err != nil {
 		t.Fatal(err)
 	}
