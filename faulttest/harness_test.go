@@ -35,6 +35,7 @@ import (
 	"github.com/emersion/go-smtp"
 	_ "modernc.org/sqlite"
 
+	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/examples"
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/store"
@@ -85,186 +86,44 @@ func seed(t *testing.T) *rand.Rand {
 
 // --- Dovecot ---------------------------------------------------------------
 
-// dovecot is a throwaway Dovecot instance on a loopback port.
+// dovecot is a throwaway Dovecot instance on a loopback port, with the
+// password on every account.
 type dovecot struct {
-	bin, dir, conf string
-	addr           string
-	cmd            *exec.Cmd
-	out            *bytes.Buffer
+	*dovecottest.Server
+	addr string
 }
 
 // needDovecot skips the test where Dovecot cannot run, except in CI, where
 // these tests are the proof and must not silently vanish.
-func needDovecot(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("dovecot")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/dovecot"); serr == nil {
-			bin, err = "/usr/sbin/dovecot", nil
-		}
-	}
-	why := ""
-	switch {
-	case err != nil:
-		why = "dovecot is not installed (apt-get install dovecot-imapd)"
-	case os.Geteuid() != 0:
-		why = "the throwaway dovecot instance needs root"
-	}
-	if why != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must run the fault tests: %s", why)
-		}
-		t.Skip(why)
-	}
-	return bin
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func needDovecot(t *testing.T) { t.Helper(); dovecottest.Need(t) }
 
 func startDovecot(t *testing.T, users []string) *dovecot {
 	t.Helper()
-	bin := needDovecot(t)
-	dir := t.TempDir()
-	// Dovecot's unprivileged processes must reach the mail under dir;
-	// t.TempDir makes its directory and the one above it 0700.
-	for _, p := range []string{dir, filepath.Dir(dir)} {
-		if err := os.Chmod(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var passwd strings.Builder
-	for _, u := range users {
-		home := filepath.Join(dir, "mail", u)
-		if err := os.MkdirAll(home, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(home, 65534, 65534); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&passwd, "%s:{PLAIN}%s:65534:65534::%s::\n", u, password, home)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "users"), []byte(passwd.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	conf := filepath.Join(dir, "dovecot.conf")
-	cfg := strings.NewReplacer("DIR", dir, "PORT", strconv.Itoa(port)).Replace(dovecotConf)
-	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	dv := &dovecot{bin: bin, dir: dir, conf: conf, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
-	dv.start(t)
-	t.Cleanup(func() {
-		dv.stop()
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			t.Logf("dovecot output:\n%s\ndovecot.log (tail):\n%s", dv.out, tail(string(log), 4000))
-		}
-	})
-	return dv
+	s := dovecottest.New(t, users, password)
+	return &dovecot{Server: s, addr: s.Addr()}
 }
 
+// start starts Dovecot again after stop, on the same port.
 func (dv *dovecot) start(t *testing.T) {
 	t.Helper()
-	dv.cmd = exec.Command(dv.bin, "-c", dv.conf, "-F")
-	dv.out = &bytes.Buffer{}
-	dv.cmd.Stdout, dv.cmd.Stderr = dv.out, dv.out
-	if err := dv.cmd.Start(); err != nil {
+	if err := dv.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(waitLimit)
-	for {
-		c, err := net.Dial("tcp", dv.addr)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dv.dir, "dovecot.log"))
-			t.Fatalf("dovecot did not listen on %s: %v\n%s\n%s", dv.addr, err, dv.out, log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
-// stop ends Dovecot and waits until its port is free again, so that start
-// can reuse it.
-func (dv *dovecot) stop() {
-	if dv.cmd == nil {
-		return
-	}
-	dv.cmd.Process.Signal(syscall.SIGTERM)
-	dv.cmd.Wait()
-	dv.cmd = nil
-	for range 500 {
-		c, err := net.Dial("tcp", dv.addr)
-		if err != nil {
-			return
-		}
-		c.Close()
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-const dovecotConf = `instance_name = maildesk-faulttest
-base_dir = DIR/run
-state_dir = DIR/state
-log_path = DIR/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = dovecot
-default_login_user = dovenull
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u DIR/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u DIR/users
-}
-mail_location = maildir:~/Maildir
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-`
+// stop ends Dovecot and waits until its port is free again.
+func (dv *dovecot) stop() { dv.Stop() }
 
 // deliver hands raw to Dovecot's LDA, as the institute's MTA would.
 func (dv *dovecot) deliver(user, from string, raw []byte) error {
-	cmd := exec.Command("/usr/lib/dovecot/dovecot-lda", "-c", dv.conf, "-d", user, "-f", from)
-	cmd.Stdin = bytes.NewReader(raw)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("dovecot-lda to %s: %v\n%s", user, err, out)
-	}
-	return nil
+	return dv.Deliver(user, from, raw)
 }
 
 // doveadm runs a doveadm command against this instance.
 func (dv *dovecot) doveadm(t *testing.T, args ...string) {
 	t.Helper()
-	cmd := exec.Command("doveadm", append([]string{"-c", dv.conf}, args...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("doveadm %v: %v\n%s", args, err, out)
+	if err := dv.Doveadm(args...); err != nil {
+		t.Fatal(err)
 	}
 }
 

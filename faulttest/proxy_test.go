@@ -209,7 +209,7 @@ func TestIMAPTrouble(t *testing.T) {
 	// the folder comes back with a new UIDVALIDITY and renumbered UIDs: the
 	// daemon re-reads it from UID 1 and must store nothing twice.
 	dv.stop()
-	maildir := filepath.Join(dv.dir, "mail", "fta-pass", "Maildir")
+	maildir := dv.Maildir("fta-pass")
 	olds, _ := filepath.Glob(filepath.Join(maildir, "dovecot*"))
 	for _, f := range olds {
 		if err := os.Remove(f); err != nil {
