@@ -362,6 +362,10 @@ const (
 	staffBounce // a mail of ours to the customer came back
 )
 
+// staffHistoryLines is how many of a ticket's latest messages a handler's
+// notice lists.
+const staffHistoryLines = 12
+
 // queueStaffNotice tells the ticket's handler of a new inquiry, a
 // follow-up or a transfer. Its Reply-To carries the token that lets the
 // handler's reply act on the ticket.
@@ -373,20 +377,20 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	if err != nil {
 		return err
 	}
-	ms, err := tx.Messages(ctx, t.ID)
+	// Only the last lines of the history, and only the columns shown: the
+	// whole history with its texts was a fifth of this notice's cost in
+	// the backlog's profile, and grew with the ticket.
+	ms, err := tx.RecentMessages(ctx, t.ID, staffHistoryLines)
 	if err != nil {
 		return err
 	}
 	if text == "" {
-		for i := len(ms) - 1; i >= 0; i-- {
-			if ms[i].Direction == store.In && (ms[i].Kind == KindInquiry || ms[i].Kind == KindFollowUp) {
-				text = cmpOr(ms[i].NewText, ms[i].Text)
-				break
-			}
+		if text, err = tx.LastReceivedText(ctx, t.ID, KindInquiry, KindFollowUp); err != nil {
+			return err
 		}
 	}
 	var history []string
-	for _, m := range ms[max(0, len(ms)-12):] {
+	for _, m := range ms {
 		history = append(history, fmt.Sprintf("%s %-3s %-12s %s", m.CreatedAt.In(d.loc).Format("01-02 15:04"), m.Direction, m.Kind, m.From))
 	}
 	mb := d.mailboxes[t.Mailbox]

@@ -191,3 +191,57 @@ func BenchmarkInsertMessage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStaffHistory is what a handler's notice reads of its ticket's
+// history: all messages with their texts (Messages, what it read before)
+// or the last 12 without them (RecentMessages), on tickets of 5 and of
+// 1,000 messages whose raw bytes (8 KB) lie in overflow pages.
+func BenchmarkStaffHistory(b *testing.B) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	now := time.Date(2026, 11, 25, 5, 0, 0, 0, time.UTC)
+	raw := []byte(strings.Repeat("x", 8<<10))
+	sizes := []int{5, 1000}
+	ids := map[int]int64{}
+	err = st.Write(ctx, func(tx *Tx) error {
+		for _, n := range sizes {
+			t := &Ticket{Tag: "T", Mailbox: "m", Status: StatusOpen, Customer: "c@x", CreatedAt: now, UpdatedAt: now}
+			if err := tx.InsertTicket(ctx, t); err != nil {
+				return err
+			}
+			ids[n] = t.ID
+			for k := range n {
+				m := &Message{TicketID: t.ID, Direction: In, Kind: "followup", Mailbox: "m",
+					MessageID: fmt.Sprintf("%d.%d@x", n, k), ContentHash: fmt.Sprint(n, k), From: "c@x",
+					Text: "문의드립니다.", Raw: raw, CreatedAt: now}
+				if err := tx.InsertMessage(ctx, m); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("all/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if err := st.Read(ctx, func(tx *Tx) error { _, err := tx.Messages(ctx, ids[n]); return err }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("recent/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if err := st.Read(ctx, func(tx *Tx) error { _, err := tx.RecentMessages(ctx, ids[n], 12); return err }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -120,6 +121,61 @@ func (tx *Tx) Messages(ctx context.Context, ticketID int64) ([]*Message, error) 
 		ms = append(ms, m)
 	}
 	return ms, rows.Err()
+}
+
+// RecentMessages lists the last n messages of a ticket, oldest first, with
+// only their direction, kind, sender and time: what a handler's notice
+// shows of the history. Messages reads every message's texts, and its
+// created_at and new_text columns come after raw in the row, so SQLite
+// walks each message's overflow pages of raw bytes to reach them; a notice
+// for a ticket of a thousand messages read all of them.
+func (tx *Tx) RecentMessages(ctx context.Context, ticketID int64, n int) ([]*Message, error) {
+	rows, err := tx.query(ctx, `SELECT id, direction, kind, from_addr, created_at
+		FROM messages WHERE ticket_id = ? ORDER BY id DESC LIMIT ?`, ticketID, n)
+	if err != nil {
+		return nil, fmt.Errorf("recent messages of ticket %d: %w", ticketID, err)
+	}
+	defer rows.Close()
+	var ms []*Message
+	for rows.Next() {
+		m := &Message{TicketID: ticketID}
+		if err := rows.Scan(&m.ID, &m.Direction, &m.Kind, &m.From, timeCol{&m.CreatedAt}); err != nil {
+			return nil, fmt.Errorf("recent messages of ticket %d: %w", ticketID, err)
+		}
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recent messages of ticket %d: %w", ticketID, err)
+	}
+	slices.Reverse(ms)
+	return ms, nil
+}
+
+// LastReceivedText returns the new text (or, when it has none, the whole
+// text) of the latest message received on a ticket whose kind is one of
+// kinds; "" when there is none.
+func (tx *Tx) LastReceivedText(ctx context.Context, ticketID int64, kinds ...string) (string, error) {
+	if len(kinds) == 0 {
+		return "", nil
+	}
+	args := []any{ticketID}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	var newText, text string
+	err := tx.queryRow(ctx, `SELECT new_text, body_text FROM messages
+		WHERE ticket_id = ? AND direction = 'in' AND kind IN (?`+strings.Repeat(", ?", len(kinds)-1)+`)
+		ORDER BY id DESC LIMIT 1`, args...).Scan(&newText, &text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("last received text of ticket %d: %w", ticketID, err)
+	}
+	if newText != "" {
+		return newText, nil
+	}
+	return text, nil
 }
 
 // MessageRaw returns the raw bytes of a stored message.

@@ -69,6 +69,8 @@ func TestQueryPlans(t *testing.T) {
 		tx.MessageByContent(ctx, "a@b", "h")
 		tx.MessageByContent(ctx, "", "h")
 		tx.Messages(ctx, tk.ID)
+		tx.RecentMessages(ctx, tk.ID, 12)
+		tx.LastReceivedText(ctx, tk.ID, "inquiry", "followup")
 		tx.MessageRaw(ctx, m.ID)
 		tx.CountSentSince(ctx, "ack", "kim@example.co.kr", now.Add(-time.Hour))
 		tx.Cursor(ctx, "fta-pass")
