@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -69,7 +70,45 @@ type prepared struct {
 
 // fold makes text comparable: NFC, because Korean may arrive decomposed
 // (macOS mail), and lower case for Latin letters.
+//
+// Every new inquiry's whole body is folded (the keyword routes look at
+// it), and in the backlog's profile that was 5% of intake: NFC's quick
+// check and unicode.ToLower look up every Hangul syllable in tables. Text
+// made only of ASCII, precomposed Hangul syllables and Hangul
+// compatibility jamo, as most of our mail is, is NFC already (none of
+// them composes with what precedes it, and a conjoining jamo that would
+// compose with a syllable is not among them) and has upper case only in
+// ASCII; it is lower-cased byte by byte. Anything else, invalid UTF-8
+// included, takes the general way; both give the same result
+// (TestFoldFastPath, FuzzFold).
 func fold(s string) string {
+	upper := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			upper = upper || ('A' <= c && c <= 'Z')
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !(r >= 0xAC00 && r <= 0xD7A3) && !(r >= 0x3131 && r <= 0x318E) {
+			return foldGeneral(s)
+		}
+		i += size
+	}
+	if !upper {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+func foldGeneral(s string) string {
 	return strings.ToLower(norm.NFC.String(s))
 }
 
