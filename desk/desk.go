@@ -53,6 +53,10 @@ type Options struct {
 	// before maildesk stops answering it (mail loops); default
 	// DefaultAckLimit.
 	AckLimit int
+	// StaffNoticeLimit is how many notices a handler gets per hour about
+	// one customer's new mail before the rest is only stored (a flood);
+	// default DefaultStaffNoticeLimit.
+	StaffNoticeLimit int
 }
 
 // DefaultAckLimit is how many acknowledgements one address gets per hour
@@ -60,6 +64,13 @@ type Options struct {
 // that an auto-responder which opens a new ticket with every answer (no
 // Auto-Submitted, no References) stops after three rounds.
 const DefaultAckLimit = 3
+
+// DefaultStaffNoticeLimit is how many notices of new mail from one customer
+// a handler gets per hour: far more than a conversation needs, and it keeps
+// a script gone wrong or a mail bomb (1,000 mails a minute) from being
+// multiplied into the handler's mailbox. The last notice before the limit
+// says so; the mail after it is stored and listed by `maildesk tickets`.
+const DefaultStaffNoticeLimit = 20
 
 // Desk is a running helpdesk.
 type Desk struct {
@@ -72,7 +83,9 @@ type Desk struct {
 	clock     Clock
 	log       *slog.Logger
 	ackLimit  int
-	kick      chan struct{} // wakes the outbox
+	// staffLimit is the notices a handler gets per customer an hour.
+	staffLimit int
+	kick       chan struct{} // wakes the outbox
 	// deadlineKick wakes the deadline clock when a deadline changed.
 	deadlineKick chan struct{}
 	key          atomic.Pointer[[]byte] // the reply-token key, once loaded
@@ -93,6 +106,7 @@ func New(o Options) (*Desk, error) {
 		clock:        o.Clock,
 		log:          o.Logger,
 		ackLimit:     o.AckLimit,
+		staffLimit:   o.StaffNoticeLimit,
 		deadlinePass: o.DeadlinePass,
 		trustedAuth:  strings.ToLower(o.TrustedAuthServID),
 		kick:         make(chan struct{}, 1),
@@ -113,6 +127,9 @@ func New(o Options) (*Desk, error) {
 	}
 	if d.ackLimit == 0 {
 		d.ackLimit = DefaultAckLimit
+	}
+	if d.staffLimit == 0 {
+		d.staffLimit = DefaultStaffNoticeLimit
 	}
 	for _, m := range o.Mailboxes {
 		d.mailboxes[m.Name] = m

@@ -373,6 +373,23 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	if t.Handler.Email == "" {
 		return nil
 	}
+	flood := false
+	if why == staffNew || why == staffFollowUp {
+		n, err := tx.CountSentAbout(ctx, KindStaffNotice, t.Customer, now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		switch {
+		case n > d.staffLimit:
+			return tx.AddEvent(ctx, t.ID, now, "staff-notice-held",
+				fmt.Sprintf("%d notices about mail from %s in the last hour", n, t.Customer))
+		case n == d.staffLimit:
+			// Logged once per flood, not once per mail.
+			flood = true
+			d.log.Warn("handler notice limit reached: further mail from this customer is stored without a notice for the hour",
+				"ticket", t.ID, "customer", t.Customer, "handler", t.Handler.Email, "notices_last_hour", n)
+		}
+	}
 	key, err := d.replyKey(ctx, tx)
 	if err != nil {
 		return err
@@ -399,6 +416,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 		Customer: strings.TrimSpace(t.CustomerName + " <" + t.Customer + ">"), Subject: t.Subject,
 		Text: text, History: history, Mailbox: mb.Address,
 		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce,
+		Flood: flood,
 	}
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)

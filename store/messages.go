@@ -201,6 +201,20 @@ func (tx *Tx) CountSentSince(ctx context.Context, kind, rcpt string, t time.Time
 	return n, nil
 }
 
+// CountSentAbout counts the mails of kind sent since t on the tickets of
+// customer (an address; case does not matter): how many notices a handler
+// has had lately about one customer's mail.
+func (tx *Tx) CountSentAbout(ctx context.Context, kind, customer string, t time.Time) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT count(*) FROM tickets t JOIN messages m ON m.ticket_id = t.id
+		WHERE lower(t.customer) = ? AND m.direction = 'out' AND m.kind = ? AND m.created_at >= ?`,
+		strings.ToLower(customer), kind, fmtTime(t)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s mail about %s: %w", kind, customer, err)
+	}
+	return n, nil
+}
+
 // Cursor returns how far mailbox has been read; ErrNotFound before the first message.
 func (tx *Tx) Cursor(ctx context.Context, mailbox string) (uidvalidity, lastUID uint32, err error) {
 	err = tx.queryRow(ctx, `SELECT uidvalidity, last_uid FROM cursors WHERE mailbox = ?`, mailbox).

@@ -122,6 +122,9 @@ type Staff struct {
 	FollowUp bool // the customer wrote again
 	Transfer bool // the ticket was handed to this handler
 	Bounce   bool // a mail to the customer came back undelivered; Text says which and why
+	// Flood: the customer's mail comes faster than a conversation; this is
+	// the last notice about it for the hour, the rest is only stored.
+	Flood bool
 }
 
 // Answer is the data of the "answer" template: a staff answer as the

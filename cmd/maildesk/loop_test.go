@@ -190,6 +190,9 @@ func TestFloodFromOneSender(t *testing.T) {
 	if len(ids) != n || twice != 0 {
 		t.Errorf("stored: got %d distinct mails (%d twice), want %d once each", len(ids), twice, n)
 	}
+	if want := min(n, desk.DefaultStaffNoticeLimit+1); len(snap.staff) != want {
+		t.Errorf("handler notices: got %d, want %d (the limit and the one saying the rest is held)", len(snap.staff), want)
+	}
 	if acks != min(n, desk.DefaultAckLimit) || toSender != acks {
 		t.Errorf("acknowledgements: got %d (%d mails to the sender), want %d", acks, toSender, min(n, desk.DefaultAckLimit))
 	}
