@@ -34,10 +34,12 @@ var allowed = map[string][]string{
 	"examples":  {},
 	// A throwaway Dovecot for tests and benchmarks.
 	"dovecottest": {},
+	// Finds the shared mail corpus for tests.
+	"corpustest": {},
 }
 
 // testOnly may be imported by any package's tests: fixtures, not layers.
-var testOnly = []string{"localmail", "examples", "dovecottest"}
+var testOnly = []string{"localmail", "examples", "dovecottest", "corpustest"}
 
 func TestLayering(t *testing.T) {
 	found := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kioi/maildesk/corpustest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -30,7 +31,7 @@ func (f *fixture) acksQueued() int {
 // (RFC 3834, DESIGN invariant 5). The rate limit is lifted so that it
 // cannot hide an acknowledgement.
 func TestCorpusBouncesGetNoAck(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	sets := []struct {
 		name string
 		glob []string

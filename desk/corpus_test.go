@@ -13,23 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kioi/maildesk/corpustest"
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/store"
 )
-
-// corpusDir is the shared mail corpus, read in place. It is absent on some
-// machines: tests skip there, but fail in CI, where it must be.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the shared corpus is missing at %s: %v", dir, err)
-		}
-		t.Skipf("the shared corpus is not at %s", dir)
-	}
-	return dir
-}
 
 type loreThread struct {
 	Messages []struct {
@@ -41,7 +28,7 @@ type loreThread struct {
 // TestCorpusLoreThreads delivers the 16 complete Outlook/Korean mailing-list
 // threads into one mailbox: each must become exactly one ticket.
 func TestCorpusLoreThreads(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "lore-linux-samsung-soc-threads")
+	dir := filepath.Join(corpustest.Dir(t), "lore-linux-samsung-soc-threads")
 	f := newFixture(t)
 	threads, err := filepath.Glob(filepath.Join(dir, "thread*"))
 	if err != nil || len(threads) == 0 {
@@ -102,7 +89,7 @@ func TestCorpusLoreThreads(t *testing.T) {
 // not: nothing may fail or panic, everything is stored, and what could not be
 // parsed is quarantined with a reason.
 func TestCorpusIntake(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	f := newFixture(t)
 	uid := uint32(0)
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -305,7 +292,7 @@ func parseThreadResponse(s string) [][]int {
 // deliberately differs, the case is listed with the reason; every other
 // case must give exactly the expected conversations.
 func TestCorpusThreadingCases(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	deliberate := map[string]string{
 		// b names a in References; the algorithm drops that link to break
 		// the b<->c loop. A ticket keeps the explicit reference.

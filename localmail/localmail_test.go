@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kioi/maildesk/corpustest"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -801,20 +803,6 @@ func TestConcurrentSenders(t *testing.T) {
 	}
 }
 
-// corpusDir returns the shared corpus, skipping the test when it is absent
-// (but not on CI, where its absence is a setup error).
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus missing at %s: %v", dir, err)
-		}
-		t.Skipf("corpus missing at %s: %v", dir, err)
-	}
-	return dir
-}
-
 // onWire is what an SMTP client that writes through a dot-writer (net/smtp,
 // go-mail) puts on the wire for raw: lines end in CRLF, and the last one is
 // terminated.
@@ -831,7 +819,7 @@ func onWire(raw []byte) []byte {
 // null sender, a list post with lines starting with dots) and checks that
 // they are captured and delivered byte for byte.
 func TestCorpusVerbatim(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	tests := []struct {
 		file, from string
 	}{

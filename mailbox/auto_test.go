@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kioi/maildesk/corpustest"
 )
 
 func TestAutomatic(t *testing.T) {
@@ -75,7 +77,7 @@ func TestAutomatic(t *testing.T) {
 // TestCorpusAutomatic runs Automatic over real bounces and auto-replies of
 // the sisimai corpus and the chatwoot helpdesk-loop case.
 func TestCorpusAutomatic(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 
 	raw, err := os.ReadFile(filepath.Join(dir, "chatwoot-selected", "spec", "fixtures", "files", "bounced_with_no_from.eml"))
 	if err != nil {

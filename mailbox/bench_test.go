@@ -8,16 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kioi/maildesk/corpustest"
 )
 
 // benchCorpus returns the .eml files of the shared corpus, skipping (or, in
 // CI, failing) when it is absent.
 func benchCorpus(b *testing.B) [][]byte {
 	b.Helper()
-	dir := os.Getenv("MAILDESK_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
+	dir := corpustest.Dir(b)
 	var msgs [][]byte
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".eml") {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kioi/maildesk/corpustest"
 	"testing/iotest"
 
 	"github.com/emersion/go-message"
@@ -192,7 +194,7 @@ func TestKoreanDecodersStreaming(t *testing.T) {
 // TestCorpusCJKEncodings decodes CPython's Korean codec test texts and
 // compares with their UTF-8 versions.
 func TestCorpusCJKEncodings(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "cpython-cjkencodings-korean", "Lib", "test", "cjkencodings")
+	dir := filepath.Join(corpustest.Dir(t), "cpython-cjkencodings-korean", "Lib", "test", "cjkencodings")
 	n, ok := 0, 0
 	for file, label := range map[string]string{
 		"euc_kr": "euc-kr", "cp949": "cp949", "iso2022_kr": "iso-2022-kr", "johab": "johab",
@@ -234,7 +236,7 @@ func TestCorpusCJKEncodings(t *testing.T) {
 // TestCorpusKoreanVectors runs korean_vectors.json: RFC 2047 words, 8-bit
 // bodies and label aliases.
 func TestCorpusKoreanVectors(t *testing.T) {
-	p := filepath.Join(corpusDir(t), "korean-test-vectors", "korean_vectors.json")
+	p := filepath.Join(corpustest.Dir(t), "korean-test-vectors", "korean_vectors.json")
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)

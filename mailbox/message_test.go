@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/kioi/maildesk/corpustest"
 	"time"
 	"unicode/utf8"
 )
@@ -478,28 +480,13 @@ func TestAddressString(t *testing.T) {
 // ---------------------------------------------------------------------------
 // Corpus tests: third-party mail in ../../shared/corpus (see its SOURCES.md).
 
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("MAILDESK_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus not found at %s (set MAILDESK_CORPUS): %v", dir, err)
-		}
-		t.Skipf("corpus not found at %s; set MAILDESK_CORPUS to run corpus tests", dir)
-	}
-	return dir
-}
-
 // TestCorpusNoPanic parses every file of the corpus, mail or not: Parse
 // must never panic, always return a Message, produce valid UTF-8 and be
 // fast. It counts the files Parse reports as malformed (those the desk
 // quarantines), grouped by kind, separately for mail-like files and for
 // the rest (expected-output JSON, XML, licences, ...).
 func TestCorpusNoPanic(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpustest.Dir(t)
 	defer func(old bool) { recoverPanics = old }(recoverPanics)
 	recoverPanics = false
 	type tally struct {
@@ -635,7 +622,7 @@ func errorKind(err error) string {
 // TestCorpusKoreanThreads checks real Outlook ks_c_5601-1987 mail from the
 // linux-samsung-soc list against the ids and subjects in thread.json.
 func TestCorpusKoreanThreads(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "lore-linux-samsung-soc-threads")
+	dir := filepath.Join(corpustest.Dir(t), "lore-linux-samsung-soc-threads")
 	threads, _ := filepath.Glob(filepath.Join(dir, "thread*", "thread.json"))
 	if len(threads) == 0 {
 		t.Fatal("no thread.json found")
@@ -724,7 +711,7 @@ func TestCorpusKoreanThreads(t *testing.T) {
 }
 
 func TestCorpusThunderbirdEUCKR(t *testing.T) {
-	p := filepath.Join(corpusDir(t), "lore-korean-thunderbird-euc-kr", "dri-devel-5E17C9AA.6010501@samsung.com.eml")
+	p := filepath.Join(corpustest.Dir(t), "lore-korean-thunderbird-euc-kr", "dri-devel-5E17C9AA.6010501@samsung.com.eml")
 	raw, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -753,7 +740,7 @@ func TestCorpusThunderbirdEUCKR(t *testing.T) {
 // TestCorpusMikelKorean covers the mikel/mail Korean fixtures (see its
 // EXPECTED.json: "스티해" for the 8-bit ks_c_5601-1987 body).
 func TestCorpusMikelKorean(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "mikel-mail", "spec", "fixtures", "emails")
+	dir := filepath.Join(corpustest.Dir(t), "mikel-mail", "spec", "fixtures", "emails")
 	for _, tt := range []struct {
 		file, subject, textHas string
 	}{
@@ -782,7 +769,7 @@ func TestCorpusMikelKorean(t *testing.T) {
 // expectations converted from ikvk/imap_tools. Differences where our result
 // is the better one are listed explicitly.
 func TestCorpusImapToolsSubjects(t *testing.T) {
-	root := filepath.Join(corpusDir(t), "ikvk-imap_tools", "tests")
+	root := filepath.Join(corpustest.Dir(t), "ikvk-imap_tools", "tests")
 	ours := map[string]string{
 		// raw 8-bit Latin-1 subject: imap_tools drops the letters.
 		"error_emails/invalid_subject_characters": "Formação FrenetikPolis: Mega Campanha Final Verão | Cursos de Setembro",
@@ -857,10 +844,7 @@ func FuzzParse(f *testing.F) {
 	// Seed with the real mail of the shared corpus when it is there: the
 	// mutations of real Outlook, webmail and bounce messages reach deeper
 	// than anything written by hand.
-	dir := os.Getenv("MAILDESK_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
+	dir, _ := corpustest.Find()
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil

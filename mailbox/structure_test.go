@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kioi/maildesk/corpustest"
 )
 
 // stalwartDoc is the part of stalwart's expected parse tree we compare.
@@ -83,7 +85,7 @@ func (d *stalwartDoc) expected() (subject, from, text string) {
 // TestCorpusStructure compares subject, sender and text with the expected
 // output of stalwartlabs/mail-parser and ikvk/imap_tools.
 func TestCorpusStructure(t *testing.T) {
-	root := corpusDir(t)
+	root := corpustest.Dir(t)
 	type result struct{ n, subj, from, text int }
 	report := func(set string, r, floor result) {
 		t.Helper()

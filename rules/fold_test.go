@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kioi/maildesk/corpustest"
 	"unicode/utf8"
 )
 
@@ -22,15 +24,12 @@ var foldSeeds = []string{
 // base64, whatever it holds).
 func TestFoldFastPath(t *testing.T) {
 	inputs := append([]string(nil), foldSeeds...)
-	dir := os.Getenv("MAILDESK_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
+	dir, err := corpustest.Find()
+	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("corpus not found at %s (set MAILDESK_CORPUS): %v", dir, err)
+			t.Fatal(err)
 		}
-		t.Logf("corpus not found at %s; edge cases only", dir)
+		t.Logf("%v; edge cases only", err)
 	}
 	files := 0
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {

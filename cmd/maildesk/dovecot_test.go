@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/kioi/maildesk/corpustest"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/localmail"
@@ -183,13 +184,7 @@ func TestDovecotEndToEnd(t *testing.T) {
 // threads of the corpus into one Dovecot mailbox, in archive order, while
 // the daemon runs: each thread must become exactly one ticket.
 func TestDovecotLoreThreads(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "lore-linux-samsung-soc-threads")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the shared corpus is missing: %v", err)
-		}
-		t.Skip("the shared corpus is absent")
-	}
+	dir := corpustest.Path(t, "lore-linux-samsung-soc-threads")
 	s, dv := newDovecotStack(t)
 	st := s.db()
 	d := startDaemon(t, s.configPath)
