@@ -25,7 +25,7 @@ import (
 
 // waitLimit bounds every wait for something asynchronous. It is a failure
 // guard, not a speed assertion: the events it waits for take milliseconds.
-const waitLimit = 20 * time.Second
+const waitLimit = 90 * time.Second
 
 func testLogger(t *testing.T) *slog.Logger {
 	if testing.Verbose() {
@@ -236,16 +236,40 @@ func (s *stack) snapshot(st *store.Store) snapshot {
 func (s *stack) waitFor(st *store.Store, what string, cond func(snapshot) bool) snapshot {
 	s.t.Helper()
 	deadline := time.Now().Add(waitLimit)
+	pause := 20 * time.Millisecond
 	for {
 		snap := s.snapshot(st)
 		if cond(snap) {
 			return snap
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("waiting for %s: last state %d tickets, %v", what, len(snap.tickets), snap.messages)
+			s.t.Fatalf("waiting for %s: gave up after %v; last state: %s", what, waitLimit, snap)
 		}
-		time.Sleep(20 * time.Millisecond)
+		// Each snapshot reads every ticket: poll less often as the wait
+		// goes on, so a slow machine (or -race) is not slowed further.
+		time.Sleep(pause)
+		pause = min(2*pause, 250*time.Millisecond)
 	}
+}
+
+// String summarises a snapshot for failure messages.
+func (sn snapshot) String() string {
+	in, out := 0, 0
+	for _, ms := range sn.messages {
+		for _, m := range ms {
+			if m.Direction == store.In {
+				in++
+			} else {
+				out++
+			}
+		}
+	}
+	states := map[string]int{}
+	for _, d := range append(append([]*store.Delivery(nil), sn.outbox...), sn.staff...) {
+		states[d.State]++
+	}
+	return fmt.Sprintf("%d tickets, %d messages in, %d out; outbox by state %v (%d handler notices); cursors %v",
+		len(sn.tickets), in, out, states, len(sn.staff), sn.cursors)
 }
 
 func countKind(ms []*store.Message, kind string) int {
