@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func (d *Desk) recordBounce(ctx context.Context, tx *store.Tx, m *store.Message,
 		return err
 	}
 	d.log.Warn("mail bounced", "ticket", t.ID, "kind", ours.Kind, "to", to, "reason", why)
-	return d.tellUndelivered(ctx, tx, t, ours.Kind, ours.To, why, cmpOr(msg.NewText, msg.Text), now)
+	return d.tellUndelivered(ctx, tx, t, ours.Kind, ours.To, why, cmp.Or(msg.NewText, msg.Text), now)
 }
 
 // tellUndelivered tells ticket t's handler that a mail of kind to the

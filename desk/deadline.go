@@ -207,9 +207,8 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 		return tx.AddEvent(ctx, t.ID, now, "alert-skipped", "the category names no supervisor")
 	}
 	data := templates.Alert{
-		Supervisor: templates.Contact{Name: sup.Name, Department: sup.Department, Phone: sup.Phone, Email: sup.Email},
-		Handler:    templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
-		Tag:        t.FullTag(), TicketID: t.ID, Subject: t.Subject, Category: cat.Name, CategoryEn: cat.NameEn,
+		Supervisor: tcontact(contactOf(sup)), Handler: tcontact(t.Handler),
+		Tag: t.FullTag(), TicketID: t.ID, Subject: t.Subject, Category: cat.Name, CategoryEn: cat.NameEn,
 		Customer: t.Customer, Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc), Late: lateKo(late), LateEn: lateEn(late),
 	}
 	if t.CustomerName != "" {
@@ -298,21 +297,19 @@ func (d *Desk) wakeDeadlines() {
 func fmtKST(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
 
 // lateKo says how late, in Korean, to the minute: "2시간 5분", "0분".
-func lateKo(d time.Duration) string {
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	if h > 0 {
-		return fmt.Sprintf("%d시간 %d분", h, m)
-	}
-	return fmt.Sprintf("%d분", m)
-}
+func lateKo(d time.Duration) string { return lateness(d, "%d시간 %d분", "%d분") }
 
 // lateEn says how late, in English, to the minute: "2 h 5 min", "0 min".
-func lateEn(d time.Duration) string {
+func lateEn(d time.Duration) string { return lateness(d, "%d h %d min", "%d min") }
+
+// lateness formats d in whole hours and minutes, with the minutes-only
+// format below an hour.
+func lateness(d time.Duration, hoursMinutes, minutes string) string {
 	h, m := int(d.Hours()), int(d.Minutes())%60
 	if h > 0 {
-		return fmt.Sprintf("%d h %d min", h, m)
+		return fmt.Sprintf(hoursMinutes, h, m)
 	}
-	return fmt.Sprintf("%d min", m)
+	return fmt.Sprintf(minutes, m)
 }
 
 // delegated records that t went to a delegate because absent is away, and

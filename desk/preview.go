@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -114,7 +115,7 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 		due := dec.Due
 		r.Category, r.Handler, r.DueAt, r.Acknowledge = dec.Category.ID, contactOf(dec.Handler), due, dec.Acknowledge && !p.bulk
 		r.Rule, r.Priority = dec.Rule, dec.Priority
-		r.Template, r.NoticeTmpl = cmpOr(dec.Category.AckTemplate, "ack"), noticeTemplate(dec.Category)
+		r.Template, r.NoticeTmpl = cmp.Or(dec.Category.AckTemplate, "ack"), noticeTemplate(dec.Category)
 		if dec.Category.NoticeBefore > 0 {
 			n := dec.NoticeAt
 			r.NoticeAt = &n
@@ -150,11 +151,4 @@ func (d *Desk) receivingMailbox(msg *mailbox.Message, mboxes []Mailbox) string {
 		return mboxes[0].Name
 	}
 	return ""
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

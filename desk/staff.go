@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -306,7 +307,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	}
 	mb := d.mailboxes[t.Mailbox]
 	text, html, err := d.templates.Load().Render("transfer", templates.Transfer{
-		Tag: t.FullTag(), Subject: t.Subject, Customer: cmpOr(t.CustomerName, t.Customer),
+		Tag: t.FullTag(), Subject: t.Subject, Customer: cmp.Or(t.CustomerName, t.Customer),
 		Handler: tcontact(t.Handler), Due: t.DueAt.In(d.loc), Mailbox: mb.Address,
 	})
 	if err != nil {

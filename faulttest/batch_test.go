@@ -22,10 +22,10 @@ func TestCrashMidBatch(t *testing.T) {
 	n := envInt(t, "MAILDESK_FAULT_BATCH_MESSAGES", 800)
 	dv := startDovecot(t, mailboxNames)
 	sk := startSink(t)
-	e := newEnv(t, dv.addr, sk.addr)
+	e := newEnv(t, dv.Addr(), sk.addr)
 	convs, mails := planConversations(rng, n, []string{"fta-pass"})
 	for _, m := range mails {
-		if err := dv.deliver(m.user, m.from, m.raw); err != nil {
+		if err := dv.Deliver(m.user, m.from, m.raw); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -87,7 +87,7 @@ func TestCrashDuringIntake(t *testing.T) {
 
 	dv := startDovecot(t, mailboxNames)
 	sk := startSink(t)
-	e := newEnv(t, dv.addr, sk.addr)
+	e := newEnv(t, dv.Addr(), sk.addr)
 	used := []string{"fta-pass", "qualification", "education"}
 	convs, mails := planConversations(rng, n, used)
 
@@ -98,7 +98,7 @@ func TestCrashDuringIntake(t *testing.T) {
 	}
 	go func() {
 		for _, m := range mails {
-			if err := dv.deliver(m.user, m.from, m.raw); err != nil {
+			if err := dv.Deliver(m.user, m.from, m.raw); err != nil {
 				delivered <- err
 				return
 			}
@@ -288,10 +288,10 @@ func TestCrashDuringSending(t *testing.T) {
 	dv := startDovecot(t, mailboxNames)
 	sk := startSink(t)
 	sk.set(func(s *sink) { s.delay = 150 * time.Millisecond })
-	e := newEnv(t, dv.addr, sk.addr)
+	e := newEnv(t, dv.Addr(), sk.addr)
 	convs, mails := planConversations(rng, n, []string{"fta-pass"})
 	for _, m := range mails {
-		if err := dv.deliver(m.user, m.from, m.raw); err != nil {
+		if err := dv.Deliver(m.user, m.from, m.raw); err != nil {
 			t.Fatal(err)
 		}
 	}

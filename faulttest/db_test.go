@@ -56,12 +56,12 @@ func TestDatabaseLocked(t *testing.T) {
 	needDovecot(t)
 	dv := startDovecot(t, mailboxNames)
 	sk := startSink(t)
-	e := newEnv(t, dv.addr, sk.addr)
+	e := newEnv(t, dv.Addr(), sk.addr)
 	p := e.startReady(t)
 
 	const before = 3
 	for i := 1; i <= before; i++ {
-		if err := dv.deliver("fta-pass", "a@example.com", mail(fmt.Sprintf("c%d@example.com", i), "fta-pass@origin.or.kr",
+		if err := dv.Deliver("fta-pass", "a@example.com", mail(fmt.Sprintf("c%d@example.com", i), "fta-pass@origin.or.kr",
 			"문의", fmt.Sprintf("lock-pre%d@example.com", i), "문의\r\n")); err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestDatabaseLocked(t *testing.T) {
 
 	const during = 5
 	for i := 1; i <= during; i++ {
-		if err := dv.deliver("fta-pass", "b@example.com", mail(fmt.Sprintf("d%d@example.com", i), "fta-pass@origin.or.kr",
+		if err := dv.Deliver("fta-pass", "b@example.com", mail(fmt.Sprintf("d%d@example.com", i), "fta-pass@origin.or.kr",
 			"문의", fmt.Sprintf("lock-during%d@example.com", i), "문의\r\n")); err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func TestDiskFull(t *testing.T) {
 	disk := smallDisk(t, 32<<20)
 	dv := startDovecot(t, mailboxNames)
 	sk := startSink(t)
-	e := newEnv(t, dv.addr, sk.addr)
+	e := newEnv(t, dv.Addr(), sk.addr)
 	// Only the database lives on the small disk: the log must go on.
 	e.db = filepath.Join(disk, "maildesk.db")
 	cfg, err := os.ReadFile(e.config)
@@ -82,7 +82,7 @@ func TestDiskFull(t *testing.T) {
 		t.Helper()
 		c := fmt.Sprintf("full%d@example.com", i)
 		id := fmt.Sprintf("full%d@example.com", i)
-		if err := dv.deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의", id, body)); err != nil {
+		if err := dv.Deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의", id, body)); err != nil {
 			t.Fatal(err)
 		}
 		convs = append(convs, conversation{customer: c, ids: []string{id}})

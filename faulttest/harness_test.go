@@ -86,45 +86,15 @@ func seed(t *testing.T) *rand.Rand {
 
 // --- Dovecot ---------------------------------------------------------------
 
-// dovecot is a throwaway Dovecot instance on a loopback port, with the
-// password on every account.
-type dovecot struct {
-	*dovecottest.Server
-	addr string
-}
-
 // needDovecot skips the test where Dovecot cannot run, except in CI, where
 // these tests are the proof and must not silently vanish.
 func needDovecot(t *testing.T) { t.Helper(); dovecottest.Need(t) }
 
-func startDovecot(t *testing.T, users []string) *dovecot {
+// startDovecot starts a throwaway Dovecot with the password on every
+// account.
+func startDovecot(t *testing.T, users []string) *dovecottest.Server {
 	t.Helper()
-	s := dovecottest.New(t, users, password)
-	return &dovecot{Server: s, addr: s.Addr()}
-}
-
-// start starts Dovecot again after stop, on the same port.
-func (dv *dovecot) start(t *testing.T) {
-	t.Helper()
-	if err := dv.Restart(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// stop ends Dovecot and waits until its port is free again.
-func (dv *dovecot) stop() { dv.Stop() }
-
-// deliver hands raw to Dovecot's LDA, as the institute's MTA would.
-func (dv *dovecot) deliver(user, from string, raw []byte) error {
-	return dv.Deliver(user, from, raw)
-}
-
-// doveadm runs a doveadm command against this instance.
-func (dv *dovecot) doveadm(t *testing.T, args ...string) {
-	t.Helper()
-	if err := dv.Doveadm(args...); err != nil {
-		t.Fatal(err)
-	}
+	return dovecottest.New(t, users, password)
 }
 
 // --- SMTP sink -------------------------------------------------------------

@@ -145,7 +145,7 @@ func (p *proxy) cutAll() int {
 func TestIMAPTrouble(t *testing.T) {
 	needDovecot(t)
 	dv := startDovecot(t, mailboxNames)
-	px := startProxy(t, dv.addr)
+	px := startProxy(t, dv.Addr())
 	sk := startSink(t)
 	e := newEnv(t, px.ln.Addr().String(), sk.addr)
 
@@ -157,7 +157,7 @@ func TestIMAPTrouble(t *testing.T) {
 			total++
 			id := fmt.Sprintf("imap%d.%s@example.com", total, tag)
 			c := fmt.Sprintf("i%d@example.com", total)
-			if err := dv.deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의 "+tag, id, "문의입니다.\r\n")); err != nil {
+			if err := dv.Deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의 "+tag, id, "문의입니다.\r\n")); err != nil {
 				t.Fatal(err)
 			}
 			convs = append(convs, conversation{customer: c, ids: []string{id}})
@@ -208,7 +208,7 @@ func TestIMAPTrouble(t *testing.T) {
 	// 5. Dovecot restarted, and its index of fta-pass's INBOX removed so
 	// the folder comes back with a new UIDVALIDITY and renumbered UIDs: the
 	// daemon re-reads it from UID 1 and must store nothing twice.
-	dv.stop()
+	dv.Stop()
 	maildir := dv.Maildir("fta-pass")
 	olds, _ := filepath.Glob(filepath.Join(maildir, "dovecot*"))
 	for _, f := range olds {
@@ -217,7 +217,9 @@ func TestIMAPTrouble(t *testing.T) {
 		}
 	}
 	time.Sleep(time.Second) // the UIDVALIDITY is a timestamp
-	dv.start(t)
+	if err := dv.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	faults += len(mailboxNames) + 1
 	deliver(10, "recreated")
 	waitStored("mail after the Dovecot restart with a recreated folder")

@@ -75,13 +75,13 @@ func TestShutdown(t *testing.T) {
 				delay = 10 * time.Minute // a relay that never answers DATA
 			}
 			sk.set(func(s *sink) { s.delay = delay })
-			e := newEnv(t, dv.addr, sk.addr)
+			e := newEnv(t, dv.Addr(), sk.addr)
 			const n = 30
 			var convs []conversation
 			for i := 1; i <= n; i++ {
 				id := fmt.Sprintf("term%d@example.com", i)
 				c := fmt.Sprintf("term%d@example.com", i)
-				if err := dv.deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의", id, "문의\r\n")); err != nil {
+				if err := dv.Deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의", id, "문의\r\n")); err != nil {
 					t.Fatal(err)
 				}
 				convs = append(convs, conversation{customer: c, ids: []string{id}})

@@ -22,14 +22,14 @@ func TestSMTPTrouble(t *testing.T) {
 		s.tempFail = true
 		s.reject[refused] = true
 	})
-	e := newEnv(t, dv.addr, sk.addr)
+	e := newEnv(t, dv.Addr(), sk.addr)
 	p := e.startReady(t)
 
 	customers := []string{"ok1@example.com", "ok2@example.com", "ok3@example.com", refused}
 	var convs []conversation
 	for i, c := range customers {
 		id := fmt.Sprintf("smtp%d@example.com", i+1)
-		if err := dv.deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의 "+c, id, "문의입니다.\r\n")); err != nil {
+		if err := dv.Deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의 "+c, id, "문의입니다.\r\n")); err != nil {
 			t.Fatal(err)
 		}
 		convs = append(convs, conversation{customer: c, ids: []string{id}})

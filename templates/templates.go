@@ -204,9 +204,21 @@ func edate(t time.Time) string {
 }
 
 // Load parses the embedded templates and then the override dir's files (dir
-// "" = none). An override with a syntax error is an error naming file:line;
-// all broken files are reported together.
+// "" = none), and renders each on trial (Check). An override with an error
+// is an error naming file:line; all broken files are reported together.
 func Load(overrideDir string) (*Set, error) {
+	s, err := parse(overrideDir)
+	if err != nil {
+		return nil, err
+	}
+	if errs := s.checkKnown(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// parse is Load without the trial renderings.
+func parse(overrideDir string) (*Set, error) {
 	s := &Set{
 		text:  map[string]*texttemplate.Template{},
 		html:  map[string]*htmltemplate.Template{},
@@ -220,9 +232,6 @@ func Load(overrideDir string) (*Set, error) {
 		return nil, fmt.Errorf("load built-in templates: %w", errors.Join(errs...))
 	}
 	if overrideDir == "" {
-		if err := checked(s); err != nil {
-			return nil, fmt.Errorf("built-in templates: %w", err)
-		}
 		return s, nil
 	}
 	if _, err := os.Stat(overrideDir); err != nil {
@@ -239,18 +248,7 @@ func Load(overrideDir string) (*Set, error) {
 	if errs := s.parseDir(root.FS(), overrideDir, true); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if err := checked(s); err != nil {
-		return nil, err
-	}
 	return s, nil
-}
-
-// checked returns s's trial-rendering problems, all of them, or nil.
-func checked(s *Set) error {
-	if errs := s.checkKnown(); len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	return nil
 }
 
 // parseDir parses the *.txt and *.html files of fsys into s. For an override

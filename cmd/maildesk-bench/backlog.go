@@ -29,12 +29,12 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer dv.stop()
+	defer dv.Stop()
 	sizes, fromCorpus := messageSizes(o.corpus)
 	g := &backlogGen{rng: rand.New(rand.NewPCG(8, 8)), sizes: sizes, attachFrac: o.attachFrac, replyFrac: o.replyFrac,
 		to: "fta-pass@origin.or.kr", date: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
 	var total, attach, replies int64
-	md := dv.maildir("fta-pass")
+	md := dv.Maildir("fta-pass")
 	base := time.Now().Add(-24 * time.Hour).Unix()
 	for i := 1; i <= o.backlog; i++ {
 		m := g.next(i)
@@ -63,10 +63,10 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 		o.backlog, float64(total)/(1<<20), attach, replies, src), ""}}
 
 	// Dovecot indexes a new maildir on first access; neither side pays it.
-	if _, err := plainFetch(dv.addr, false); err != nil {
+	if _, err := plainFetch(dv.Addr(), false); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
-	plain, err := plainFetch(dv.addr, true)
+	plain, err := plainFetch(dv.Addr(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 	defer sys.Close()
 	acks := watchAcks(sys)
 	db := filepath.Join(dir, "maildesk.db")
-	cfg, err := writeConfig(dir, db, dv.addr, sys.SMTPAddr())
+	cfg, err := writeConfig(dir, db, dv.Addr(), sys.SMTPAddr())
 	if err != nil {
 		return nil, err
 	}

@@ -81,14 +81,14 @@ func benchLatency(ctx context.Context, o options, dir string) ([]result, error) 
 	if err != nil {
 		return nil, err
 	}
-	defer dv.stop()
+	defer dv.Stop()
 	sys, err := mailSystem(o)
 	if err != nil {
 		return nil, err
 	}
 	defer sys.Close()
 	acks := watchAcks(sys)
-	cfg, err := writeConfig(dir, filepath.Join(dir, "maildesk.db"), dv.addr, sys.SMTPAddr())
+	cfg, err := writeConfig(dir, filepath.Join(dir, "maildesk.db"), dv.Addr(), sys.SMTPAddr())
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func benchLatency(ctx context.Context, o options, dir string) ([]result, error) 
 		from := fmt.Sprintf("latency%d@customer.example.co.kr", i)
 		raw := inquiry(from, "fta-pass@origin.or.kr", fmt.Sprintf("원산지확인서 발급 문의 %d", i), id)
 		start := time.Now()
-		if err := dv.deliver("fta-pass", from, raw); err != nil {
+		if err := dv.Deliver("fta-pass", from, raw); err != nil {
 			return 0, err
 		}
 		at, err := acks.wait(ctx, id, 60*time.Second)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -277,20 +278,20 @@ func benchStore(ctx context.Context, o options, dir string) ([]result, error) {
 	st.Close()
 
 	// The daemon idling on this database, in its own process.
-	if _, err := findDovecot(); err != nil {
+	if _, err := dovecottest.Find(); err != nil {
 		return append(rs, result{"3 store", "daemon RSS, idle on this database", "not measured: " + err.Error(), ""}), nil
 	}
 	dv, err := startDovecot(dir, mailboxNames())
 	if err != nil {
 		return nil, err
 	}
-	defer dv.stop()
+	defer dv.Stop()
 	sys, err := mailSystem(o)
 	if err != nil {
 		return nil, err
 	}
 	defer sys.Close()
-	cfg, err := writeConfig(dir, db, dv.addr, sys.SMTPAddr())
+	cfg, err := writeConfig(dir, db, dv.Addr(), sys.SMTPAddr())
 	if err != nil {
 		return nil, err
 	}

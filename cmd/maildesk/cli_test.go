@@ -42,14 +42,7 @@ func TestRulesCheck(t *testing.T) {
 
 	// Break the config, a rule file and a template override at once: all
 	// three are reported, each as file:line.
-	cfg, err := os.ReadFile(s.configPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg = append([]byte("templates = \"tmpl\"\n"), cfg...)
-	if err := os.WriteFile(s.configPath, cfg, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.setConfig(`templates = "tmpl"`)
 	if err := os.WriteFile(filepath.Join(s.dir, "rules", "zz-broken.toml"),
 		[]byte("[[handler]]\nid = \"x\"\nname = \"X\"\nemail = \"x@origin.or.kr\"\nphonne = \"1\"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -216,13 +209,7 @@ func TestRulesTestNeedsNoSecrets(t *testing.T) {
 // the first acknowledgement would fail.
 func TestRulesCheckTemplateUses(t *testing.T) {
 	s := newStack(t)
-	cfg, err := os.ReadFile(s.configPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(s.configPath, append([]byte("templates = \"tmpl\"\n"), cfg...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.setConfig(`templates = "tmpl"`)
 	tmplDir := filepath.Join(s.dir, "tmpl")
 	if err := os.MkdirAll(tmplDir, 0o755); err != nil {
 		t.Fatal(err)

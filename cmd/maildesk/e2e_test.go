@@ -232,6 +232,20 @@ func (s *stack) snapshot(st *store.Store) snapshot {
 	return snap
 }
 
+// setConfig puts top-level lines (such as `templates = "tmpl"`) at the
+// head of the stack's maildesk.toml, before its first table.
+func (s *stack) setConfig(lines ...string) {
+	s.t.Helper()
+	cfg, err := os.ReadFile(s.configPath)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	head := strings.Join(lines, "\n") + "\n"
+	if err := os.WriteFile(s.configPath, append([]byte(head), cfg...), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // waitFor polls the database until cond holds.
 func (s *stack) waitFor(st *store.Store, what string, cond func(snapshot) bool) snapshot {
 	s.t.Helper()

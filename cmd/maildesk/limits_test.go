@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -14,13 +13,7 @@ import (
 // reason, and its handler told; the mail after it is stored as usual.
 func TestMaxMessageSizeEndToEnd(t *testing.T) {
 	s := newStack(t)
-	cfg, err := os.ReadFile(s.configPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(s.configPath, append([]byte("max_message_size = \"64KB\"\n"), cfg...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.setConfig(`max_message_size = "64KB"`)
 	big := inquiry("big@example.com", "fta-pass@origin.or.kr", "도면", "big@example.com", strings.Repeat("0123456789abcdef\r\n", 6000))
 	if err := s.mail.Deliver("fta-pass@origin.or.kr", big); err != nil {
 		t.Fatal(err)
