@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -22,7 +25,7 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 	if len(in.ReplyTo) > 0 && in.ReplyTo[0].Addr != "" {
 		rcpt = in.ReplyTo[0]
 	}
-	n, err := tx.CountSentSince(ctx, KindAck, rcpt.Addr, now.Add(-time.Hour))
+	n, err := tx.CountSentSince(ctx, KindAck, message.Canonical(rcpt.Addr), now.Add(-time.Hour))
 	if err != nil {
 		return false, err
 	}
@@ -31,12 +34,16 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", fmt.Sprintf("%d acknowledgements to %s in the last hour", n, rcpt.Addr))
 	}
 
+	rcpt.Name = plainName(rcpt.Name)
 	out, err := d.ackMail(t, dec, in, rcpt, now)
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindAck})
 	if err == nil {
 		var raw []byte
 		if raw, err = mailbox.Compose(out); err == nil {
-			return true, d.queueComposed(ctx, tx, t.ID, KindAck, out, raw, now)
+			err = d.queueComposed(ctx, tx, t.ID, KindAck, out, raw, now)
+			if _, ok := withheld(err); !ok {
+				return err == nil, err
+			}
 		}
 	}
 	// A sender address no mail can go to ("user2", "info@example.org.")
@@ -83,7 +90,7 @@ func (d *Desk) ackMail(t *store.Ticket, dec rules.Decision, in *mailbox.Message,
 	}
 	if in.MessageID != "" {
 		out.InReplyTo = in.MessageID
-		out.References = append(append([]string(nil), in.References...), in.MessageID)
+		out.References = append(lastRefs(in.References, maxCopiedRefs-1), in.MessageID)
 	}
 	return out, nil
 }
@@ -129,7 +136,15 @@ func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind str
 	return d.queueComposed(ctx, tx, ticketID, kind, out, raw, now)
 }
 
+// A mail to a customer passes guardCustomerMail first; one it stops is not
+// stored, and the error says why (see withheld).
 func (d *Desk) queueComposed(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out mailbox.Outgoing, raw []byte, now time.Time) error {
+	if err := d.guardCustomerMail(ctx, tx, ticketID, kind, out); err != nil {
+		if reason, ok := withheld(err); ok {
+			d.log.Warn("mail to a customer withheld", "ticket", ticketID, "kind", kind, "reason", reason)
+		}
+		return err
+	}
 	var to []string
 	for _, a := range out.To {
 		to = append(to, a.Addr)
@@ -139,7 +154,7 @@ func (d *Desk) queueComposed(ctx context.Context, tx *store.Tx, ticketID int64, 
 	}
 	date := out.Date
 	m := &store.Message{
-		TicketID: ticketID, Direction: store.Out, Kind: kind, MessageID: out.MessageID,
+		TicketID: ticketID, Direction: store.Out, Kind: kind, MessageID: out.MessageID, ToKey: recipientKey(to),
 		ContentHash: contentHash(raw, true), From: out.From.Addr, FromName: out.From.Name, To: to,
 		Subject: out.Subject, Date: &date, Text: out.Text, Raw: raw, CreatedAt: now,
 	}
@@ -155,9 +170,55 @@ func (d *Desk) queueComposed(ctx context.Context, tx *store.Tx, ticketID int64, 
 	return tx.AddEvent(ctx, ticketID, now, "queued", fmt.Sprintf("%s to %s", kind, strings.Join(to, ", ")))
 }
 
+// recipientKey is what the per-recipient limits count a mail by: the
+// canonical address of its one recipient, or every recipient's, joined.
+func recipientKey(to []string) string {
+	keys := make([]string, len(to))
+	for i, a := range to {
+		keys[i] = message.Canonical(a)
+	}
+	return strings.Join(keys, ", ")
+}
+
+// maxCopiedRefs is how many ids of a customer's References an answer
+// copies: the last ones, as RFC 5322 §3.6.4 allows, so that a sender
+// cannot make every mail to them as long as their header.
+const maxCopiedRefs = 10
+
+// lastRefs returns the last n of refs, or all when there are fewer.
+func lastRefs(refs []string, n int) []string {
+	if len(refs) > n {
+		refs = refs[len(refs)-n:]
+	}
+	return append([]string(nil), refs...)
+}
+
+// maxNameRunes bounds a display name maildesk repeats to its owner.
+const maxNameRunes = 64
+
+// plainName returns a sender's display name when it is plain text of sane
+// length, and "" otherwise: a name is the sender's own input, and mail
+// that greets "고객님" is better than mail that repeats a URL, an address or
+// a page of text back at whoever is behind that address.
+func plainName(name string) string {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > maxNameRunes || !utf8.ValidString(name) {
+		return ""
+	}
+	if strings.ContainsAny(name, "<>@/\\:;{}[]") {
+		return ""
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return ""
+		}
+	}
+	return name
+}
+
 func customerName(a mailbox.Address) string {
-	if a.Name != "" {
-		return a.Name
+	if n := plainName(a.Name); n != "" {
+		return n
 	}
 	return a.Addr
 }

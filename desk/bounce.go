@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -82,7 +83,7 @@ func (d *Desk) recordBounce(ctx context.Context, tx *store.Tx, m *store.Message,
 // that the customer is reached some other way. A mail to the handler is
 // only recorded: telling them by mail again would loop.
 func (d *Desk) tellUndelivered(ctx context.Context, tx *store.Tx, t *store.Ticket, kind string, to []string, why, report string, now time.Time) error {
-	if kind == KindStaffNotice || t.Handler.Email == "" || slices.ContainsFunc(to, func(a string) bool { return strings.EqualFold(a, t.Handler.Email) }) {
+	if kind == KindStaffNotice || t.Handler.Email == "" || slices.ContainsFunc(to, func(a string) bool { return message.SameAddress(a, t.Handler.Email) }) {
 		return nil
 	}
 	text := fmt.Sprintf("%s → %s: %s", kind, strings.Join(to, ", "), why)

@@ -107,7 +107,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	rs := d.rules.Load()
 	cat := rs.Categories[t.Category]
 	data := templates.Notice{
-		Tag: t.FullTag(), Subject: t.Subject, Customer: t.CustomerName, Mailbox: d.mailboxes[t.Mailbox].Address,
+		Tag: t.FullTag(), Subject: t.Subject, Customer: plainName(t.CustomerName), Mailbox: d.mailboxes[t.Mailbox].Address,
 		Handler:  templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
 		Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc),
 		Reason: t.DelayReason, Status: t.DelayStatus,
@@ -150,7 +150,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	}
 	out := mailbox.Outgoing{
 		From:          mailbox.Address{Name: data.Category, Addr: data.Mailbox},
-		To:            []mailbox.Address{{Name: t.CustomerName, Addr: t.Customer}},
+		To:            []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:       t.FullTag() + " 답변 지연 안내 / Delayed answer: " + t.Subject,
 		MessageID:     newMessageID(t.ID, data.Mailbox),
 		Date:          now.In(d.loc),
@@ -168,8 +168,14 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 		d.log.Warn("no delay notice possible", "ticket", t.ID, "to", t.Customer, "err", err)
 		return tx.AddEvent(ctx, t.ID, now, "notice-skipped", err.Error())
 	}
+	if err := d.queueComposed(ctx, tx, t.ID, KindNotice, out, raw, now); err != nil {
+		if reason, ok := withheld(err); ok {
+			return tx.AddEvent(ctx, t.ID, now, "notice-skipped", reason)
+		}
+		return err
+	}
 	d.log.Info("delay notice queued", "ticket", t.ID, "due", t.DueAt, "expected", data.Expected)
-	return d.queueComposed(ctx, tx, t.ID, KindNotice, out, raw, now)
+	return nil
 }
 
 // queueAlerts marks the tickets whose deadline passed at now overdue and
@@ -212,7 +218,7 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 		Customer: t.Customer, Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc), Late: lateKo(late), LateEn: lateEn(late),
 	}
 	if t.CustomerName != "" {
-		data.Customer = t.CustomerName + " <" + t.Customer + ">"
+		data.Customer = clip(t.CustomerName, maxSubjectRunes) + " <" + t.Customer + ">"
 	}
 	text, _, err := d.templates.Load().Render("alert", data)
 	if err != nil {

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -32,6 +34,10 @@ var SystemClock Clock = systemClock{}
 type Mailbox struct {
 	Name    string // the config name rules refer to
 	Address string // e.g. fta-pass@origin.or.kr
+	// History says which mail already in the folder at the mailbox's
+	// first start is stored as history; the zero value is
+	// rules.DefaultHistory.
+	History rules.History
 }
 
 // Options configure a Desk.
@@ -57,6 +63,10 @@ type Options struct {
 	// one customer's new mail before the rest is only stored (a flood);
 	// default DefaultStaffNoticeLimit.
 	StaffNoticeLimit int
+	// HandlerNoticeLimit is how many notices of new mail one handler gets
+	// per hour from all customers together; default
+	// DefaultHandlerNoticeLimit.
+	HandlerNoticeLimit int
 }
 
 // DefaultAckLimit is how many acknowledgements one address gets per hour
@@ -72,6 +82,12 @@ const DefaultAckLimit = 3
 // says so; the mail after it is stored and listed by `maildesk tickets`.
 const DefaultStaffNoticeLimit = 20
 
+// DefaultHandlerNoticeLimit is how many notices of new mail a handler gets
+// per hour in all: five times the busiest hour the institute has seen, and
+// a bound on what a flood from many addresses puts in one mailbox. The
+// rest is stored, with a staff-notice-held event on its ticket.
+const DefaultHandlerNoticeLimit = 100
+
 // Desk is a running helpdesk.
 type Desk struct {
 	store     *store.Store
@@ -85,12 +101,35 @@ type Desk struct {
 	ackLimit  int
 	// staffLimit is the notices a handler gets per customer an hour.
 	staffLimit int
-	kick       chan struct{} // wakes the outbox
+	// handlerLimit is the notices a handler gets an hour in all.
+	handlerLimit int
+	kick         chan struct{} // wakes the outbox
 	// deadlineKick wakes the deadline clock when a deadline changed.
 	deadlineKick chan struct{}
 	key          atomic.Pointer[[]byte] // the reply-token key, once loaded
 	deadlinePass func()
 	trustedAuth  string
+
+	failMu sync.Mutex
+	failed map[string]int // intake failures by mailbox/uidvalidity/uid
+
+	warnMu sync.Mutex
+	warned map[string]time.Time // what onceAnHour last said yes to, and when
+}
+
+// onceAnHour reports whether what was not yet said in the hour before now,
+// so that a limit that holds for an hour is logged once, not per mail.
+func (d *Desk) onceAnHour(what string, now time.Time) bool {
+	d.warnMu.Lock()
+	defer d.warnMu.Unlock()
+	if last, ok := d.warned[what]; ok && now.Sub(last) < time.Hour && !now.Before(last) {
+		return false
+	}
+	if d.warned == nil {
+		d.warned = map[string]time.Time{}
+	}
+	d.warned[what] = now
+	return true
 }
 
 // New makes a Desk.
@@ -107,6 +146,7 @@ func New(o Options) (*Desk, error) {
 		log:          o.Logger,
 		ackLimit:     o.AckLimit,
 		staffLimit:   o.StaffNoticeLimit,
+		handlerLimit: o.HandlerNoticeLimit,
 		deadlinePass: o.DeadlinePass,
 		trustedAuth:  strings.ToLower(o.TrustedAuthServID),
 		kick:         make(chan struct{}, 1),
@@ -131,9 +171,12 @@ func New(o Options) (*Desk, error) {
 	if d.staffLimit == 0 {
 		d.staffLimit = DefaultStaffNoticeLimit
 	}
+	if d.handlerLimit == 0 {
+		d.handlerLimit = DefaultHandlerNoticeLimit
+	}
 	for _, m := range o.Mailboxes {
 		d.mailboxes[m.Name] = m
-		d.own[canonicalAddr(m.Address)] = true
+		d.own[message.Canonical(m.Address)] = true
 	}
 	d.rules.Store(o.Rules)
 	d.templates.Store(o.Templates)
@@ -164,20 +207,6 @@ func (d *Desk) wake() {
 	case d.kick <- struct{}{}:
 	default:
 	}
-}
-
-// canonicalAddr lower-cases an address and drops a +tag from the local part,
-// so that fta-pass+t12.x@origin.or.kr is recognised as fta-pass@origin.or.kr.
-func canonicalAddr(a string) string {
-	a = strings.ToLower(strings.TrimSpace(a))
-	local, domain, ok := strings.Cut(a, "@")
-	if !ok {
-		return a
-	}
-	if i := strings.IndexByte(local, '+'); i > 0 {
-		local = local[:i]
-	}
-	return local + "@" + domain
 }
 
 var discardLogger = slog.New(slog.DiscardHandler)

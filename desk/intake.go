@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 )
@@ -46,24 +47,101 @@ func (d *Desk) Cursor(ctx context.Context, mbox string) (mailbox.Cursor, error) 
 // advances the mailbox's cursor (DESIGN invariants 1 and 2). A message stored
 // before, under the same UID or with the same Message-ID and content, changes
 // nothing but the cursor.
+//
+// A message that fails intakeTries times in a row for a reason that is not
+// transient (a full disk, a busy database, shutdown) is stored raw and
+// quarantined with the error as its reason, and the cursor moves past it:
+// no single message can hold a mailbox (DESIGN invariant 1).
 func (d *Desk) Deliver(ctx context.Context, mbox string, uidValidity, uid uint32, raw []byte) error {
+	return d.deliverOne(ctx, mbox, uidValidity, mailbox.Fetched{UID: uid, Raw: raw})
+}
+
+func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, f mailbox.Fetched) error {
+	uid, raw := f.UID, f.Raw
 	// Parsed before the write lock is taken: the outbox waits for it.
 	msg, perr := mailbox.Parse(raw)
 	queued := false
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		if queued, err = d.take(ctx, tx, mbox, uidValidity, uid, raw, msg, perr); err != nil {
+		cutoff, err := d.historyCutoff(ctx, tx, mbox)
+		if err != nil {
+			return err
+		}
+		if queued, err = d.take(ctx, tx, mbox, uidValidity, f, cutoff, msg, perr); err != nil {
 			return err
 		}
 		return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
 	})
-	if err != nil {
-		return fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, d.diskFull(err, "the mail (on the IMAP server)"))
+	key := fmt.Sprintf("%s/%d/%d", mbox, uidValidity, uid)
+	if err == nil {
+		d.intakeFailures(key, false)
+		if queued {
+			d.woken()
+		}
+		return nil
 	}
-	if queued {
-		d.woken()
+	err = fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, d.diskFull(err, "the mail (on the IMAP server)"))
+	if ctx.Err() != nil || store.IsTransient(err) { // TODO(merge): ErrFileReplaced
+		return err
 	}
+	if n := d.intakeFailures(key, true); n < intakeTries {
+		return err
+	}
+	qerr := d.store.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.MessageByUID(ctx, mbox, uidValidity, uid); err == nil {
+			return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
+		}
+		if err := d.quarantineUnstorable(ctx, tx, mbox, uidValidity, uid, raw, msg, err); err != nil {
+			return err
+		}
+		return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
+	})
+	if qerr != nil {
+		return errors.Join(err, fmt.Errorf("quarantine it: %w", qerr))
+	}
+	d.intakeFailures(key, false)
+	d.log.Error("message could not be taken in; stored raw and quarantined", "mailbox", mbox, "uid", uid, "err", err)
+	d.woken()
 	return nil
+}
+
+// intakeTries is how often one message's intake fails before it is
+// quarantined: enough to ride out a fault of the moment, few enough that
+// the mail after it waits seconds, not forever.
+const intakeTries = 3
+
+// intakeFailures counts (failed) or forgets (!failed) the failures of the
+// message key and returns the count.
+func (d *Desk) intakeFailures(key string, failed bool) int {
+	d.failMu.Lock()
+	defer d.failMu.Unlock()
+	if !failed {
+		delete(d.failed, key)
+		return 0
+	}
+	if d.failed == nil {
+		d.failed = map[string]int{}
+	}
+	d.failed[key]++
+	return d.failed[key]
+}
+
+// quarantineUnstorable stores raw as quarantined with why as its reason,
+// keeping of the parsed message only what cannot have been the trouble: no
+// references, no text (raw keeps all of it), a short subject.
+func (d *Desk) quarantineUnstorable(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, raw []byte, msg *mailbox.Message, why error) error {
+	now := d.clock.Now()
+	m := &store.Message{
+		Direction: store.In, Mailbox: mbox, UIDValidity: uv, UID: uid,
+		ContentHash: contentHash(raw, false), Raw: raw, CreatedAt: now,
+	}
+	short := &mailbox.Message{}
+	if msg != nil {
+		short.From = mailbox.Address{Name: clip(msg.From.Name, maxNameRunes), Addr: clip(msg.From.Addr, maxNameRunes*4)}
+		short.Subject = clip(msg.Subject, maxSubjectRunes)
+		m.MessageID = clip(msg.MessageID, 998)
+	}
+	m.From, m.FromName, m.Subject = short.From.Addr, short.From.Name, short.Subject
+	return d.quarantine(ctx, tx, m, short, fmt.Errorf("could not be taken in: %v", why), now)
 }
 
 // DeliverBatch implements mailbox.BatchHandler: it takes a FETCH batch in
@@ -89,11 +167,15 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 	}
 	queued := false
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
+		cutoff, err := d.historyCutoff(ctx, tx, mbox)
+		if err != nil {
+			return err
+		}
 		for _, m := range msgs {
 			// Parsed one at a time, so the batch's parsed forms are
 			// never all held at once.
 			msg, perr := mailbox.Parse(m.Raw)
-			q, err := d.take(ctx, tx, mbox, uidValidity, m.UID, m.Raw, msg, perr)
+			q, err := d.take(ctx, tx, mbox, uidValidity, m, cutoff, msg, perr)
 			if err != nil {
 				return fmt.Errorf("uid %d: %w", m.UID, err)
 			}
@@ -114,7 +196,7 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 	}
 	d.log.Warn("batch intake failed; taking its messages in one by one", "mailbox", mbox, "messages", len(msgs), "err", err)
 	for i, m := range msgs {
-		if err := d.Deliver(ctx, mbox, uidValidity, m.UID, m.Raw); err != nil {
+		if err := d.deliverOne(ctx, mbox, uidValidity, m); err != nil {
 			return i, err
 		}
 	}
@@ -140,8 +222,13 @@ var intakeFault func(uid uint32) error
 
 // take takes raw (parsed as msg, perr) in inside tx unless it is stored
 // already; it reports whether mail was queued. The cursor is the caller's.
-func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity, uid uint32, raw []byte,
+//
+// Mail that arrived (by the server's INTERNALDATE) before cutoff is
+// history: stored, threaded, nothing sent. The Date header does not count:
+// a sender's clock, or a sender, could silence an inquiry with it.
+func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity uint32, f mailbox.Fetched, cutoff time.Time,
 	msg *mailbox.Message, perr error) (bool, error) {
+	uid, raw := f.UID, f.Raw
 	if intakeFault != nil {
 		if err := intakeFault(uid); err != nil {
 			return false, err
@@ -152,6 +239,11 @@ func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity,
 	dup, err := d.isDuplicate(ctx, tx, mbox, uidValidity, uid, msg, hash)
 	if err != nil || dup {
 		return false, err
+	}
+	if !cutoff.IsZero() {
+		if arrived := f.InternalDate; !arrived.IsZero() && arrived.Before(cutoff) {
+			return false, d.intakeHistory(ctx, tx, mbox, uidValidity, uid, raw, hash, msg, perr, now)
+		}
 	}
 	return d.intake(ctx, tx, mbox, uidValidity, uid, raw, hash, msg, perr, now)
 }
@@ -346,7 +438,7 @@ type plan struct {
 func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox.Message, now time.Time) (plan, error) {
 	var p plan
 	p.automatic = msg.Automatic()
-	if p.automatic == "" && d.own[canonicalAddr(msg.From.Addr)] {
+	if p.automatic == "" && d.own[message.Canonical(msg.From.Addr)] {
 		p.automatic = "own-address"
 	}
 	p.bulk = isBulk(msg, p.automatic)
@@ -379,9 +471,29 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 // reply prefixes and tags, or a placeholder for mail without one.
 func ticketSubject(s string) string {
 	if b := baseSubject(s); b != "" {
-		return b
+		return clip(b, maxSubjectRunes)
 	}
 	return "(제목 없음)"
+}
+
+// maxSubjectRunes bounds what maildesk repeats of a customer's subject in
+// every mail it sends: a 5 MB subject made a 25.5 MB acknowledgement. The
+// stored mail keeps the whole subject.
+const maxSubjectRunes = 200
+
+// clip cuts s to at most n runes, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	if len(s) <= n { // no more bytes than n: no more runes either
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == n {
+			return strings.TrimSpace(s[:i]) + "…"
+		}
+		count++
+	}
+	return s
 }
 
 // isBulk tells list and bulk mail from the rest of automatic mail. A
@@ -463,7 +575,7 @@ func (d *Desk) threadByTag(ctx context.Context, tx *store.Tx, msg *mailbox.Messa
 	if err != nil {
 		return nil, err
 	}
-	if !strings.EqualFold(t.Tag, prefix) || !strings.EqualFold(t.Customer, msg.From.Addr) {
+	if !strings.EqualFold(t.Tag, prefix) || !message.SameAddress(t.Customer, msg.From.Addr) {
 		return nil, nil
 	}
 	return t, nil
@@ -473,7 +585,7 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 	m.Kind, m.Quarantine = KindQuarantined, perr.Error()
 	t := &store.Ticket{
 		Tag: "QUARANTINE", Mailbox: m.Mailbox, Category: "", Status: store.StatusQuarantined,
-		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: msg.Subject,
+		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: clip(msg.Subject, maxSubjectRunes),
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if rs := d.rules.Load(); rs != nil {

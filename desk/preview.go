@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -59,7 +60,7 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	d.log = discardLogger
 	for _, m := range in.Mailboxes {
 		d.mailboxes[m.Name] = m
-		d.own[canonicalAddr(m.Address)] = true
+		d.own[message.Canonical(m.Address)] = true
 	}
 	d.rules.Store(in.Rules)
 	d.templates.Store(in.Templates)
@@ -141,7 +142,7 @@ func (d *Desk) receivingMailbox(msg *mailbox.Message, mboxes []Mailbox) string {
 	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
 		for _, a := range list {
 			for _, m := range mboxes {
-				if canonicalAddr(a.Addr) == canonicalAddr(m.Address) {
+				if message.Canonical(a.Addr) == message.Canonical(m.Address) {
 					return m.Name
 				}
 			}

@@ -9,8 +9,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -54,12 +56,12 @@ func (d *Desk) replyKey(ctx context.Context, tx *store.Tx) ([]byte, error) {
 
 // staffHandler returns the handler whose address addr is, or nil.
 func (d *Desk) staffHandler(addr string) *rules.Handler {
-	addr = canonicalAddr(addr)
+	addr = message.Canonical(addr)
 	if addr == "" {
 		return nil
 	}
 	for _, h := range d.rules.Load().Handlers {
-		if h.Email != "" && canonicalAddr(h.Email) == addr {
+		if h.Email != "" && message.Canonical(h.Email) == addr {
 			return h
 		}
 	}
@@ -79,10 +81,13 @@ func (d *Desk) fromStaff(ctx context.Context, tx *store.Tx, m *store.Message, ms
 	}
 	for _, addr := range d.recipients(msg) {
 		id, tok, ok := parseReplyAddress(addr)
-		if ok && d.own[canonicalAddr(addr)] && validToken(key, id, h.Email, tok) {
+		if ok && d.own[message.Canonical(addr)] && validToken(key, id, h.Email, tok) {
 			t, err := tx.Ticket(ctx, id)
 			if err != nil {
 				return false, err
+			}
+			if !d.actsFor(t, h, now) {
+				return true, d.formerHandler(ctx, tx, t, m, msg, h, now)
 			}
 			return true, d.staffReply(ctx, tx, t, m, msg, h, now)
 		}
@@ -109,6 +114,44 @@ func (d *Desk) fromStaff(ctx context.Context, tx *store.Tx, m *store.Message, ms
 		}
 	}
 	return false, d.warnSpoof(ctx, tx, msg, h, now)
+}
+
+// actsFor reports whether h may act on t now: h is its handler, or the
+// delegate of its handler while that handler is away. A token names a
+// ticket and an address, and outlives an #assign; this is what makes it
+// stop acting when the ticket moves on.
+func (d *Desk) actsFor(t *store.Ticket, h *rules.Handler, now time.Time) bool {
+	if h.ID == t.Handler.ID || (t.Handler.Email != "" && message.SameAddress(h.Email, t.Handler.Email)) {
+		return true
+	}
+	rs := d.rules.Load()
+	cur := rs.Handlers[t.Handler.ID]
+	if cur == nil {
+		return false
+	}
+	dh, away := rs.Delegate(cur, now)
+	return away && dh != nil && dh.ID == h.ID
+}
+
+// formerHandler takes a reply from a handler the ticket has since left:
+// nothing is relayed and no command runs; the text goes to the ticket's
+// handler as a note, and the former handler is told.
+func (d *Desk) formerHandler(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
+	m.Kind, m.TicketID = KindStaffReply, t.ID
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, t.ID, now, "note", fmt.Sprintf("%s (no longer the handler): %s", h.ID, clip(strings.TrimSpace(msg.NewText), 500))); err != nil {
+		return err
+	}
+	d.log.Info("reply from a former handler kept as a note", "ticket", t.ID, "from", h.ID, "handler", t.Handler.ID)
+	text := fmt.Sprintf("%s (%s):\n%s", h.Name, h.ID, strings.TrimSpace(msg.NewText))
+	if err := d.queueStaffNotice(ctx, tx, t, text, staffFormer, now); err != nil {
+		return err
+	}
+	problem := fmt.Sprintf("이 문의의 담당자는 이제 %s 님이어서 회신을 고객에게 보내지 않고 담당자에게 메모로 전달했습니다. / "+
+		"This ticket is now handled by %s: your reply was not sent to the customer; it went to them as a note.", t.Handler.Name, t.Handler.ID)
+	return d.queueStaffError(ctx, tx, t, h, []string{problem}, now)
 }
 
 // authenticated reports whether the topmost Authentication-Results header
@@ -170,7 +213,7 @@ func (d *Desk) recipients(msg *mailbox.Message) []string {
 func addressedTo(msg *mailbox.Message, addr string) bool {
 	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
 		for _, a := range list {
-			if strings.EqualFold(a.Addr, addr) {
+			if message.SameAddress(a.Addr, addr) {
 				return true
 			}
 		}
@@ -185,9 +228,18 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return err
 	}
+	// Only the new text counts. When there is none (a reply of only the
+	// quoted notice, or of only an attribution line) nothing is relayed:
+	// the whole text is the notice itself, with its reply token, and
+	// relaying it once let the customer act as the handler.
 	text := msg.NewText
 	if strings.TrimSpace(text) == "" {
-		text = msg.Text
+		const why = "회신에 새로 쓰신 내용이 없어 고객에게 아무것도 보내지 않았습니다. 인용문 위에 답변이나 명령을 써서 다시 회신해 주십시오. / " +
+			"Your reply had no new text above the quoted notice, so nothing was sent to the customer. Write your answer or commands above the quote and reply again."
+		if err := tx.AddEvent(ctx, t.ID, now, "empty-reply", h.ID+": no new text; nothing relayed"); err != nil {
+			return err
+		}
+		return d.queueStaffError(ctx, tx, t, h, []string{why}, now)
 	}
 	cmds, answer, problems := parseCommands(text, d.loc)
 	rs := d.rules.Load()
@@ -225,12 +277,23 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 	}
 	relay := answer != "" && !hasCommand(cmds, "noreply")
 	if relay {
-		if err := d.relayAnswer(ctx, tx, t, answer, msg.Attachments, h, now); err != nil {
+		err := d.relayAnswer(ctx, tx, t, answer, msg.Attachments, h, now)
+		if reason, ok := withheld(err); ok {
+			if err := tx.AddEvent(ctx, t.ID, now, "answer-withheld", h.ID+": "+reason); err != nil {
+				return err
+			}
+			problem := "답변을 고객에게 보내지 않았습니다: " + reason + ". 그 부분을 지우고 다시 회신해 주십시오. / " +
+				"Your answer was not sent: " + reason + ". Remove that part and reply again."
+			if err := d.queueStaffError(ctx, tx, t, h, []string{problem}, now); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
-		}
-		t.Status = store.StatusAnswered
-		if t.AnsweredAt == nil {
-			t.AnsweredAt = &now
+		} else {
+			t.Status = store.StatusAnswered
+			if t.AnsweredAt == nil {
+				t.AnsweredAt = &now
+			}
 		}
 	} else if answer != "" {
 		if err := tx.AddEvent(ctx, t.ID, now, "recorded", h.ID+": answer recorded, not sent (#noreply)"); err != nil {
@@ -307,7 +370,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	}
 	mb := d.mailboxes[t.Mailbox]
 	text, html, err := d.templates.Load().Render("transfer", templates.Transfer{
-		Tag: t.FullTag(), Subject: t.Subject, Customer: cmp.Or(t.CustomerName, t.Customer),
+		Tag: t.FullTag(), Subject: t.Subject, Customer: cmp.Or(plainName(t.CustomerName), t.Customer),
 		Handler: tcontact(t.Handler), Due: t.DueAt.In(d.loc), Mailbox: mb.Address,
 	})
 	if err != nil {
@@ -315,7 +378,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	}
 	out := mailbox.Outgoing{
 		From:          mailbox.Address{Name: d.categoryName(t), Addr: mb.Address},
-		To:            []mailbox.Address{{Name: t.CustomerName, Addr: t.Customer}},
+		To:            []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:       t.FullTag() + " 담당자 변경 안내 / New handler: " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -325,7 +388,13 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	}
 	d.threadInto(ctx, tx, t, &out)
 	if err := d.queue(ctx, tx, t.ID, KindTransfer, out, now); err != nil {
-		return err
+		reason, ok := withheld(err)
+		if !ok {
+			return err
+		}
+		if err := tx.AddEvent(ctx, t.ID, now, "transfer-withheld", reason); err != nil {
+			return err
+		}
 	}
 	return d.queueStaffNotice(ctx, tx, t, "", staffTransfer, now)
 }
@@ -343,7 +412,7 @@ func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, a
 	}
 	out := mailbox.Outgoing{
 		From:        mailbox.Address{Name: d.categoryName(t), Addr: mb.Address},
-		To:          []mailbox.Address{{Name: t.CustomerName, Addr: t.Customer}},
+		To:          []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:     "Re: " + t.FullTag() + " " + t.Subject,
 		MessageID:   newMessageID(t.ID, mb.Address),
 		Date:        now.In(d.loc),
@@ -355,12 +424,28 @@ func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, a
 	return d.queue(ctx, tx, t.ID, KindAnswer, out, now)
 }
 
+// maxNoticeTextRunes bounds the customer's text a handler's notice
+// carries: the notice is for reading, and the whole text is a command away.
+const maxNoticeTextRunes = 20000
+
+// cutText cuts a long text for a notice about ticket id, saying how much
+// was left out and where to read it all.
+func cutText(text string, id int64) string {
+	n := utf8.RuneCountInString(text)
+	if n <= maxNoticeTextRunes {
+		return text
+	}
+	return fmt.Sprintf("%s\n\n[… %d자 생략. 전체 내용: maildesk ticket %d / %d more characters; the whole text: maildesk ticket %d]",
+		clip(text, maxNoticeTextRunes), n-maxNoticeTextRunes, id, n-maxNoticeTextRunes, id)
+}
+
 // Why a staff notice is sent.
 const (
 	staffNew = iota
 	staffFollowUp
 	staffTransfer
 	staffBounce // a mail of ours to the customer came back
+	staffFormer // a reply from a handler the ticket has since left
 )
 
 // staffHistoryLines is how many of a ticket's latest messages a handler's
@@ -375,8 +460,22 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 		return nil
 	}
 	flood := false
-	if why == staffNew || why == staffFollowUp {
-		n, err := tx.CountSentAbout(ctx, KindStaffNotice, t.Customer, now.Add(-time.Hour))
+	if why == staffNew || why == staffFollowUp || why == staffFormer {
+		// Across all senders: a thousand customers (or one with a
+		// thousand addresses) must not become a thousand notices.
+		n, err := tx.CountSentSince(ctx, KindStaffNotice, message.Canonical(t.Handler.Email), now.Add(-time.Hour))
+		if err != nil {
+			return err
+		}
+		if n >= d.handlerLimit {
+			if d.onceAnHour("notice-limit "+t.Handler.ID, now) {
+				d.log.Warn("handler notice limit reached: new mail is stored without a notice to this handler for the hour",
+					"ticket", t.ID, "handler", t.Handler.Email, "notices_last_hour", n)
+			}
+			return tx.AddEvent(ctx, t.ID, now, "staff-notice-held",
+				fmt.Sprintf("%d notices to %s in the last hour", n, t.Handler.ID))
+		}
+		n, err = tx.CountSentAbout(ctx, KindStaffNotice, t.Customer, now.Add(-time.Hour))
 		if err != nil {
 			return err
 		}
@@ -407,6 +506,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 			return err
 		}
 	}
+	text = cutText(text, t.ID)
 	var history []string
 	for _, m := range ms {
 		history = append(history, fmt.Sprintf("%s %-3s %-12s %s", m.CreatedAt.In(d.loc).Format("01-02 15:04"), m.Direction, m.Kind, m.From))
@@ -414,9 +514,9 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	mb := d.mailboxes[t.Mailbox]
 	data := templates.Staff{
 		Handler: tcontact(t.Handler), Tag: t.FullTag(), Category: d.categoryName(t),
-		Customer: strings.TrimSpace(t.CustomerName + " <" + t.Customer + ">"), Subject: t.Subject,
+		Customer: strings.TrimSpace(clip(t.CustomerName, maxSubjectRunes) + " <" + t.Customer + ">"), Subject: t.Subject,
 		Text: text, History: history, Mailbox: mb.Address,
-		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce,
+		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce, Former: why == staffFormer,
 		Flood: flood,
 	}
 	if t.DueAt != nil {
@@ -452,9 +552,16 @@ func (d *Desk) queueStaffError(ctx context.Context, tx *store.Tx, t *store.Ticke
 		return err
 	}
 	mb := d.mailboxes[t.Mailbox]
+	key, err := d.replyKey(ctx, tx)
+	if err != nil {
+		return err
+	}
+	// The handler is asked to reply with the fix: the reply must carry
+	// their token, or it would be taken for a spoof.
 	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
 		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
 		To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
+		ReplyTo:       []mailbox.Address{{Name: d.categoryName(t), Addr: replyAddress(key, mb.Address, t.ID, h.Email)}},
 		Subject:       t.FullTag() + " 처리하지 못한 회신 / Not processed",
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -463,6 +570,13 @@ func (d *Desk) queueStaffError(ctx context.Context, tx *store.Tx, t *store.Ticke
 		Text:          body,
 	}, now)
 }
+
+// spoofSubject begins the subject of every spoof warning: the limit
+// counts them by it.
+const spoofSubject = "[maildesk] 주소 사칭 경고 / Unverified mail from your address: "
+
+// spoofWarningLimit is how many spoof warnings a handler gets an hour.
+const spoofWarningLimit = 5
 
 // warnSpoof tells a handler that a mail used their address without proof.
 func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
@@ -476,8 +590,8 @@ func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message
 	}
 	if mbAddr == "" {
 		for _, a := range d.recipients(msg) {
-			if d.own[canonicalAddr(a)] {
-				mbAddr = canonicalAddr(a)
+			if d.own[message.Canonical(a)] {
+				mbAddr = message.Canonical(a)
 				break
 			}
 		}
@@ -485,6 +599,15 @@ func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message
 	d.log.Warn("mail from a staff address without proof: not relayed", "from", msg.From.Addr, "ticket", tid)
 	if mbAddr == "" {
 		return nil
+	}
+	// Forged mail costs the forger nothing: warn a few times an hour,
+	// then only log (sixty forgeries made sixty warnings).
+	n, err := tx.CountSentWithSubject(ctx, KindStaffNotice, message.Canonical(h.Email), spoofSubject, now.Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	if n >= spoofWarningLimit {
+		return tx.AddEvent(ctx, tid, now, "spoof-warning-held", fmt.Sprintf("%d warnings to %s in the last hour", n, h.ID))
 	}
 	body, _, err := d.templates.Load().Render("spoof", templates.Spoof{
 		Handler: tcontact(contactOf(h)), Tag: tag, From: msg.From.Addr, Subject: msg.Subject, Mailbox: mbAddr,
@@ -495,7 +618,7 @@ func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message
 	return d.queue(ctx, tx, tid, KindStaffNotice, mailbox.Outgoing{
 		From:          mailbox.Address{Name: "maildesk", Addr: mbAddr},
 		To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
-		Subject:       "[maildesk] 주소 사칭 경고 / Unverified mail from your address: " + msg.Subject,
+		Subject:       spoofSubject + clip(msg.Subject, maxSubjectRunes),
 		MessageID:     newMessageID(tid, mbAddr),
 		Date:          now.In(d.loc),
 		AutoSubmitted: "auto-generated",

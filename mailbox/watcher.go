@@ -77,6 +77,9 @@ type Handler interface {
 type Fetched struct {
 	UID uint32
 	Raw []byte
+	// InternalDate is when the server received the mail (IMAP
+	// INTERNALDATE); zero when the server did not say.
+	InternalDate time.Time
 }
 
 // BatchHandler is implemented by Handlers that store a batch of fetched
@@ -489,8 +492,9 @@ func searchAbove(c *imapclient.Client, last uint32) ([]imap.UID, error) {
 }
 
 type fetched struct {
-	uid imap.UID
-	raw []byte
+	uid  imap.UID
+	raw  []byte
+	date time.Time // INTERNALDATE
 }
 
 // DefaultMaxMessageSize is the largest mail fetched whole when
@@ -537,7 +541,7 @@ func (st *watch) deliverBatch(ctx context.Context, c *imapclient.Client, uidVali
 		if bh, ok := st.handler.(BatchHandler); ok && len(msgs) > 0 {
 			batch := make([]Fetched, len(msgs))
 			for i, m := range msgs {
-				batch[i] = Fetched{UID: uint32(m.uid), Raw: m.raw}
+				batch[i] = Fetched{UID: uint32(m.uid), Raw: m.raw, InternalDate: m.date}
 			}
 			n, err := bh.DeliverBatch(ctx, st.acct.Name, uidValidity, batch)
 			n = min(max(n, 0), len(msgs))
@@ -615,8 +619,9 @@ func (st *watch) fetchSizes(c *imapclient.Client, uids []imap.UID) (map[imap.UID
 func (st *watch) fetchBodies(c *imapclient.Client, uids []imap.UID) ([]fetched, error) {
 	set := imap.UIDSetNum(uids...)
 	bufs, err := c.Fetch(set, &imap.FetchOptions{
-		UID:         true,
-		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+		UID:          true,
+		InternalDate: true,
+		BodySection:  []*imap.FetchItemBodySection{{Peek: true}},
 	}).Collect()
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s uids %v: %w", st.folder, set, err)
@@ -631,7 +636,7 @@ func (st *watch) fetchBodies(c *imapclient.Client, uids []imap.UID) ([]fetched, 
 			st.log.Error("imap server returned no body; skipping message", "folder", st.folder, "uid", b.UID)
 			continue
 		}
-		msgs = append(msgs, fetched{uid: b.UID, raw: b.BodySection[0].Bytes})
+		msgs = append(msgs, fetched{uid: b.UID, raw: b.BodySection[0].Bytes, date: b.InternalDate})
 	}
 	slices.SortFunc(msgs, func(a, b fetched) int { return cmp.Compare(a.uid, b.uid) })
 	return slices.CompactFunc(msgs, func(a, b fetched) bool { return a.uid == b.uid }), nil

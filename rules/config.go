@@ -67,6 +67,48 @@ type Mailbox struct {
 	Password Secret
 	Folder   string // default "INBOX"
 	After    string // what to do with a stored message: "seen" (default) | "keep" | "move:FOLDER"
+	History  History
+}
+
+// History says which mail already in a mailbox when maildesk first reads it
+// (no cursor in the database: a new deployment, or a lost database) is
+// stored as history: kept, threaded, closed, never acknowledged and never
+// sent to a handler. Without it, a first start on a folder with years of
+// mail answers all of it.
+type History struct {
+	// Age: mail that arrived more than Age before the first start is
+	// history ("24h", the default).
+	Age time.Duration
+	All bool // "all": everything in the folder at the first start is history
+	// None ("none"): nothing is history; every mail is answered.
+	None bool
+}
+
+// DefaultHistory is history when unset: mail older than a day at the
+// first start was surely seen to by someone already.
+var DefaultHistory = History{Age: 24 * time.Hour}
+
+// Cutoff returns the time before which mail is history for a mailbox first
+// read at start, and false when none is.
+func (h History) Cutoff(start time.Time) (time.Time, bool) {
+	switch {
+	case h.None:
+		return time.Time{}, false
+	case h.All:
+		return start, true
+	}
+	return start.Add(-h.Age), true
+}
+
+// String is the setting as written in maildesk.toml.
+func (h History) String() string {
+	switch {
+	case h.None:
+		return "none"
+	case h.All:
+		return "all"
+	}
+	return h.Age.String()
 }
 
 // Security values of the smtp and mailbox tables.
@@ -109,6 +151,7 @@ type mailboxFile struct {
 	PasswordFile string `toml:"password_file"`
 	Folder       string `toml:"folder"`
 	After        string `toml:"after"`
+	History      string `toml:"history"`
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
@@ -257,6 +300,20 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	mb.Port = f.port(key, raw.Port, def)
 	f.required(key, "username", raw.Username)
 	mb.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, true)
+	mb.History = DefaultHistory
+	switch h := strings.TrimSpace(raw.History); h {
+	case "":
+	case "all":
+		mb.History = History{All: true}
+	case "none":
+		mb.History = History{None: true}
+	default:
+		if d, err := ParseDuration(h); err != nil || d <= 0 {
+			f.addf(key+".history", "history = %q: want a duration like \"24h\" or \"7d\", \"all\" or \"none\"", raw.History)
+		} else {
+			mb.History = History{Age: d}
+		}
+	}
 	switch folder, isMove := strings.CutPrefix(mb.After, "move:"); {
 	case mb.After == "seen" || mb.After == "keep":
 	case isMove && strings.TrimSpace(folder) != "":

@@ -58,6 +58,9 @@ func newBenchDB(b *testing.B, messagesPer int) *benchDB {
 				m := &Message{TicketID: t.ID, Direction: dir, Kind: kind, Mailbox: "fta-pass", MessageID: id,
 					ContentHash: id, From: t.Customer, To: []string{to}, Subject: t.Subject, Text: body,
 					Refs: ids, Raw: []byte(body), CreatedAt: created}
+				if dir == Out {
+					m.ToKey = to
+				}
 				if dir == In {
 					m.UIDValidity, m.UID = 1, uint32(i*messagesPer+k)
 				}

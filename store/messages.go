@@ -36,8 +36,11 @@ type Message struct {
 	NewText     string     `json:"new_text,omitempty"` // Text without quoted history and signature
 	Quarantine  string     `json:"quarantine,omitempty"`
 	Refs        []string   `json:"-"` // In-Reply-To and References ids
-	Raw         []byte     `json:"-"`
-	CreatedAt   time.Time  `json:"created_at"`
+	// ToKey is the canonical form of the recipient of a mail sent, which
+	// the caller computes: CountSentSince counts by it.
+	ToKey     string    `json:"-"`
+	Raw       []byte    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // InsertMessage stores m with its references and sets m.ID.
@@ -50,10 +53,10 @@ func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 		uv, uid = m.UIDValidity, m.UID
 	}
 	res, err := tx.exec(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
-		uidvalidity, uid, message_id, content_hash, from_addr, from_name, to_addrs, subject, date,
-		body_text, new_text, quarantine, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		uidvalidity, uid, message_id, content_hash, from_addr, from_name, to_addrs, to_key, subject, date,
+		body_text, new_text, quarantine, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tid, m.Direction, m.Kind, m.Mailbox, uv, uid, m.MessageID, m.ContentHash, m.From, m.FromName,
-		strings.Join(m.To, ", "), m.Subject, fmtTimePtr(m.Date), m.Text, m.NewText, m.Quarantine, m.Raw,
+		strings.Join(m.To, ", "), m.ToKey, m.Subject, fmtTimePtr(m.Date), m.Text, m.NewText, m.Quarantine, m.Raw,
 		fmtTime(m.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert message %q: %w", m.MessageID, err)
@@ -188,13 +191,26 @@ func (tx *Tx) MessageRaw(ctx context.Context, id int64) ([]byte, error) {
 	return raw, err
 }
 
-// CountSentSince counts mails of kind sent to rcpt since t: the rate limit on
-// automatic answers to one sender.
+// CountSentSince counts mails of kind sent since t to the recipient whose
+// ToKey is rcpt: the rate limit on automatic answers to one sender.
 func (tx *Tx) CountSentSince(ctx context.Context, kind, rcpt string, t time.Time) (int, error) {
 	var n int
 	err := tx.queryRow(ctx, `SELECT count(*) FROM messages
-		WHERE direction = 'out' AND kind = ? AND to_addrs = ? AND created_at >= ?`,
+		WHERE direction = 'out' AND kind = ? AND to_key = ? AND created_at >= ?`,
 		kind, rcpt, fmtTime(t)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s mail to %s: %w", kind, rcpt, err)
+	}
+	return n, nil
+}
+
+// CountSentWithSubject is CountSentSince for the mails whose subject starts
+// with prefix: one sort of notice among those of a kind.
+func (tx *Tx) CountSentWithSubject(ctx context.Context, kind, rcpt, prefix string, t time.Time) (int, error) {
+	var n int
+	err := tx.queryRow(ctx, `SELECT count(*) FROM messages
+		WHERE direction = 'out' AND kind = ? AND to_key = ? AND created_at >= ? AND substr(subject, 1, ?) = ?`,
+		kind, rcpt, fmtTime(t), len([]rune(prefix)), prefix).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count %s mail to %s: %w", kind, rcpt, err)
 	}

@@ -73,6 +73,7 @@ func TestQueryPlans(t *testing.T) {
 		tx.LastReceivedText(ctx, tk.ID, "inquiry", "followup")
 		tx.MessageRaw(ctx, m.ID)
 		tx.CountSentSince(ctx, "ack", "kim@example.co.kr", now.Add(-time.Hour))
+		tx.CountSentWithSubject(ctx, "staff", "kim@example.co.kr", "[maildesk] ", now.Add(-time.Hour))
 		tx.CountSentAbout(ctx, "staff", "Kim@example.co.kr", now.Add(-time.Hour))
 		tx.Cursor(ctx, "fta-pass")
 		tx.DueNotices(ctx, now, 100)

@@ -24,6 +24,7 @@ var kinds = map[string]reflect.Type{
 	"interim":     reflect.TypeFor[Notice](),
 	"notice":      reflect.TypeFor[Notice](),
 	"quarantine":  reflect.TypeFor[Quarantine](),
+	"history":     reflect.TypeFor[History](),
 	"spoof":       reflect.TypeFor[Spoof](),
 	"staff":       reflect.TypeFor[Staff](),
 	"staff-error": reflect.TypeFor[StaffError](),

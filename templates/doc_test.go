@@ -26,6 +26,7 @@ var docTypes = []struct {
 	{"### notice", reflect.TypeOf(Notice{})}, // also the data of "interim"
 	{"### alert", reflect.TypeOf(Alert{})},
 	{"### quarantine", reflect.TypeOf(Quarantine{})},
+	{"### history", reflect.TypeOf(History{})},
 	{"### staff", reflect.TypeOf(Staff{})},
 	{"### staff-error", reflect.TypeOf(StaffError{})},
 	{"### spoof", reflect.TypeOf(Spoof{})},

@@ -69,6 +69,16 @@ type Quarantine struct {
 	Reason   string
 }
 
+// History is the data of the "history" template: the one note a handler
+// gets when maildesk, at a mailbox's first start, stored the mail already
+// there as history instead of answering it.
+type History struct {
+	Handler Contact
+	Mailbox string    // published address
+	Count   int       // messages stored as history
+	Before  time.Time // mail that arrived before this is history; zone set
+}
+
 // Notice is the data of the "notice" template (the delay notice an inquiry
 // gets before its deadline lapses unanswered) and of "interim" (the same
 // for a complaint, in the wording of an interim notice).
@@ -122,6 +132,9 @@ type Staff struct {
 	FollowUp bool // the customer wrote again
 	Transfer bool // the ticket was handed to this handler
 	Bounce   bool // a mail to the customer came back undelivered; Text says which and why
+	// Former: Text is a reply from a handler the ticket has since left;
+	// it was not sent to the customer.
+	Former bool
 	// Flood: the customer's mail comes faster than a conversation; this is
 	// the last notice about it for the hour, the rest is only stored.
 	Flood bool

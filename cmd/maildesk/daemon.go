@@ -108,6 +108,16 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		if o.watcher != nil {
 			o.watcher(w)
 		}
+		// After the tests' hook, so that what they wait for has happened.
+		then := w.Synced
+		w.Synced = func(name string) {
+			if err := d.Synced(ctx, name); err != nil && ctx.Err() == nil {
+				log.Error("after the catch-up pass", "mailbox", name, "err", err)
+			}
+			if then != nil {
+				then(name)
+			}
+		}
 		goLoop(&wg, log, "watcher "+m.Name, func() error { return w.Run(ctx) })
 	}
 	goLoop(&wg, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })

@@ -70,7 +70,7 @@ func parseUntil(s string, loc *time.Location) (time.Time, error) {
 func mailboxesOf(cfg *rules.Config) []desk.Mailbox {
 	var ms []desk.Mailbox
 	for _, m := range cfg.Mailboxes {
-		ms = append(ms, desk.Mailbox{Name: m.Name, Address: m.Address})
+		ms = append(ms, desk.Mailbox{Name: m.Name, Address: m.Address, History: m.History})
 	}
 	return ms
 }
