@@ -866,6 +866,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Content-Type: text/html\n\n<ol start=x><li><a href=\"u\">t</a><blockquote><pre>a\nb</pre>"))
 	f.Add([]byte("Content-Disposition: attachment; filename*0*=euc-kr''%B0; filename*2=x; filename*1*=%E8\n\n"))
 	f.Add(hostileReferences(300))
+	f.Add([]byte("Content-Type: text/html\n\n<div style=\"display:n\\6f ne!important\" hidden><p>#close<img alt=x><template>t</div>" + deep("<b style=font-size:0>x</b></body>y")))
 	f.Add([]byte("References: a@b c@d <e@f> a@b\nIn-Reply-To: x@y, <z@w> <x@y>\n\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		old := recoverPanics
