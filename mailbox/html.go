@@ -12,153 +12,272 @@ import (
 // items "- " or "N. " lines, blockquotes "> "-prefixed lines, links
 // "text (url)" when the url differs from the text; script, style and the
 // head are dropped, entities decoded and whitespace collapsed outside <pre>.
+//
+// Text a mail client would not show is dropped too (see hiddenElement):
+// staff commands and the customer-visible text are read from the result,
+// so a sender must not be able to slip in words nobody reading the mail
+// sees. The document is parsed as a browser parses it (x/net/html, with
+// scripting off as in a mail client), so that what counts as inside a
+// hidden element, with unclosed and misnested tags, is what a reader's
+// client makes of it, not a guess from the tag sequence.
 func HTMLToText(src string) string {
-	w := &textWriter{}
-	z := html.NewTokenizer(strings.NewReader(src))
-	skip := 0       // inside script/style/head/title/template
-	var lists []int // open lists: -1 for <ul>, else the next <ol> number
-	type link struct {
-		href  string
-		start int
+	doc, err := html.ParseWithOptions(strings.NewReader(src), html.ParseOptionEnableScripting(false))
+	if err != nil {
+		// The parser refuses documents nested deeper than 512
+		// elements (sloppy mailers leave that many tags unclosed).
+		return htmlTokensToText(src)
 	}
-	var links []link
+	c := &htmlConv{}
+	// The walk is iterative: a hostile mail can nest elements a million
+	// deep, and the tree is as deep as that.
+	n := doc
 	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
+		open := c.enter(n)
+		if open && n.FirstChild != nil {
+			n = n.FirstChild
+			continue
+		}
+		if open {
+			c.leave(n)
+		}
+		for n != doc && n.NextSibling == nil {
+			n = n.Parent
+			c.leave(n)
+		}
+		if n == doc {
 			break
 		}
+		n = n.NextSibling
+	}
+	return c.w.result()
+}
+
+// maxEndTagSearch bounds how far down the open elements an end tag is
+// matched in htmlTokensToText, which keeps a million unclosed tags and a
+// million stray end tags linear. An end tag not matched is ignored: that
+// keeps a hidden element open, and so hides more, not less.
+const maxEndTagSearch = 1000
+
+// htmlTokensToText is HTMLToText for documents the parser refuses. It
+// reads the tag sequence with a stack of open elements in place of the
+// parser's tree: an end tag closes everything opened after its start tag,
+// a stray end tag is ignored, and text inside a dropped or hidden element
+// is dropped until that element's end tag. It cannot follow the parser's
+// implied closings (a <div> closing an open <p>), and so may hide text a
+// client shows, not the reverse.
+func htmlTokensToText(src string) string {
+	c := &htmlConv{}
+	z := html.NewTokenizer(strings.NewReader(src))
+	var open []string // names of the open elements, outermost first
+	hiddenAt := -1    // index in open of the dropped or hidden element the walk is in
+	for {
+		tt := z.Next()
 		switch tt {
+		case html.ErrorToken:
+			return c.w.result()
 		case html.TextToken:
-			if skip > 0 {
-				continue
+			if hiddenAt < 0 {
+				c.w.text(string(z.Text()))
 			}
-			w.text(string(z.Text()))
-		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			nameB, hasAttr := z.TagName()
-			name := string(nameB)
-			var attrs map[string]string
-			if hasAttr && tt != html.EndTagToken {
-				attrs = map[string]string{}
-				for {
-					k, v, more := z.TagAttr()
-					attrs[string(k)] = string(v)
-					if !more {
-						break
-					}
-				}
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			name := tok.Data
+			void := voidElements[name] || tt == html.SelfClosingTagToken
+			if name == "body" && hiddenAt >= 0 && open[hiddenAt] == "head" {
+				open, hiddenAt = open[:hiddenAt], -1 // a head left unclosed
 			}
-			end := tt == html.EndTagToken
-			switch name {
-			case "script", "style", "head", "title", "template", "xml":
-				if tt == html.SelfClosingTagToken {
-					continue
-				}
-				if end {
-					if skip > 0 {
-						skip--
+			if hiddenAt < 0 {
+				n := &html.Node{Type: html.ElementNode, Data: name, Attr: tok.Attr}
+				if droppedElements[name] || hiddenElement(n) {
+					if !void {
+						hiddenAt = len(open)
 					}
 				} else {
-					skip++
-				}
-				continue
-			case "body":
-				skip = 0
-				continue
-			}
-			if skip > 0 {
-				continue
-			}
-			switch name {
-			case "br":
-				w.lineBreak()
-			case "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "dl", "figure", "hr", "address", "center", "form", "fieldset":
-				w.paragraph()
-			case "pre":
-				w.paragraph()
-				if end {
-					if w.pre > 0 {
-						w.pre--
-					}
-				} else if tt == html.StartTagToken {
-					w.pre++
-				}
-			case "blockquote":
-				if end {
-					if w.quote > 0 {
-						w.quote--
-					}
-					w.paragraph()
-				} else if tt == html.StartTagToken {
-					w.paragraph()
-					w.commitBreaks()
-					w.quote++
-				}
-			case "ul", "ol":
-				if end {
-					if len(lists) > 0 {
-						lists = lists[:len(lists)-1]
-					}
-					if len(lists) == 0 {
-						w.paragraph()
-					} else {
-						w.newline()
-					}
-				} else if tt == html.StartTagToken {
-					if len(lists) == 0 {
-						w.paragraph()
-					} else {
-						w.newline()
-					}
-					n := -1
-					if name == "ol" {
-						n = 1
-						if s, err := strconv.Atoi(attrs["start"]); err == nil {
-							n = s
-						}
-					}
-					lists = append(lists, n)
-				}
-			case "li":
-				w.newline()
-				if !end {
-					bullet := "- "
-					if len(lists) > 0 {
-						if n := lists[len(lists)-1]; n >= 0 {
-							bullet = strconv.Itoa(n) + ". "
-							lists[len(lists)-1]++
-						}
-						bullet = strings.Repeat("  ", len(lists)-1) + bullet
-					}
-					w.raw(bullet)
-				}
-			case "div", "tr", "dt", "dd", "section", "article", "header", "footer", "nav", "aside", "main", "caption", "figcaption", "tbody", "thead", "tfoot", "details", "summary":
-				w.newline()
-			case "td", "th":
-				if !end {
-					w.space = true
-				}
-			case "img":
-				if alt := strings.TrimSpace(attrs["alt"]); alt != "" {
-					w.text(alt)
-				}
-			case "a":
-				if end {
-					if len(links) == 0 {
-						continue
-					}
-					l := links[len(links)-1]
-					links = links[:len(links)-1]
-					label := strings.TrimSpace(w.b.String()[min(l.start, w.b.Len()):])
-					if label != "" && linkWorthShowing(l.href, label) {
-						w.text(" (" + l.href + ")")
-					}
-				} else if tt == html.StartTagToken {
-					links = append(links, link{href: strings.TrimSpace(attrs["href"]), start: w.b.Len()})
+					c.tag(name, attrMap(tok.Attr), false)
 				}
 			}
+			if !void {
+				open = append(open, name)
+			}
+		case html.EndTagToken:
+			nameB, _ := z.TagName()
+			name := string(nameB)
+			if name == "body" || name == "html" {
+				continue // a browser keeps adding what follows to the open element
+			}
+			i := len(open) - 1
+			for ; i >= 0 && i >= len(open)-maxEndTagSearch && open[i] != name; i-- {
+			}
+			if i < 0 || i < len(open)-maxEndTagSearch || open[i] != name {
+				continue
+			}
+			top := len(open)
+			if hiddenAt >= 0 {
+				if hiddenAt < i {
+					open = open[:i]
+					continue
+				}
+				top, hiddenAt = hiddenAt, -1
+			}
+			for k := top - 1; k >= i; k-- {
+				c.tag(open[k], nil, true)
+			}
+			open = open[:i]
 		}
 	}
-	return w.result()
+}
+
+func attrMap(attrs []html.Attribute) map[string]string {
+	m := make(map[string]string, len(attrs))
+	for _, a := range attrs {
+		if _, dup := m[a.Key]; !dup {
+			m[a.Key] = a.Val
+		}
+	}
+	return m
+}
+
+// droppedElements hold no text a reader sees.
+var droppedElements = map[string]bool{
+	"script": true, "style": true, "head": true, "title": true, "template": true, "xml": true,
+	"noframes": true, "iframe": true, "object": true,
+}
+
+// voidElements have no end tag (and no children).
+var voidElements = map[string]bool{
+	"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true,
+	"input": true, "keygen": true, "link": true, "meta": true, "param": true, "source": true,
+	"track": true, "wbr": true,
+}
+
+type htmlLink struct {
+	href  string
+	start int
+}
+
+// htmlConv turns the start tags, end tags and text of a walk over the
+// document into text.
+type htmlConv struct {
+	w     textWriter
+	lists []int // open lists: -1 for <ul>, else the next <ol> number
+	links []htmlLink
+}
+
+// enter handles n's start and reports whether its children and end are
+// to be walked.
+func (c *htmlConv) enter(n *html.Node) bool {
+	switch n.Type {
+	case html.DocumentNode:
+		return true
+	case html.TextNode:
+		c.w.text(n.Data)
+		return false
+	case html.ElementNode:
+		if droppedElements[n.Data] || hiddenElement(n) {
+			return false
+		}
+		c.tag(n.Data, attrMap(n.Attr), false)
+		return !voidElements[n.Data]
+	}
+	return false
+}
+
+func (c *htmlConv) leave(n *html.Node) {
+	if n.Type == html.ElementNode {
+		c.tag(n.Data, nil, true)
+	}
+}
+
+func (c *htmlConv) tag(name string, attrs map[string]string, end bool) {
+	w := &c.w
+	switch name {
+	case "br":
+		w.lineBreak()
+	case "p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "dl", "figure", "hr", "address", "center", "form", "fieldset":
+		w.paragraph()
+	case "pre":
+		w.paragraph()
+		if end {
+			if w.pre > 0 {
+				w.pre--
+			}
+		} else {
+			w.pre++
+		}
+	case "blockquote":
+		if end {
+			if w.quote > 0 {
+				w.quote--
+			}
+			w.paragraph()
+		} else {
+			w.paragraph()
+			w.commitBreaks()
+			w.quote++
+		}
+	case "ul", "ol":
+		if end {
+			if len(c.lists) > 0 {
+				c.lists = c.lists[:len(c.lists)-1]
+			}
+			if len(c.lists) == 0 {
+				w.paragraph()
+			} else {
+				w.newline()
+			}
+			return
+		}
+		if len(c.lists) == 0 {
+			w.paragraph()
+		} else {
+			w.newline()
+		}
+		n := -1
+		if name == "ol" {
+			n = 1
+			if s, err := strconv.Atoi(attrs["start"]); err == nil {
+				n = s
+			}
+		}
+		c.lists = append(c.lists, n)
+	case "li":
+		w.newline()
+		if !end {
+			bullet := "- "
+			if len(c.lists) > 0 {
+				if n := c.lists[len(c.lists)-1]; n >= 0 {
+					bullet = strconv.Itoa(n) + ". "
+					c.lists[len(c.lists)-1]++
+				}
+				bullet = strings.Repeat("  ", len(c.lists)-1) + bullet
+			}
+			w.raw(bullet)
+		}
+	case "div", "tr", "dt", "dd", "section", "article", "header", "footer", "nav", "aside", "main", "caption", "figcaption", "tbody", "thead", "tfoot", "details", "summary":
+		w.newline()
+	case "td", "th":
+		if !end {
+			w.space = true
+		}
+	case "img":
+		if alt := strings.TrimSpace(attrs["alt"]); alt != "" {
+			w.text(alt)
+		}
+	case "a":
+		if end {
+			if len(c.links) == 0 {
+				return
+			}
+			l := c.links[len(c.links)-1]
+			c.links = c.links[:len(c.links)-1]
+			label := strings.TrimSpace(w.b.String()[min(l.start, w.b.Len()):])
+			if label != "" && linkWorthShowing(l.href, label) {
+				w.text(" (" + l.href + ")")
+			}
+		} else {
+			c.links = append(c.links, htmlLink{href: strings.TrimSpace(attrs["href"]), start: w.b.Len()})
+		}
+	}
 }
 
 // linkWorthShowing reports whether href adds something to the link text.

@@ -52,8 +52,8 @@ type Attachment struct {
 // Message is a parsed mail.
 type Message struct {
 	MessageID   string    // without angle brackets; "" when absent
-	InReplyTo   []string  // ids without brackets
-	References  []string  // ids without brackets, in order, duplicates removed
+	InReplyTo   []string  // ids without brackets; at most InReplyToHead+InReplyToTail (see MaxIDLen)
+	References  []string  // ids without brackets, in order, duplicates removed; at most ReferencesHead+ReferencesTail
 	Subject     string    // decoded (RFC 2047), trimmed
 	From        Address   // first From address (zero when missing/unparsable)
 	ReplyTo     []Address //
@@ -332,8 +332,8 @@ func (p *parser) fillHeader(m *Message, h textproto.Header) {
 	if ids := parseMsgIDs(h.Get("Message-Id"), true); len(ids) > 0 {
 		m.MessageID = ids[0]
 	}
-	m.InReplyTo = parseMsgIDs(h.Get("In-Reply-To"), false)
-	m.References = parseMsgIDs(strings.Join(h.Values("References"), " "), false)
+	m.InReplyTo = parseMsgIDsCapped(h.Get("In-Reply-To"), false, InReplyToHead, InReplyToTail)
+	m.References = parseMsgIDsCapped(strings.Join(h.Values("References"), " "), false, ReferencesHead, ReferencesTail)
 	m.Subject = cleanText(decodeHeaderText(h.Get("Subject")))
 	if from := parseAddressList(h.Get("From")); len(from) > 0 {
 		m.From = from[0]
@@ -365,22 +365,55 @@ func cleanText(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// Limits on the message ids Parse keeps. A sender controls In-Reply-To and
+// References completely, and every id kept is a string held in memory,
+// stored, and looked up when threading; a mail with 40,000 References
+// ids must not cost 40,000 of each. RFC 5322 §3.6.4 has a reply's
+// References be its parent's References plus the parent's Message-ID, so
+// the first id names the thread's root and the last ones its most recent
+// mails: that is what threading needs, and what the middle of a long
+// chain adds is already named by its ends. Ids beyond the limits are
+// dropped silently (a Message has no list of defects to note it in); the
+// ids kept stay in document order.
+const (
+	// MaxIDLen is the longest message id kept, in bytes: RFC 5322's
+	// line length limit. An id that cannot be written on one line is
+	// not an id, and it would be one more long key to store and index.
+	MaxIDLen = 998
+
+	// ReferencesHead and ReferencesTail are how many References ids are
+	// kept from the start of the header (the thread's root) and from its
+	// end (the most recent mails); those in between are dropped.
+	ReferencesHead = 2
+	ReferencesTail = 48
+
+	// InReplyToHead and InReplyToTail cap In-Reply-To the same way. It
+	// names the parent, so it rarely holds more than one id; a few more
+	// are kept for mailers that list several parents.
+	InReplyToHead = 1
+	InReplyToTail = 4
+)
+
 // parseMsgIDs extracts message ids (without brackets) in order, without
 // duplicates. Bracketed ids are taken from anywhere in the value (In-Reply-To
 // often carries prose around them); without brackets, bare tokens
 // containing "@" are taken, or for a Message-ID (single) the first token.
+// Ids longer than MaxIDLen are dropped; the number kept is not capped
+// (see parseMsgIDsCapped).
 func parseMsgIDs(v string, single bool) []string {
-	v = fixHeaderBytes(v)
-	var ids []string
-	seen := map[string]bool{}
-	add := func(id string) {
-		id = strings.Join(strings.Fields(id), "")
-		if id == "" || seen[id] {
-			return
-		}
-		seen[id] = true
-		ids = append(ids, id)
+	if single {
+		return parseMsgIDsCapped(v, true, 1, 0)
 	}
+	return parseMsgIDsCapped(v, false, -1, 0)
+}
+
+// parseMsgIDsCapped is parseMsgIDs keeping only the first head and the
+// last tail distinct ids (head < 0: all of them). Its memory is bounded
+// by head+tail whatever the header holds: the ids kept are substrings of
+// v, and no list of all ids is built.
+func parseMsgIDsCapped(v string, single bool, head, tail int) []string {
+	v = fixHeaderBytes(v)
+	l := idList{head: head, tail: tail}
 	rest := v
 	bracketed := false
 	for {
@@ -393,23 +426,82 @@ func parseMsgIDs(v string, single bool) []string {
 			break
 		}
 		bracketed = true
-		add(rest[i+1 : i+1+j])
+		l.add(rest[i+1 : i+1+j])
 		rest = rest[i+1+j+1:]
 	}
 	if !bracketed {
-		for _, tok := range strings.FieldsFunc(v, func(r rune) bool {
-			return r == ' ' || r == '\t' || r == ',' || r == '\r' || r == '\n'
-		}) {
-			tok = strings.Trim(tok, "<>")
-			if single || strings.Contains(tok, "@") {
-				add(tok)
+		isSep := func(c byte) bool { return c == ' ' || c == '\t' || c == ',' || c == '\r' || c == '\n' }
+		for pos := 0; pos < len(v); {
+			for pos < len(v) && isSep(v[pos]) {
+				pos++
 			}
-			if single && len(ids) > 0 {
+			start := pos
+			for pos < len(v) && !isSep(v[pos]) {
+				pos++
+			}
+			if start == pos {
+				break
+			}
+			tok := strings.Trim(v[start:pos], "<>")
+			if single || strings.Contains(tok, "@") {
+				l.add(tok)
+			}
+			if single && len(l.first) > 0 {
 				break
 			}
 		}
 	}
-	return ids
+	return l.ids()
+}
+
+// idList collects distinct ids keeping the first head and the last tail
+// of them (head < 0: all). An id seen again while it is kept is a
+// duplicate; one seen again after it was dropped is kept anew, once.
+type idList struct {
+	head, tail int
+	first      []string
+	last       []string // a ring of up to tail ids, the oldest at start
+	start      int
+	kept       map[string]bool
+}
+
+func (l *idList) add(id string) {
+	if strings.ContainsAny(id, " \t\r\n") {
+		id = strings.Join(strings.Fields(id), "")
+	}
+	if id == "" || len(id) > MaxIDLen || l.kept[id] {
+		return
+	}
+	if l.kept == nil {
+		l.kept = map[string]bool{}
+	}
+	l.kept[id] = true
+	if l.head < 0 || len(l.first) < l.head {
+		l.first = append(l.first, id)
+		return
+	}
+	if l.tail <= 0 {
+		delete(l.kept, id)
+		return
+	}
+	if len(l.last) < l.tail {
+		l.last = append(l.last, id)
+		return
+	}
+	delete(l.kept, l.last[l.start])
+	l.last[l.start] = id
+	l.start = (l.start + 1) % l.tail
+}
+
+// ids returns the kept ids in document order, nil when there are none.
+func (l *idList) ids() []string {
+	if len(l.first)+len(l.last) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(l.first)+len(l.last))
+	out = append(out, l.first...)
+	out = append(out, l.last[l.start:]...)
+	return append(out, l.last[:l.start]...)
 }
 
 func parseReturnPath(v string) string {

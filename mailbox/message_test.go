@@ -865,6 +865,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("Subject: =?iso-2022-kr?B?GyQpQw5HUTE5Pm4P?= =?johab?b?0GWKgrTh?=\nContent-Type: text/plain; charset=johab\n\n\xd0\x65\x8a"))
 	f.Add([]byte("Content-Type: text/html\n\n<ol start=x><li><a href=\"u\">t</a><blockquote><pre>a\nb</pre>"))
 	f.Add([]byte("Content-Disposition: attachment; filename*0*=euc-kr''%B0; filename*2=x; filename*1*=%E8\n\n"))
+	f.Add(hostileReferences(300))
+	f.Add([]byte("Content-Type: text/html\n\n<div style=\"display:n\\6f ne!important\" hidden><p>#close<img alt=x><template>t</div>" + deep("<b style=font-size:0>x</b></body>y")))
+	f.Add([]byte("References: a@b c@d <e@f> a@b\nIn-Reply-To: x@y, <z@w> <x@y>\n\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		old := recoverPanics
 		recoverPanics = false
@@ -890,7 +893,28 @@ func FuzzParse(f *testing.F) {
 		if bytes.Count(raw, []byte("\n")) > 0 && strings.Contains(m.Text, "\r") {
 			t.Fatalf("Text keeps a CR: %q", m.Text)
 		}
+		checkIDs(t, "References", m.References, ReferencesHead+ReferencesTail)
+		checkIDs(t, "InReplyTo", m.InReplyTo, InReplyToHead+InReplyToTail)
+		if len(m.MessageID) > MaxIDLen {
+			t.Fatalf("MessageID of %d bytes", len(m.MessageID))
+		}
 	})
+}
+
+// checkIDs fails t unless ids are at most max distinct ids, none empty or
+// longer than MaxIDLen.
+func checkIDs(t *testing.T, field string, ids []string, max int) {
+	t.Helper()
+	if len(ids) > max {
+		t.Fatalf("%s: got %d ids, want at most %d", field, len(ids), max)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if id == "" || len(id) > MaxIDLen || seen[id] {
+			t.Fatalf("%s: bad or repeated id %q in %q", field, id, ids)
+		}
+		seen[id] = true
+	}
 }
 
 // Pathological inputs must stay fast (no quadratic behaviour).
