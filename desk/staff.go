@@ -104,7 +104,11 @@ func (d *Desk) fromStaff(ctx context.Context, tx *store.Tx, m *store.Message, ms
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return false, err
 	}
-	if d.trustedAuth != "" && authenticated(msg, d.trustedAuth, h.Email) {
+	// Only the topmost Authentication-Results counts, and only when the
+	// institute's server wrote it (RFC 8601 §5): the MTA must strip the
+	// ones arriving with its authserv-id (docs/rules.md says so).
+	_, staffDomain, _ := strings.Cut(message.Canonical(h.Email), "@")
+	if d.trustedAuth != "" && msg.Authenticated(d.trustedAuth, staffDomain) {
 		t, err := d.thread(ctx, tx, msg, now)
 		if err != nil {
 			return false, err
@@ -152,43 +156,6 @@ func (d *Desk) formerHandler(ctx context.Context, tx *store.Tx, t *store.Ticket,
 	problem := fmt.Sprintf("이 문의의 담당자는 이제 %s 님이어서 회신을 고객에게 보내지 않고 담당자에게 메모로 전달했습니다. / "+
 		"This ticket is now handled by %s: your reply was not sent to the customer; it went to them as a note.", t.Handler.Name, t.Handler.ID)
 	return d.queueStaffError(ctx, tx, t, h, []string{problem}, now)
-}
-
-// authenticated reports whether the topmost Authentication-Results header
-// was written by the trusted server (RFC 8601: a server strips or renames
-// such headers claiming its own authserv-id) and shows DKIM pass for the
-// staff address's domain, or DMARC pass for it as the From domain.
-func authenticated(msg *mailbox.Message, authserv, staff string) bool {
-	vals := msg.Header.Values("Authentication-Results")
-	if len(vals) == 0 {
-		return false
-	}
-	_, domain, _ := strings.Cut(strings.ToLower(staff), "@")
-	id, results, ok := strings.Cut(strings.ToLower(vals[0]), ";")
-	if !ok || strings.TrimSpace(id) != authserv || domain == "" {
-		return false
-	}
-	for _, r := range strings.Split(results, ";") {
-		fields := strings.Fields(r)
-		if len(fields) == 0 {
-			continue
-		}
-		var want string
-		switch fields[0] {
-		case "dkim=pass":
-			want = "header.d="
-		case "dmarc=pass":
-			want = "header.from="
-		default:
-			continue
-		}
-		for _, f := range fields[1:] {
-			if v, ok := strings.CutPrefix(f, want); ok && strings.Trim(v, "\"") == domain {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // recipients lists every address a mail was delivered to: the headers
