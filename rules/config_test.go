@@ -102,6 +102,10 @@ func TestLoadConfigProblems(t *testing.T) {
 			`16: "folder" must be a string, not an array`,
 			`17: unknown key "hots" in [[mailbox]]`,
 		}},
+		{"history.toml", []string{
+			`12: history = "forever": want a duration like "24h" or "7d", "all" or "none"`,
+			`21: history = "-1h": want a duration like "24h" or "7d", "all" or "none"`,
+		}},
 		{"values.toml", []string{
 			`1: unknown timezone "Asia/Atlantis"`,
 			`5: port 70000 out of range 1-65535`,
