@@ -63,7 +63,9 @@ func (d *Desk) deliverDue(ctx context.Context, s Sender) (next time.Time, err er
 		// for its retry time instead of being sent again at once.
 		err := d.store.Write(ctx, func(tx *store.Tx) error {
 			var err error
-			dl, err = tx.NextDue(ctx, now)
+			// A row planned beyond the longest retry delay was planned
+			// by a clock that has since been stepped back.
+			dl, err = tx.NextDue(ctx, now, now.Add(retrySchedule[len(retrySchedule)-1]+time.Minute))
 			if err != nil {
 				return err
 			}

@@ -64,13 +64,16 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*Delivery,
 }
 
 // NextDue returns the queued delivery with the earliest next attempt at or
-// before now, with its raw bytes; ErrNotFound when none is due.
-func (tx *Tx) NextDue(ctx context.Context, now time.Time) (*Delivery, error) {
+// before now, with its raw bytes; ErrNotFound when none is due. A delivery
+// planned after horizon is due as well: no attempt made by a right clock
+// plans that far ahead, so the clock was stepped back since, and without
+// this the mail would wait for the clock to catch up (a day, or a year).
+func (tx *Tx) NextDue(ctx context.Context, now, horizon time.Time) (*Delivery, error) {
 	var raw []byte
 	d, err := scanDelivery(tx.queryRow(ctx, `SELECT `+deliveryColumns+`, m.raw
 		FROM outbox o JOIN messages m ON m.id = o.message_id
-		WHERE o.state = 'queued' AND o.next_attempt_at <= ?
-		ORDER BY o.next_attempt_at, o.id LIMIT 1`, fmtTime(now)), &raw)
+		WHERE o.state = 'queued' AND (o.next_attempt_at <= ? OR o.next_attempt_at > ?)
+		ORDER BY o.next_attempt_at, o.id LIMIT 1`, fmtTime(now), fmtTime(horizon)), &raw)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, ErrNotFound

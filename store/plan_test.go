@@ -82,7 +82,7 @@ func TestQueryPlans(t *testing.T) {
 		tx.ThreadIDs(ctx, tk.ID)
 		tx.DueFYIs(ctx, now)
 		tx.MarkFYISent(ctx, 1, now)
-		tx.NextDue(ctx, now)
+		tx.NextDue(ctx, now, now.Add(time.Hour))
 		tx.NextAttemptAt(ctx)
 		tx.RecordAttempt(ctx, 1, now)
 		tx.MarkRetry(ctx, 1, "x")

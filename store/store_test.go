@@ -193,10 +193,10 @@ func TestOutboxLifecycle(t *testing.T) {
 	}
 	var d *Delivery
 	err = s.Read(ctx, func(tx *Tx) (err error) {
-		if _, err := tx.NextDue(ctx, t0.Add(-time.Second)); !errors.Is(err, ErrNotFound) {
+		if _, err := tx.NextDue(ctx, t0.Add(-time.Second), t0.Add(time.Hour)); !errors.Is(err, ErrNotFound) {
 			t.Errorf("before due: got %v, want ErrNotFound", err)
 		}
-		d, err = tx.NextDue(ctx, t0)
+		d, err = tx.NextDue(ctx, t0, t0.Add(time.Hour))
 		return err
 	})
 	if err != nil {
@@ -216,7 +216,7 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Read(ctx, func(tx *Tx) error {
-		if _, err := tx.NextDue(ctx, t0); !errors.Is(err, ErrNotFound) {
+		if _, err := tx.NextDue(ctx, t0, t0.Add(time.Hour)); !errors.Is(err, ErrNotFound) {
 			t.Errorf("after attempt: got %v, want not due until %v", err, next)
 		}
 		at, err := tx.NextAttemptAt(ctx)
