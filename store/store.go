@@ -34,9 +34,10 @@ var ErrNewerSchema = errors.New("database schema is newer than this maildesk")
 // Store is an open database. It is safe for concurrent use; writes are
 // serialised, reads run alongside them (WAL).
 type Store struct {
-	db      *sql.DB
-	path    string
-	writeMu sync.Mutex
+	db       *sql.DB
+	path     string
+	warnings []string
+	writeMu  sync.Mutex
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements by query text
@@ -48,9 +49,15 @@ type Tx struct {
 	s  *Store
 }
 
-// Open opens (creating if needed) the database at path and brings its schema
-// up to date.
+// Open opens the database at path and brings its schema up to date. A new
+// database is created readable by its owner only (0600, with its -wal and
+// -shm), in a directory created 0700 if missing; an existing file keeps
+// its mode, and Warnings says when others can read it.
 func Open(ctx context.Context, path string) (*Store, error) {
+	warnings, err := prepareFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -65,6 +72,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	if len(warnings) == 0 {
+		warnings = sideFileWarnings(path)
+	}
+	s.warnings = warnings
 	return s, nil
 }
 
