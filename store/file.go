@@ -8,6 +8,23 @@ import (
 	"path/filepath"
 )
 
+// ErrFileReplaced is returned (wrapped, naming the file) by CheckFile and
+// by Write when the database file was deleted or replaced while open: by a
+// rename over it, a restore from backup or an rm. SQLite goes on writing
+// to the file it opened, which then is no longer the one at the path, so
+// every commit after that would be lost at the next start.
+var ErrFileReplaced = errors.New("database file was deleted or replaced while open")
+
+type fileReplacedError struct {
+	path, what string
+}
+
+func (e *fileReplacedError) Error() string {
+	return fmt.Sprintf("database file %s was deleted or replaced while open (%s)", e.path, e.what)
+}
+
+func (e *fileReplacedError) Is(target error) bool { return target == ErrFileReplaced }
+
 // prepareFile makes sure the database file exists before SQLite opens it,
 // so that it is created 0600 whatever the umask: it holds every customer's
 // mail and the reply-token key. SQLite creates the -wal and -shm files with
@@ -73,4 +90,22 @@ func modeWarning(path string, mode fs.FileMode) string {
 // that group or others can read. Nil when all is well.
 func (s *Store) Warnings() []string {
 	return append([]string(nil), s.warnings...)
+}
+
+// CheckFile returns an error wrapping ErrFileReplaced when the database
+// file was deleted or another file was put at its path since Open. Write
+// checks it before each transaction; a daemon can also call it from a
+// health check, to notice while idle.
+func (s *Store) CheckFile() error {
+	fi, err := os.Stat(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &fileReplacedError{s.path, "no file at its path now"}
+	}
+	if err != nil {
+		return fmt.Errorf("check database file: %w", err)
+	}
+	if !os.SameFile(fi, s.file) {
+		return &fileReplacedError{s.path, "another file at its path now"}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,5 +120,65 @@ func TestOpenWarnsOfReadableSideFile(t *testing.T) {
 	ws := s2.Warnings()
 	if len(ws) != 1 || !strings.Contains(ws[0], path+"-wal is readable by group or others (mode 0640)") {
 		t.Errorf("warnings: got %q, want one of the -wal", ws)
+	}
+}
+
+// TestWriteRefusesReplacedFile: once the file at the path is not the one
+// opened, no write may go to the orphan; ordinary writes are unaffected.
+func TestWriteRefusesReplacedFile(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		replace func(t *testing.T, path string)
+	}{
+		{"deleted", func(t *testing.T, path string) {
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"renamed over", func(t *testing.T, path string) {
+			// Another database, as a restore from backup puts it there.
+			other := filepath.Join(t.TempDir(), "backup.db")
+			o, err := Open(ctx, other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Close()
+			if err := os.Rename(other, path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "maildesk.db")
+			s, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for uid := range uint32(3) {
+				if err := writeCursor(s, uid+1); err != nil {
+					t.Fatalf("ordinary write %d: %v", uid, err)
+				}
+			}
+			if err := s.CheckFile(); err != nil {
+				t.Fatalf("CheckFile before: %v", err)
+			}
+			tc.replace(t, path)
+			err = s.CheckFile()
+			if !errors.Is(err, ErrFileReplaced) {
+				t.Errorf("CheckFile: got %v, want ErrFileReplaced", err)
+			}
+			ran := false
+			err = s.Write(ctx, func(tx *Tx) error { ran = true; return tx.SetCursor(ctx, "m", 1, 9, time.Now()) })
+			if !errors.Is(err, ErrFileReplaced) || ran {
+				t.Fatalf("Write: got %v (fn ran: %v), want ErrFileReplaced before the transaction", err, ran)
+			}
+			if want := "database file " + path + " was deleted or replaced while open"; !strings.Contains(err.Error(), want) {
+				t.Errorf("Write error: got %q, want it to say %q", err, want)
+			}
+		})
 	}
 }
