@@ -49,9 +49,13 @@ func paddedLen(n int) int {
 	return min(size, maxInList)
 }
 
-// placeholders returns "?, ?, …" with n marks.
+// allPlaceholders is the longest list placeholders returns; shorter ones
+// are its prefixes, so that building a statement allocates no list.
+var allPlaceholders = "?" + strings.Repeat(", ?", maxInList-1)
+
+// placeholders returns "?, ?, …" with n marks, 1 <= n <= maxInList.
 func placeholders(n int) string {
-	return "?" + strings.Repeat(", ?", n-1)
+	return allPlaceholders[:1+3*(n-1)]
 }
 
 func dedupe(vals []string) []string {

@@ -161,7 +161,7 @@ func TestLongIDLists(t *testing.T) {
 						args = append(args, id)
 					}
 					var old int64
-					err = tx.tx.QueryRowContext(ctx, fmt.Sprintf(l.old, placeholders(len(ids))), args...).Scan(&old)
+					err = tx.tx.QueryRowContext(ctx, fmt.Sprintf(l.old, "?"+strings.Repeat(", ?", len(ids)-1)), args...).Scan(&old)
 					if err != nil && !errors.Is(err, sql.ErrNoRows) {
 						return err
 					}
@@ -174,6 +174,33 @@ func TestLongIDLists(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
+		}
+	}
+}
+
+// TestInChunks: every value is bound once or more, in pieces of at most
+// maxInList, with as many marks in the list as arguments after the prefix.
+func TestInChunks(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 255, 257, 499, 500, 501, 1000, 40000} {
+		vals := filler(n)
+		seen := map[any]bool{}
+		sizes := map[int]bool{}
+		err := inChunks([]any{"prefix"}, vals, func(list string, args []any) error {
+			marks := strings.Count(list, "?")
+			if marks != len(args)-1 || args[0] != "prefix" || marks > maxInList || marks != paddedLen(marks) {
+				t.Errorf("n=%d: %d marks for %d arguments after the prefix %v", n, marks, len(args)-1, args[0])
+			}
+			sizes[marks] = true
+			for _, a := range args[1:] {
+				seen[a] = true
+			}
+			return nil
+		})
+		if err != nil || len(seen) != n {
+			t.Errorf("n=%d: %d distinct values bound, %v; want %d", n, len(seen), err, n)
+		}
+		if len(sizes) > 2 {
+			t.Errorf("n=%d: lists of %d lengths, want a full one and one padded rest", n, len(sizes))
 		}
 	}
 }
