@@ -158,20 +158,22 @@ func (tx *Tx) RecentMessages(ctx context.Context, ticketID int64, n int) ([]*Mes
 // text) of the latest message received on a ticket whose kind is one of
 // kinds; "" when there is none.
 func (tx *Tx) LastReceivedText(ctx context.Context, ticketID int64, kinds ...string) (string, error) {
-	if len(kinds) == 0 {
-		return "", nil
-	}
-	args := []any{ticketID}
-	for _, k := range kinds {
-		args = append(args, k)
-	}
+	var bestID int64
 	var newText, text string
-	err := tx.queryRow(ctx, `SELECT new_text, body_text FROM messages
-		WHERE ticket_id = ? AND direction = 'in' AND kind IN (?`+strings.Repeat(", ?", len(kinds)-1)+`)
-		ORDER BY id DESC LIMIT 1`, args...).Scan(&newText, &text)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
+	err := inChunks([]any{ticketID}, kinds, func(list string, args []any) error {
+		var id int64
+		var n, t string
+		err := tx.queryRow(ctx, `SELECT id, new_text, body_text FROM messages
+			WHERE ticket_id = ? AND direction = 'in' AND kind IN (`+list+`)
+			ORDER BY id DESC LIMIT 1`, args...).Scan(&id, &n, &t)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err == nil && id > bestID {
+			bestID, newText, text = id, n, t
+		}
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("last received text of ticket %d: %w", ticketID, err)
 	}
@@ -282,24 +284,17 @@ func (tx *Tx) MessageCounts(ctx context.Context) (map[string]int, error) {
 
 // TicketOfMailTo returns the ticket of a mail of kind that maildesk sent to
 // rcpt and whose Message-ID is one of ids: proof that a reply naming it
-// answers that mail (Message-IDs maildesk makes cannot be guessed).
+// answers that mail (Message-IDs maildesk makes cannot be guessed). Any
+// number of ids may be given.
 func (tx *Tx) TicketOfMailTo(ctx context.Context, kind, rcpt string, ids []string) (int64, error) {
-	if len(ids) == 0 {
-		return 0, ErrNotFound
-	}
-	args := []any{kind, strings.ToLower(rcpt)}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	var tid int64
-	err := tx.queryRow(ctx, `SELECT ticket_id FROM messages
-		WHERE direction = 'out' AND kind = ? AND lower(to_addrs) = ? AND ticket_id IS NOT NULL
-		AND message_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY id DESC LIMIT 1`, args...).Scan(&tid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNotFound
-	}
+	var best newest
+	err := inChunks([]any{kind, strings.ToLower(rcpt)}, ids, func(list string, args []any) error {
+		return best.consider(tx.queryRow(ctx, `SELECT id, ticket_id FROM messages
+			WHERE direction = 'out' AND kind = ? AND lower(to_addrs) = ? AND ticket_id IS NOT NULL
+			AND message_id IN (`+list+`) ORDER BY id DESC LIMIT 1`, args...))
+	})
 	if err != nil {
 		return 0, fmt.Errorf("find mail to %s: %w", rcpt, err)
 	}
-	return tid, nil
+	return best.ticket()
 }

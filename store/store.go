@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -34,9 +35,11 @@ var ErrNewerSchema = errors.New("database schema is newer than this maildesk")
 // Store is an open database. It is safe for concurrent use; writes are
 // serialised, reads run alongside them (WAL).
 type Store struct {
-	db      *sql.DB
-	path    string
-	writeMu sync.Mutex
+	db       *sql.DB
+	path     string
+	file     os.FileInfo // the file opened, to tell if another is put at path
+	warnings []string
+	writeMu  sync.Mutex
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements by query text
@@ -48,9 +51,19 @@ type Tx struct {
 	s  *Store
 }
 
-// Open opens (creating if needed) the database at path and brings its schema
-// up to date.
+// Open opens the database at path and brings its schema up to date. A new
+// database is created readable by its owner only (0600, with its -wal and
+// -shm), in a directory created 0700 if missing; an existing file keeps
+// its mode, and Warnings says when others can read it.
 func Open(ctx context.Context, path string) (*Store, error) {
+	warnings, err := prepareFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	file, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -60,11 +73,21 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: db, path: path, file: file, stmts: map[string]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// The file SQLite opened is the one prepareFile saw, not one put there
+	// in between.
+	if err := s.CheckFile(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if len(warnings) == 0 {
+		warnings = sideFileWarnings(path)
+	}
+	s.warnings = warnings
 	return s, nil
 }
 
@@ -84,10 +107,18 @@ func (s *Store) Path() string { return s.path }
 
 // Write runs fn in a write transaction and commits when fn returns nil.
 // Writers are serialised inside the process, so SQLite's busy handler only
-// ever waits for other processes.
+// ever waits for other processes. It refuses, with an error wrapping
+// ErrFileReplaced, when the database file was deleted or replaced: the
+// commit would go to a file nobody will open again.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	// One stat a transaction (a microsecond or two, against the hundreds
+	// of a commit) rather than a rate limit: a write let through between
+	// two checks would be the one lost.
+	if err := s.CheckFile(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
 	return s.run(ctx, fn)
 }
 

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -129,18 +131,37 @@ type TicketFilter struct {
 
 // Tickets lists tickets, newest first.
 func (tx *Tx) Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, error) {
-	q := `SELECT ` + ticketColumns + ` FROM tickets`
-	var args []any
-	if len(f.Status) > 0 {
-		q += ` WHERE status IN (?` + strings.Repeat(`, ?`, len(f.Status)-1) + `)`
-		for _, s := range f.Status {
-			args = append(args, s)
+	limit := ""
+	if f.Limit > 0 {
+		limit = fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	if len(f.Status) == 0 {
+		return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets ORDER BY id DESC`+limit)
+	}
+	// Each chunk of statuses gives its newest tickets up to the limit; a
+	// ticket has one status, so the newest of their union are the answer.
+	var ts []*Ticket
+	chunks := 0
+	err := inChunks(nil, f.Status, func(list string, args []any) error {
+		chunks++
+		more, err := tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets
+			WHERE status IN (`+list+`) ORDER BY id DESC`+limit, args...)
+		ts = append(ts, more...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if chunks > 1 {
+		slices.SortFunc(ts, func(a, b *Ticket) int { return cmp.Compare(b.ID, a.ID) })
+		if f.Limit > 0 && len(ts) > f.Limit {
+			ts = ts[:f.Limit]
 		}
 	}
-	q += ` ORDER BY id DESC`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
-	}
+	return ts, nil
+}
+
+func (tx *Tx) listTickets(ctx context.Context, q string, args ...any) ([]*Ticket, error) {
 	rows, err := tx.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
@@ -154,30 +175,56 @@ func (tx *Tx) Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, error) {
 		}
 		ts = append(ts, t)
 	}
-	return ts, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	return ts, nil
 }
 
 // TicketByReferences returns the ticket of the newest stored message whose
-// Message-ID is one of ids: the first rule of threading.
+// Message-ID is one of ids: the first rule of threading. Any number of ids
+// may be given.
 func (tx *Tx) TicketByReferences(ctx context.Context, ids []string) (int64, error) {
-	if len(ids) == 0 {
-		return 0, ErrNotFound
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	var tid int64
-	err := tx.queryRow(ctx, `SELECT ticket_id FROM messages
-		WHERE message_id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) AND ticket_id IS NOT NULL
-		ORDER BY id DESC LIMIT 1`, args...).Scan(&tid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNotFound
-	}
+	var best newest
+	err := inChunks(nil, ids, func(list string, args []any) error {
+		return best.consider(tx.queryRow(ctx, `SELECT id, ticket_id FROM messages
+			WHERE message_id IN (`+list+`) AND ticket_id IS NOT NULL
+			ORDER BY id DESC LIMIT 1`, args...))
+	})
 	if err != nil {
 		return 0, fmt.Errorf("thread by references: %w", err)
 	}
-	return tid, nil
+	return best.ticket()
+}
+
+// newest keeps, across the chunks of a query with "ORDER BY id DESC
+// LIMIT 1", the ticket of the row with the highest id: what the query
+// would have returned run once over the whole list.
+type newest struct {
+	id, ticketID int64
+}
+
+// consider scans a chunk's (id, ticket_id) row, if it has one.
+func (n *newest) consider(row *sql.Row) error {
+	var id, tid int64
+	err := row.Scan(&id, &tid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if id > n.id {
+		n.id, n.ticketID = id, tid
+	}
+	return nil
+}
+
+func (n *newest) ticket() (int64, error) {
+	if n.id == 0 {
+		return 0, ErrNotFound
+	}
+	return n.ticketID, nil
 }
 
 // Event is one entry of a ticket's history.
@@ -246,26 +293,22 @@ func (tx *Tx) SetSetting(ctx context.Context, name string, value []byte) error {
 
 // TicketBySharedReference returns the ticket of the newest message from
 // sender that names one of refs in its own In-Reply-To or References: two
-// replies by one person to a mail maildesk never saw.
+// replies by one person to a mail maildesk never saw. Any number of refs
+// may be given.
 func (tx *Tx) TicketBySharedReference(ctx context.Context, sender string, refs []string) (int64, error) {
-	if len(refs) == 0 || sender == "" {
+	if sender == "" {
 		return 0, ErrNotFound
 	}
-	args := []any{strings.ToLower(sender)}
-	for _, r := range refs {
-		args = append(args, r)
-	}
-	var tid int64
-	err := tx.queryRow(ctx, `SELECT m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id
-		WHERE lower(m.from_addr) = ? AND m.ticket_id IS NOT NULL AND r.ref IN (?`+strings.Repeat(`, ?`, len(refs)-1)+`)
-		ORDER BY m.id DESC LIMIT 1`, args...).Scan(&tid)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNotFound
-	}
+	var best newest
+	err := inChunks([]any{strings.ToLower(sender)}, refs, func(list string, args []any) error {
+		return best.consider(tx.queryRow(ctx, `SELECT m.id, m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id
+			WHERE lower(m.from_addr) = ? AND m.ticket_id IS NOT NULL AND r.ref IN (`+list+`)
+			ORDER BY m.id DESC LIMIT 1`, args...))
+	})
 	if err != nil {
 		return 0, fmt.Errorf("thread by shared reference: %w", err)
 	}
-	return tid, nil
+	return best.ticket()
 }
 
 // OpenTicketBySubject returns the newest ticket of customer, not closed and
