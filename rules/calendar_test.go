@@ -430,3 +430,50 @@ func TestParseDate(t *testing.T) {
 		t.Errorf("AddDays: got %v, want 2027-01-01", got)
 	}
 }
+
+// TestHolidaySources: a day is built in or from the rules, and a removed
+// built-in day is listed apart.
+func TestHolidaySources(t *testing.T) {
+	full, err := Load(filepath.Join("testdata", "rules", "full"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := full.Calendar
+	find := func(year int, day string) (Holiday, bool) {
+		for _, h := range c.Holidays(year) {
+			if h.Date.String() == day {
+				return h, true
+			}
+		}
+		return Holiday{}, false
+	}
+	for _, tt := range []struct {
+		day, name, source string // source "" = no holiday
+	}{
+		{"2027-05-10", "임시공휴일", SourceRules},
+		{"2027-05-03", "대체공휴일(노동절)", SourceBuiltin},
+		{"2026-07-17", "제헌절", SourceBuiltin},
+		{"2026-06-03", "", ""}, // removed
+	} {
+		d, err := ParseDate(tt.day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, ok := find(d.Year, tt.day)
+		if ok != (tt.source != "") || h.Name != tt.name || h.Source != tt.source {
+			t.Errorf("%s: got %+v %v, want %q from %q", tt.day, h, ok, tt.name, tt.source)
+		}
+	}
+	if got := c.Removed(2026); len(got) != 1 || got[0].Date.String() != "2026-06-03" || got[0].Name != "제9회 전국동시지방선거" {
+		t.Errorf("Removed(2026): got %+v, want the local election day", got)
+	}
+	if got := c.Removed(2027); len(got) != 0 {
+		t.Errorf("Removed(2027): got %+v, want none", got)
+	}
+	if got, want := c.WorkingHours(), []string{"09:00-12:00", "13:00-18:00"}; !slices.Equal(got, want) {
+		t.Errorf("WorkingHours: got %v, want %v", got, want)
+	}
+	if got, want := c.WorkingDays(), []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}; !slices.Equal(got, want) {
+		t.Errorf("WorkingDays: got %v, want %v", got, want)
+	}
+}
