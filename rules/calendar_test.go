@@ -477,3 +477,37 @@ func TestHolidaySources(t *testing.T) {
 		t.Errorf("WorkingDays: got %v, want %v", got, want)
 	}
 }
+
+// TestWarnings: the warning comes once the current or the next year, in the
+// calendar's zone, is past LastCheckedYear.
+func TestWarnings(t *testing.T) {
+	set := &Set{Calendar: DefaultCalendar(nil)}
+	tests := []struct {
+		now  time.Time
+		want []string // substrings; nil = no warning
+	}{
+		{at(t, "2026-12-31 23:59"), nil},
+		// 2027 has begun in Seoul, not yet in UTC.
+		{at(t, "2027-01-01 00:30").UTC(), []string{"up to 2027 only", "those of 2028 follow", "`maildesk calendar 2028`", "[[calendar.add]]"}},
+		{at(t, "2028-03-01 12:00"), []string{"those of 2028 and 2029", "`maildesk calendar 2028` and `maildesk calendar 2029`"}},
+		{at(t, "2035-01-01 12:00"), []string{"2035 and 2036", "after 2035 Seollal, Buddha's Birthday and Chuseok are not built in"}},
+	}
+	for _, tt := range tests {
+		got := set.Warnings(tt.now)
+		if tt.want == nil {
+			if len(got) != 0 {
+				t.Errorf("%v: got %q, want no warning", tt.now, got)
+			}
+			continue
+		}
+		if len(got) != 1 {
+			t.Errorf("%v: got %q, want one warning", tt.now, got)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got[0], w) {
+				t.Errorf("%v: warning %q lacks %q", tt.now, got[0], w)
+			}
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,12 +41,45 @@ import (
 // holidays are checked, date for date, against the officially announced
 // list (the 월력요항, TestHolidaysOfficialLists). Later years are computed by
 // the rules in force, but elections, temporary holidays and law changes
-// are not known in advance. Raise it when a new year's list is published
-// and added to the test.
+// are not known in advance: Set.Warnings says so once the current or the
+// next year is past LastCheckedYear. Raise it when a new year's list is
+// published and added to the test.
 const (
 	FirstCheckedYear = 2020
 	LastCheckedYear  = 2027
 )
+
+// Warnings are what an admin should look at in rules that are not wrong,
+// as of now. Today there is one: the current or the next year (in the
+// calendar's zone) is past LastCheckedYear, so its built-in holidays were
+// not checked against an official list. `rules check` prints the warnings
+// and the daemon logs them once when it starts.
+func (s *Set) Warnings(now time.Time) []string {
+	c := s.Calendar
+	if c == nil {
+		c = DefaultCalendar(nil)
+	}
+	year := now.In(c.loc).Year()
+	var past, cmds []string
+	for _, y := range []int{year, year + 1} {
+		if y > LastCheckedYear {
+			past = append(past, strconv.Itoa(y))
+			cmds = append(cmds, fmt.Sprintf("`maildesk calendar %d`", y))
+		}
+	}
+	if len(past) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("calendar: the built-in holidays are checked against the official lists up to %d only; "+
+		"those of %s follow the rules in force and miss the days declared since (elections, temporary holidays, law changes)",
+		LastCheckedYear, strings.Join(past, " and "))
+	if year+1 > LastLunarYear {
+		msg += fmt.Sprintf(", and after %d Seollal, Buddha's Birthday and Chuseok are not built in at all", LastLunarYear)
+	}
+	msg += fmt.Sprintf(": compare %s with the year's 월력요항 and add the missing days with [[calendar.add]] "+
+		"(or drop one with [[calendar.remove]])", strings.Join(cmds, " and "))
+	return []string{msg}
+}
 
 // FirstLunarYear and LastLunarYear bound the years whose lunar holidays
 // (Seollal, Buddha's Birthday, Chuseok) are built in. Outside them only the
