@@ -113,11 +113,21 @@ func cmpInt(a, b int) int {
 	return 0
 }
 
-// Holiday is a day off and its name.
+// Holiday is a day off, its name and where it comes from.
 type Holiday struct {
-	Date Date
-	Name string
+	Date   Date
+	Name   string
+	Source string // SourceBuiltin or SourceRules
 }
+
+// Sources of a holiday.
+const (
+	// SourceBuiltin is a built-in Korean public holiday.
+	SourceBuiltin = "builtin"
+	// SourceRules is a day a rules file adds with [[calendar.add]] (its
+	// name replaces a built-in one on the same day).
+	SourceRules = "rules"
+)
 
 // period is a stretch of working time within a working day, as offsets from
 // midnight.
@@ -173,6 +183,27 @@ func (c *Calendar) WorkingTime() time.Duration {
 	return sum
 }
 
+// WorkingHours returns the working periods of a working day, in order, as
+// "09:00-12:00".
+func (c *Calendar) WorkingHours() []string {
+	var out []string
+	for _, p := range c.periods {
+		out = append(out, clockString(p.start)+"-"+clockString(p.end))
+	}
+	return out
+}
+
+// WorkingDays returns the working days of the week, Sunday first.
+func (c *Calendar) WorkingDays() []time.Weekday {
+	var out []time.Weekday
+	for wd := time.Sunday; wd <= time.Saturday; wd++ {
+		if c.weekdays[wd] {
+			out = append(out, wd)
+		}
+	}
+	return out
+}
+
 // Holiday returns the name of the public holiday on t's day in the
 // calendar's zone. Several holidays on one day are named together,
 // "어린이날, 부처님오신날".
@@ -181,13 +212,19 @@ func (c *Calendar) Holiday(t time.Time) (name string, ok bool) {
 }
 
 func (c *Calendar) holiday(d Date) (string, bool) {
+	name, _, ok := c.holidaySource(d)
+	return name, ok
+}
+
+func (c *Calendar) holidaySource(d Date) (name, source string, ok bool) {
 	if c.removed[d] {
-		return "", false
+		return "", "", false
 	}
 	if name, ok := c.added[d]; ok {
-		return name, true
+		return name, SourceRules, true
 	}
-	return builtinHoliday(d)
+	name, ok = builtinHoliday(d)
+	return name, SourceBuiltin, ok
 }
 
 // Holidays lists the holidays of a year in date order, weekends included
@@ -195,8 +232,21 @@ func (c *Calendar) holiday(d Date) (string, bool) {
 func (c *Calendar) Holidays(year int) []Holiday {
 	var out []Holiday
 	for d := (Date{year, time.January, 1}); d.Year == year; d = d.AddDays(1) {
-		if name, ok := c.holiday(d); ok {
-			out = append(out, Holiday{d, name})
+		if name, source, ok := c.holidaySource(d); ok {
+			out = append(out, Holiday{d, name, source})
+		}
+	}
+	return out
+}
+
+// Removed lists the built-in holidays of a year that a rules file removes
+// with [[calendar.remove]], in date order.
+func (c *Calendar) Removed(year int) []Holiday {
+	var out []Holiday
+	for _, d := range slices.SortedFunc(maps.Keys(c.removed), Date.Compare) {
+		if d.Year == year {
+			name, _ := builtinHoliday(d)
+			out = append(out, Holiday{d, name, SourceBuiltin})
 		}
 	}
 	return out
@@ -542,17 +592,11 @@ func (f *tomlFile) calendar(raw *calendarFile, loc *time.Location) *Calendar {
 
 // String describes the calendar for logs and `rules test`.
 func (c *Calendar) String() string {
-	var hours []string
-	for _, p := range c.periods {
-		hours = append(hours, clockString(p.start)+"-"+clockString(p.end))
-	}
 	var days []string
-	for wd := time.Sunday; wd <= time.Saturday; wd++ {
-		if c.weekdays[wd] {
-			days = append(days, wd.String()[:3])
-		}
+	for _, wd := range c.WorkingDays() {
+		days = append(days, wd.String()[:3])
 	}
-	s := fmt.Sprintf("%s, %s, %s", c.loc, strings.Join(hours, " "), strings.Join(days, " "))
+	s := fmt.Sprintf("%s, %s, %s", c.loc, strings.Join(c.WorkingHours(), " "), strings.Join(days, " "))
 	if len(c.added) > 0 {
 		var ds []string
 		for _, d := range slices.SortedFunc(maps.Keys(c.added), Date.Compare) {

@@ -33,10 +33,31 @@ func at(t *testing.T, s string) time.Time {
 }
 
 // officialHolidays are the public holidays of the officially announced lists
-// (관공서의 공휴일, as published by the Ministry of the Interior and Safety and
-// KASI's 월력요항) for 2024–2027, substitute, election and temporary days
-// included.
+// (관공서의 공휴일, as the almanac 월력요항 of each year publishes them),
+// substitute, election and temporary days included: every year from
+// FirstCheckedYear to LastCheckedYear. Transcribed from
+// github.com/hyunbinseo/holidays-kr (src/holidays/YEAR.ts, which follows
+// the 월력요항: 2026 as revised for 제헌절 and 노동절, 2027 as published in
+// June 2026); 2023 also matches KASI's 특일 정보 but for the temporary
+// holiday of 2023-10-02, declared later. When a new year's 월력요항 is
+// published, add its list here and raise LastCheckedYear.
 var officialHolidays = map[int][]string{
+	2020: {
+		"01-01", "01-24", "01-25", "01-26", "01-27", "03-01", "04-15", "04-30", "05-05", "06-06",
+		"08-15", "08-17", "09-30", "10-01", "10-02", "10-03", "10-09", "12-25",
+	},
+	2021: {
+		"01-01", "02-11", "02-12", "02-13", "03-01", "05-05", "05-19", "06-06", "08-15", "08-16",
+		"09-20", "09-21", "09-22", "10-03", "10-04", "10-09", "10-11", "12-25",
+	},
+	2022: {
+		"01-01", "01-31", "02-01", "02-02", "03-01", "03-09", "05-05", "05-08", "06-01", "06-06",
+		"08-15", "09-09", "09-10", "09-11", "09-12", "10-03", "10-09", "10-10", "12-25",
+	},
+	2023: {
+		"01-01", "01-21", "01-22", "01-23", "01-24", "03-01", "05-05", "05-27", "05-29", "06-06",
+		"08-15", "09-28", "09-29", "09-30", "10-02", "10-03", "10-09", "12-25",
+	},
 	2024: {
 		"01-01", "02-09", "02-10", "02-11", "02-12", "03-01", "04-10", "05-05", "05-06", "05-15",
 		"06-06", "08-15", "09-16", "09-17", "09-18", "10-01", "10-03", "10-09", "12-25",
@@ -46,16 +67,28 @@ var officialHolidays = map[int][]string{
 		"06-06", "08-15", "10-03", "10-05", "10-06", "10-07", "10-08", "10-09", "12-25",
 	},
 	2026: {
-		"01-01", "02-16", "02-17", "02-18", "03-01", "03-02", "05-05", "05-24", "05-25", "06-03",
-		"06-06", "08-15", "08-17", "09-24", "09-25", "09-26", "10-03", "10-05", "10-09", "12-25",
+		"01-01", "02-16", "02-17", "02-18", "03-01", "03-02", "05-01", "05-05", "05-24", "05-25",
+		"06-03", "06-06", "07-17", "08-15", "08-17", "09-24", "09-25", "09-26", "10-03", "10-05",
+		"10-09", "12-25",
 	},
 	2027: {
-		"01-01", "02-06", "02-07", "02-08", "02-09", "03-01", "05-05", "05-13", "06-06", "08-15",
-		"08-16", "09-14", "09-15", "09-16", "10-03", "10-04", "10-09", "10-11", "12-25", "12-27",
+		"01-01", "02-06", "02-07", "02-08", "02-09", "03-01", "05-01", "05-03", "05-05", "05-13",
+		"06-06", "07-17", "07-19", "08-15", "08-16", "09-14", "09-15", "09-16", "10-03", "10-04",
+		"10-09", "10-11", "12-25", "12-27",
 	},
 }
 
 func TestHolidaysOfficialLists(t *testing.T) {
+	// The checked years are exactly those with a list here: raising
+	// LastCheckedYear without the year's list fails.
+	for year := FirstCheckedYear; year <= LastCheckedYear; year++ {
+		if _, ok := officialHolidays[year]; !ok {
+			t.Errorf("%d: no official list, but LastCheckedYear is %d", year, LastCheckedYear)
+		}
+	}
+	if n := LastCheckedYear - FirstCheckedYear + 1; len(officialHolidays) != n {
+		t.Errorf("got %d official lists, want %d (%d–%d)", len(officialHolidays), n, FirstCheckedYear, LastCheckedYear)
+	}
 	c := DefaultCalendar(nil)
 	for year, want := range officialHolidays {
 		var got []string
@@ -87,6 +120,13 @@ func TestHolidayNames(t *testing.T) {
 		{"2025-06-03", "제21대 대통령선거"},
 		{"2026-06-06", "현충일"},
 		{"2026-11-25", ""},
+		// Public holidays from 2026 only.
+		{"2025-05-01", ""},
+		{"2025-07-17", ""},
+		{"2026-05-01", "노동절"},
+		{"2026-07-17", "제헌절"},
+		{"2027-05-03", "대체공휴일(노동절)"},
+		{"2027-07-19", "대체공휴일(제헌절)"},
 	}
 	for _, tt := range tests {
 		name, ok := c.Holiday(at(t, tt.day+" 12:00"))
@@ -125,13 +165,15 @@ func TestHolidaysEveryYear(t *testing.T) {
 		{2025, "01-29", "05-05", "10-06", []string{"03-03", "05-06", "10-08"}},
 		{2026, "02-17", "05-24", "09-25", []string{"03-02", "05-25", "08-17", "10-05"}},
 		// Seollal 2027 and 2028 differ from the Chinese New Year by a day.
-		{2027, "02-07", "05-13", "09-15", []string{"02-09", "08-16", "10-04", "10-11", "12-27"}},
+		// 노동절 and 제헌절 on Saturdays: substitutes 05-03 and 07-19.
+		{2027, "02-07", "05-13", "09-15", []string{"02-09", "05-03", "07-19", "08-16", "10-04", "10-11", "12-27"}},
 		{2028, "01-27", "05-02", "10-03", []string{"10-05"}},
 		{2029, "02-13", "05-20", "09-22", []string{"05-07", "05-21", "09-24"}},
 		{2030, "02-03", "05-09", "09-12", []string{"02-05", "05-06"}},
 		{2031, "01-23", "05-28", "10-01", []string{"03-03"}},
-		{2032, "02-11", "05-16", "09-19", []string{"05-17", "08-16", "09-21", "10-04", "10-11", "12-27"}},
-		{2033, "01-31", "05-06", "09-08", []string{"02-02", "10-10", "12-26"}},
+		// 노동절 and 제헌절 on Saturdays again, then on Sundays in 2033.
+		{2032, "02-11", "05-16", "09-19", []string{"05-03", "05-17", "07-19", "08-16", "09-21", "10-04", "10-11", "12-27"}},
+		{2033, "01-31", "05-06", "09-08", []string{"02-02", "05-02", "07-18", "10-10", "12-26"}},
 		{2034, "02-19", "05-25", "09-27", []string{"02-21"}},
 		{2035, "02-08", "05-15", "09-16", []string{"05-07", "09-18"}},
 	}
@@ -386,5 +428,86 @@ func TestParseDate(t *testing.T) {
 	}
 	if got := (Date{2026, time.December, 31}).AddDays(1).String(); got != "2027-01-01" {
 		t.Errorf("AddDays: got %v, want 2027-01-01", got)
+	}
+}
+
+// TestHolidaySources: a day is built in or from the rules, and a removed
+// built-in day is listed apart.
+func TestHolidaySources(t *testing.T) {
+	full, err := Load(filepath.Join("testdata", "rules", "full"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := full.Calendar
+	find := func(year int, day string) (Holiday, bool) {
+		for _, h := range c.Holidays(year) {
+			if h.Date.String() == day {
+				return h, true
+			}
+		}
+		return Holiday{}, false
+	}
+	for _, tt := range []struct {
+		day, name, source string // source "" = no holiday
+	}{
+		{"2027-05-10", "임시공휴일", SourceRules},
+		{"2027-05-03", "대체공휴일(노동절)", SourceBuiltin},
+		{"2026-07-17", "제헌절", SourceBuiltin},
+		{"2026-06-03", "", ""}, // removed
+	} {
+		d, err := ParseDate(tt.day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, ok := find(d.Year, tt.day)
+		if ok != (tt.source != "") || h.Name != tt.name || h.Source != tt.source {
+			t.Errorf("%s: got %+v %v, want %q from %q", tt.day, h, ok, tt.name, tt.source)
+		}
+	}
+	if got := c.Removed(2026); len(got) != 1 || got[0].Date.String() != "2026-06-03" || got[0].Name != "제9회 전국동시지방선거" {
+		t.Errorf("Removed(2026): got %+v, want the local election day", got)
+	}
+	if got := c.Removed(2027); len(got) != 0 {
+		t.Errorf("Removed(2027): got %+v, want none", got)
+	}
+	if got, want := c.WorkingHours(), []string{"09:00-12:00", "13:00-18:00"}; !slices.Equal(got, want) {
+		t.Errorf("WorkingHours: got %v, want %v", got, want)
+	}
+	if got, want := c.WorkingDays(), []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}; !slices.Equal(got, want) {
+		t.Errorf("WorkingDays: got %v, want %v", got, want)
+	}
+}
+
+// TestWarnings: the warning comes once the current or the next year, in the
+// calendar's zone, is past LastCheckedYear.
+func TestWarnings(t *testing.T) {
+	set := &Set{Calendar: DefaultCalendar(nil)}
+	tests := []struct {
+		now  time.Time
+		want []string // substrings; nil = no warning
+	}{
+		{at(t, "2026-12-31 23:59"), nil},
+		// 2027 has begun in Seoul, not yet in UTC.
+		{at(t, "2027-01-01 00:30").UTC(), []string{"up to 2027 only", "those of 2028 follow", "`maildesk calendar 2028`", "[[calendar.add]]"}},
+		{at(t, "2028-03-01 12:00"), []string{"those of 2028 and 2029", "`maildesk calendar 2028` and `maildesk calendar 2029`"}},
+		{at(t, "2035-01-01 12:00"), []string{"2035 and 2036", "after 2035 Seollal, Buddha's Birthday and Chuseok are not built in"}},
+	}
+	for _, tt := range tests {
+		got := set.Warnings(tt.now)
+		if tt.want == nil {
+			if len(got) != 0 {
+				t.Errorf("%v: got %q, want no warning", tt.now, got)
+			}
+			continue
+		}
+		if len(got) != 1 {
+			t.Errorf("%v: got %q, want one warning", tt.now, got)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got[0], w) {
+				t.Errorf("%v: warning %q lacks %q", tt.now, got[0], w)
+			}
+		}
 	}
 }

@@ -1,20 +1,85 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Korean public holidays (관공서의 공휴일에 관한 규정), built in so that
-// deadlines are right without any configuration.
+// Korean public holidays (공휴일에 관한 법률, 관공서의 공휴일에 관한 규정),
+// built in so that deadlines are right without any configuration.
+//
+// The 2026 amendments of 「공휴일에 관한 법률」 made two more days public
+// holidays, both with substitute days for a Saturday, a Sunday or another
+// holiday, like the national days:
+//   - 제헌절 (17 July): the amendment extending the public holidays to every
+//     national day (국경일), passed on 2026-01-29 and promulgated in
+//     February 2026, applying from 17 July 2026;
+//   - 노동절 (1 May): the amendment passed on 2026-03-31 and approved by the
+//     cabinet on 2026-04-07, applying from 1 May 2026.
+// The 2027 almanac (월력요항) confirms the substitutes: 노동절 and 제헌절
+// fall on Saturdays and take 05-03 and 07-19.
+//
+// Sources: the 월력요항 of each year as transcribed in
+// github.com/hyunbinseo/holidays-kr (public/2020.json … public/2027.csv;
+// its 2026 list took 제헌절 on 2026-02-12 and 노동절 on 2026-04-07, the
+// 2027 list on 2026-06-29; its issue #25 links the news reports of each
+// step of the 노동절 amendment); KASI's 특일 정보 for 2023 (redinfo.co.kr/post/view/193);
+// nager/Nager.Date issue #972 (the law.go.kr text: substitute rules apply
+// to both days). TestHolidaysOfficialLists holds the lists.
 //
 // The fixed-date holidays and the substitute-holiday rules are code; the
 // lunar ones are data, because the Korean lunar calendar is the one the Korea
 // Astronomy and Space Science Institute (KASI) publishes for Korean Standard
 // Time, and it differs now and then from the Chinese calendar that most
 // libraries compute (Seollal 2027 and 2028, Buddha's Birthday 2023).
+
+// FirstCheckedYear and LastCheckedYear bound the years whose built-in
+// holidays are checked, date for date, against the officially announced
+// list (the 월력요항, TestHolidaysOfficialLists). Later years are computed by
+// the rules in force, but elections, temporary holidays and law changes
+// are not known in advance: Set.Warnings says so once the current or the
+// next year is past LastCheckedYear. Raise it when a new year's list is
+// published and added to the test.
+const (
+	FirstCheckedYear = 2020
+	LastCheckedYear  = 2027
+)
+
+// Warnings are what an admin should look at in rules that are not wrong,
+// as of now. Today there is one: the current or the next year (in the
+// calendar's zone) is past LastCheckedYear, so its built-in holidays were
+// not checked against an official list. `rules check` prints the warnings
+// and the daemon logs them once when it starts.
+func (s *Set) Warnings(now time.Time) []string {
+	c := s.Calendar
+	if c == nil {
+		c = DefaultCalendar(nil)
+	}
+	year := now.In(c.loc).Year()
+	var past, cmds []string
+	for _, y := range []int{year, year + 1} {
+		if y > LastCheckedYear {
+			past = append(past, strconv.Itoa(y))
+			cmds = append(cmds, fmt.Sprintf("`maildesk calendar %d`", y))
+		}
+	}
+	if len(past) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("calendar: the built-in holidays are checked against the official lists up to %d only; "+
+		"those of %s follow the rules in force and miss the days declared since (elections, temporary holidays, law changes)",
+		LastCheckedYear, strings.Join(past, " and "))
+	if year+1 > LastLunarYear {
+		msg += fmt.Sprintf(", and after %d Seollal, Buddha's Birthday and Chuseok are not built in at all", LastLunarYear)
+	}
+	msg += fmt.Sprintf(": compare %s with the year's 월력요항 and add the missing days with [[calendar.add]] "+
+		"(or drop one with [[calendar.remove]])", strings.Join(cmds, " and "))
+	return []string{msg}
+}
 
 // FirstLunarYear and LastLunarYear bound the years whose lunar holidays
 // (Seollal, Buddha's Birthday, Chuseok) are built in. Outside them only the
@@ -85,6 +150,7 @@ const (
 	subChildren             // Children's Day: Saturday, Sunday or another holiday (since 2014)
 	subNational             // 3·1, 8·15, 10·3, 10·9: likewise, since 2021
 	subReligious            // Buddha's Birthday, Christmas: likewise, since 2023
+	sub2026                 // 노동절, 제헌절: likewise, since they became public holidays in 2026
 )
 
 func (s substitute) since() int {
@@ -95,9 +161,14 @@ func (s substitute) since() int {
 		return 2021
 	case subReligious:
 		return 2023
+	case sub2026:
+		return firstYear2026
 	}
 	return 1 << 30
 }
+
+// firstYear2026 is the first year of 노동절 and 제헌절 as public holidays.
+const firstYear2026 = 2026
 
 type holidayEntry struct {
 	name string
@@ -136,8 +207,14 @@ func computeHolidays(year int) map[Date]string {
 	}
 	fixed(time.January, 1, "신정", subNone)
 	fixed(time.March, 1, "삼일절", subNational)
+	if year >= firstYear2026 {
+		fixed(time.May, 1, "노동절", sub2026)
+	}
 	fixed(time.May, 5, "어린이날", subChildren)
 	fixed(time.June, 6, "현충일", subNone)
+	if year >= firstYear2026 {
+		fixed(time.July, 17, "제헌절", sub2026)
+	}
 	fixed(time.August, 15, "광복절", subNational)
 	fixed(time.October, 3, "개천절", subNational)
 	fixed(time.October, 9, "한글날", subNational)

@@ -11,6 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/rules"
 )
 
 func runCLI(t *testing.T, args ...string) (string, error) {
@@ -256,6 +259,46 @@ func TestRulesCheckTemplateUses(t *testing.T) {
 		}
 		if exitCode(err) != 1 || !strings.Contains(err.Error(), st.want) {
 			t.Errorf("%s: got exit %d, %v\nwant a problem containing %q", st.name, exitCode(err), err, st.want)
+		}
+	}
+}
+
+// TestRulesCheckWarnsOfTableEnd: once the next year is past the last year
+// whose holiday list was checked, `rules check` still passes but says so,
+// pointing to [[calendar.add]] and `maildesk calendar`.
+func TestRulesCheckWarnsOfTableEnd(t *testing.T) {
+	s := newStack(t)
+	kst, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		now  time.Time
+		want string // "" = no warning
+	}{
+		{"within the table", time.Date(rules.LastCheckedYear-1, 12, 31, 23, 0, 0, 0, kst), ""},
+		{"next year unchecked", time.Date(rules.LastCheckedYear, 1, 1, 0, 30, 0, 0, kst),
+			fmt.Sprintf("`maildesk calendar %d`", rules.LastCheckedYear+1)},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		if err := rulesCheckAt(s.configPath, tt.now, &out); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		if !strings.HasPrefix(lines[0], "ok: ") {
+			t.Errorf("%s: got %q, want the ok line first", tt.name, out.String())
+		}
+		if tt.want == "" {
+			if len(lines) != 1 {
+				t.Errorf("%s: got %q, want no warning", tt.name, out.String())
+			}
+			continue
+		}
+		if len(lines) != 2 || !strings.HasPrefix(lines[1], "warning: calendar: ") ||
+			!strings.Contains(lines[1], tt.want) || !strings.Contains(lines[1], "[[calendar.add]]") {
+			t.Errorf("%s: got %q, want one warning naming %s and [[calendar.add]]", tt.name, out.String(), tt.want)
 		}
 	}
 }

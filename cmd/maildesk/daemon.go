@@ -129,6 +129,15 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	goLoop(&wg, log, "reloader", func() error { return rl.run(ctx) })
 
 	log.Info("maildesk running", "config", cfg.Path, "database", cfg.Database, "mailboxes", len(cfg.Mailboxes))
+	// Once at start, not at each reload: the holiday table's end comes
+	// closer by the year, not by the edit.
+	now := time.Now()
+	if o.clock != nil {
+		now = o.clock.Now()
+	}
+	for _, w := range l.rules.Warnings(now) {
+		log.Warn(w)
+	}
 	if o.ready != nil {
 		o.ready(d)
 	}

@@ -11,6 +11,7 @@
 //	maildesk tickets [-config FILE] [-json]       list tickets
 //	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
+//	maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
 package main
 
 import (
@@ -34,6 +35,7 @@ const usage = `usage:
   maildesk ticket  [-config FILE] [-json] ID    show one ticket with its messages and events
   maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
                                                 set the expected completion date the customer is told
+  maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
 `
 
 // errUsage is a command-line mistake: the usage text is printed with it.
@@ -168,6 +170,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return showTicket(ctx, *config, fs.Arg(0), *asJSON, stdout)
+	case "calendar":
+		return calendarCommand(args, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/rules"
 )
 
 // TestHotReload edits a rule file under a running daemon: a valid edit is
@@ -103,5 +107,68 @@ func TestHotReload(t *testing.T) {
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStartWarnsOfTableEnd: the daemon logs the holiday table's end once,
+// at start, and not again when it reloads the rules.
+func TestStartWarnsOfTableEnd(t *testing.T) {
+	s := newStack(t)
+	var logs bytes.Buffer
+	var logsMu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&logsMu, &logs}, nil))
+	clock := &testClock{t: time.Date(rules.LastCheckedYear, 6, 1, 1, 0, 0, 0, time.UTC)}
+	reloaded := make(chan error, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- runDaemon(ctx, s.configPath, daemonOptions{
+			log: log, clock: clock, reloadEvery: 20 * time.Millisecond,
+			reloaded: func(err error) { reloaded <- err },
+			ready:    func(*desk.Desk) { close(ready) },
+		})
+	}()
+	<-ready
+	// A reload (an edited rule file) does not repeat the warning.
+	cal := filepath.Join(s.dir, "rules", "calendar.toml")
+	b, err := os.ReadFile(cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reloader takes its first look at the files concurrently with
+	// ready: an edit before that look is no change to it, so edit again
+	// until a reload happens.
+	deadline := time.After(waitLimit)
+	for n := 1; ; n++ {
+		if err := os.WriteFile(cal, fmt.Appendf(b, "\n# edit %d\n", n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-reloaded:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(200 * time.Millisecond):
+			continue
+		case <-deadline:
+			t.Fatal("no reload")
+		}
+		break
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	// The daemon has stopped: nothing writes to logs any more.
+	want := fmt.Sprintf("`maildesk calendar %d`", rules.LastCheckedYear+1)
+	var warnings []string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "level=WARN") && strings.Contains(line, "calendar:") {
+			warnings = append(warnings, line)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], want) || !strings.Contains(warnings[0], "[[calendar.add]]") {
+		t.Errorf("got %d warnings %q, want one naming %s and [[calendar.add]]\nlog:\n%s", len(warnings), warnings, want, logs.String())
 	}
 }

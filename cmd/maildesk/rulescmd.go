@@ -16,7 +16,14 @@ import (
 
 // rulesCheck validates config, rules and templates through the same path the
 // daemon starts with; problems go out one per line as file:line: message.
+// Warnings (the holiday table running out) follow the ok line; they do not
+// fail the check.
 func rulesCheck(configPath string, w io.Writer) error {
+	return rulesCheckAt(configPath, time.Now(), w)
+}
+
+// rulesCheckAt is rulesCheck as of now (tests).
+func rulesCheckAt(configPath string, now time.Time, w io.Writer) error {
 	l, err := load(configPath)
 	if err != nil {
 		var ps rules.Problems
@@ -28,6 +35,9 @@ func rulesCheck(configPath string, w io.Writer) error {
 	fmt.Fprintf(w, "ok: %s: %d mailboxes, %d categories, %d handlers, rules from %d files, templates %s\n",
 		l.cfg.Path, len(l.cfg.Mailboxes), len(l.rules.Categories), len(l.rules.Handlers), len(l.rules.Files),
 		strings.Join(l.tmpl.Names(), ", "))
+	for _, warning := range l.rules.Warnings(now) {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
 	return nil
 }
 
