@@ -80,7 +80,7 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 		return nil
 	}
 	err = fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, d.diskFull(err, "the mail (on the IMAP server)"))
-	if ctx.Err() != nil || store.IsTransient(err) { // TODO(merge): ErrFileReplaced
+	if ctx.Err() != nil || store.IsTransient(err) || errors.Is(err, store.ErrFileReplaced) {
 		return err
 	}
 	if n := d.intakeFailures(key, true); n < intakeTries {

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +33,9 @@ type daemonOptions struct {
 	// deadlinePass, when set, is called after each pass of the deadline
 	// clock (tests).
 	deadlinePass func()
+	// fileCheckEvery overrides how often the database file is checked
+	// (tests).
+	fileCheckEvery time.Duration
 }
 
 // shutdownGrace is how long work in flight (an SMTP conversation, an intake
@@ -77,6 +84,32 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		return err
 	}
 	defer st.Close()
+	for _, w := range st.Warnings() {
+		log.Warn(w)
+	}
+	warnCleartext(log, cfg)
+	// A database deleted or replaced under the daemon stops it: writing on
+	// to the unlinked file would lose everything from then on.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	fileEvery := cmp.Or(o.fileCheckEvery, fileCheckEvery)
+	var wg sync.WaitGroup
+	goLoop(&wg, log, "database file check", func() error {
+		t := time.NewTicker(fileEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+				if err := st.CheckFile(); err != nil {
+					log.Error("stopping: the database file is gone", "database", cfg.Database, "err", err)
+					stop(err)
+					return nil
+				}
+			}
+		}
+	})
 
 	mboxes := mailboxesOf(cfg)
 	d, err := desk.New(desk.Options{
@@ -92,7 +125,6 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password.Reveal(), HELO: cfg.SMTP.Helo,
 	})
 
-	var wg sync.WaitGroup
 	// Every loop stops taking new work as soon as ctx ends; what is in
 	// flight (an intake transaction, an SMTP conversation) runs to its end.
 	for _, m := range cfg.Mailboxes {
@@ -151,8 +183,39 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		// started, so it is retried later, not lost.
 		log.Warn("work in flight did not finish in time; exiting anyway", "grace", shutdownGrace)
 	}
+	if err := context.Cause(ctx); errors.Is(err, store.ErrFileReplaced) {
+		log.Info("maildesk stopped", "err", err)
+		return err
+	}
 	log.Info("maildesk stopped")
 	return nil
+}
+
+// fileCheckEvery is how often the daemon makes sure its database file is
+// still the one it opened; every write checks too.
+const fileCheckEvery = 5 * time.Second
+
+// warnCleartext warns of credentials that would cross a network in clear
+// text: security = "none" is for a relay or an IMAP server on this host.
+func warnCleartext(log *slog.Logger, cfg *rules.Config) {
+	if cfg.SMTP.Security == rules.SecurityNone && !isLoopback(cfg.SMTP.Host) {
+		log.Warn(`security = "none" to a host that is not this machine: the SMTP password and every mail cross the network in clear text`,
+			"host", cfg.SMTP.Host)
+	}
+	for _, m := range cfg.Mailboxes {
+		if m.Security == rules.SecurityNone && !isLoopback(m.Host) {
+			log.Warn(`security = "none" to a host that is not this machine: the IMAP password and every mail cross the network in clear text`,
+				"mailbox", m.Name, "host", m.Host)
+		}
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // goLoop runs a long-lived loop, restarting it after a panic or an error
