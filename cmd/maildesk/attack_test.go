@@ -179,3 +179,72 @@ func TestCleartextWarning(t *testing.T) {
 		}
 	}
 }
+
+func TestTerminalSafe(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"원산지 문의\n", "원산지 문의\n"},
+		{"a\tb", "a\tb"},
+		{"\x1b]0;pwned\x07title", "\ufffd]0;pwned\ufffdtitle"},
+		{"\x1b[2J\x1b[31mred", "\ufffd[2J\ufffd[31mred"},
+		{"c1 \u009b31m", "c1 \ufffd31m"},
+		{"del\x7f", "del\ufffd"},
+		{"bidi \u202egnp.exe", "bidi \ufffdgnp.exe"},
+		{"bad \xff utf-8", "bad \ufffd utf-8"},
+		{"cr\rover", "cr\ufffdover"},
+	}
+	for _, tt := range tests {
+		if got := terminalSafe(tt.in); got != tt.want {
+			t.Errorf("terminalSafe(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestTicketsShowNoEscapes: a subject, a name and a text with terminal
+// escape sequences are listed and shown without their control characters;
+// -json keeps them, escaped.
+func TestTicketsShowNoEscapes(t *testing.T) {
+	s := newStack(t)
+	d := startDaemon(t, s.configPath)
+	d.stop()
+	st := s.db()
+	ctx := context.Background()
+	const evil = "\x1b]0;owned\x07\x1b[2J"
+	now := time.Now()
+	err := st.Write(ctx, func(tx *store.Tx) error {
+		tk := &store.Ticket{Tag: "FTA-PASS", Mailbox: "fta-pass", Category: "fta-pass", Status: store.StatusOpen,
+			Customer: "kim@example.co.kr", CustomerName: "김" + evil, Subject: "문의" + evil, CreatedAt: now, UpdatedAt: now, DueAt: &now}
+		if err := tx.InsertTicket(ctx, tk); err != nil {
+			return err
+		}
+		if err := tx.InsertMessage(ctx, &store.Message{TicketID: tk.ID, Direction: store.In, Kind: desk.KindInquiry,
+			MessageID: "e@x", ContentHash: "h", From: "kim@example.co.kr", Subject: "문의" + evil, Raw: []byte("x"), CreatedAt: now}); err != nil {
+			return err
+		}
+		return tx.AddEvent(ctx, tk.ID, now, "note", "from "+evil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, run := range map[string]func(*bytes.Buffer) error{
+		"tickets": func(b *bytes.Buffer) error { return listTickets(ctx, s.configPath, false, b) },
+		"ticket":  func(b *bytes.Buffer) error { return showTicket(ctx, s.configPath, "1", false, b) },
+	} {
+		var b bytes.Buffer
+		if err := run(&b); err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(b.String(), "\x1b\x07") {
+			t.Errorf("%s prints control characters:\n%q", name, b.String())
+		}
+		if !strings.Contains(b.String(), "문의") {
+			t.Errorf("%s lost the subject:\n%s", name, b.String())
+		}
+	}
+	var b bytes.Buffer
+	if err := showTicket(ctx, s.configPath, "1", true, &b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(b.String(), "\x1b\x07") || !strings.Contains(b.String(), `\u001b`) {
+		t.Errorf("-json: want the escape escaped:\n%s", b.String())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/width"
 
@@ -81,6 +82,7 @@ func listTickets(ctx context.Context, configPath string, asJSON bool, w io.Write
 		}
 		return writeJSON(w, views)
 	}
+	w = terminalWriter{w}
 	rows := [][]string{{"TICKET", "STATUS", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
 	for _, t := range ts {
 		rows = append(rows, []string{t.FullTag(), statusText(t), t.Handler.Name, t.Customer,
@@ -186,6 +188,7 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 	if asJSON {
 		return writeJSON(w, v)
 	}
+	w = terminalWriter{w}
 	loc := cfg.Location
 	fmt.Fprintf(w, "%s %s\n", v.Tag, v.Subject)
 	fmt.Fprintf(w, "status:    %s\n", statusText(v.Ticket))
@@ -209,6 +212,49 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 		fmt.Fprintf(w, "  %s %-12s %s\n", e.At.In(loc).Format("01-02 15:04:05"), e.Kind, e.Detail)
 	}
 	return nil
+}
+
+// terminalWriter writes text from mail to a terminal with its control
+// characters (ESC, BEL, the rest of C0 but tab and newline, DEL and C1)
+// replaced: a subject or a name with an escape sequence in it must not
+// retitle, recolour or rewrite the terminal of whoever lists the tickets.
+// JSON needs none of this: encoding/json escapes them.
+type terminalWriter struct{ w io.Writer }
+
+func (t terminalWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(t.w, terminalSafe(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// terminalSafe replaces control characters and invalid UTF-8 in s with
+// U+FFFD, keeping tabs and newlines.
+func terminalSafe(s string) string {
+	clean := true
+	for _, r := range s {
+		if isControl(r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f) ||
+		// Bidirectional overrides and isolates reorder what follows them.
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 func writeJSON(w io.Writer, v any) error {
