@@ -86,6 +86,7 @@ func newDovecotStack(t *testing.T) (*stack, *dovecot) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sys.Close() })
+	t.Cleanup(func() { checkCustomerMail(t, sys) })
 	cfg, err := writeDemoConfig(dir, dv.Addr(), sys.SMTPAddr(), mboxes)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"net/smtp"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +56,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sys.Close() })
+	t.Cleanup(func() { checkCustomerMail(t, sys) })
 	for _, m := range mboxes {
 		if err := sys.AddUser(m.Address, m.Name, demoPassword); err != nil {
 			t.Fatal(err)
@@ -159,6 +161,55 @@ func (s *stack) captured() []localmail.Captured {
 // staffNotices lists the handlers' notices sent.
 func (s *stack) staffNotices() []localmail.Captured {
 	return capturedKind(s.mail, func(kind string) bool { return kind == desk.KindStaffNotice })
+}
+
+// tokenPattern is a reply address with its token, as desk writes it.
+var tokenPattern = regexp.MustCompile(`(?i)\+t[0-9]+\.[a-z2-7]{10}@`)
+
+// staffOnlyLines are lines of the built-in notices to staff that no mail
+// to a customer may carry.
+var staffOnlyLines = []string{
+	"이 메일에 회신하시면 회신 내용이 고객에게 전달됩니다",
+	"답변 위쪽 첫 줄에 다음 명령을 쓸 수 있습니다",
+	"Reply to this mail to answer",
+	"Commands on the first lines",
+	"지금까지의 기록:",
+}
+
+// checkCustomerMail fails t if a mail that left maildesk for anyone but
+// the institute's own addresses carries a reply token or the text of a
+// staff notice (DESIGN invariant 8). Every end-to-end stack runs it when
+// its test ends.
+func checkCustomerMail(t *testing.T, sys *localmail.System) {
+	t.Helper()
+	for i, c := range sys.Captured() {
+		customer := false
+		for _, rcpt := range c.To {
+			customer = customer || !strings.HasSuffix(strings.ToLower(rcpt), "@origin.or.kr")
+		}
+		if !customer {
+			continue
+		}
+		m, err := mailbox.Parse(c.Raw)
+		if m == nil {
+			t.Errorf("mail %d to %v cannot be read: %v", i, c.To, err)
+			continue
+		}
+		var hdr strings.Builder
+		for f := m.Header.Fields(); f.Next(); {
+			hdr.WriteString(f.Value() + "\n")
+		}
+		for _, part := range []string{hdr.String(), m.Subject, m.Text} {
+			if loc := tokenPattern.FindStringIndex(part); loc != nil {
+				t.Errorf("mail %d to %v (%s) carries a reply token: %q", i, c.To, m.Header.Get("X-Maildesk-Kind"), part[max(0, loc[0]-40):loc[1]])
+			}
+			for _, l := range staffOnlyLines {
+				if strings.Contains(part, l) {
+					t.Errorf("mail %d to %v (%s) carries staff notice text %q", i, c.To, m.Header.Get("X-Maildesk-Kind"), l)
+				}
+			}
+		}
+	}
 }
 
 func capturedKind(sys *localmail.System, keep func(string) bool) []localmail.Captured {
