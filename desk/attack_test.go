@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/store"
 )
@@ -382,5 +383,40 @@ func TestLongTextIsCutInTheNotice(t *testing.T) {
 	}
 	if s := f.state("fta-pass"); len(s.messages[1][0].Text) < len(body)/2 {
 		t.Errorf("the stored text was cut too: %d bytes", len(s.messages[1][0].Text))
+	}
+}
+
+// TestOutboxClockSteppedBack: mail queued (or retried) before the clock
+// was stepped back a day is sent at once, not when the clock catches up.
+// (TestOutboxDelivers holds that a row waiting for its retry is not sent
+// early.)
+func TestOutboxClockSteppedBack(t *testing.T) {
+	f := newFixture(t)
+	sys, err := localmail.Start(localmail.Options{IMAPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	host, port := splitAddr(t, sys.SMTPAddr())
+	sender := mailbox.NewSender(mailbox.SMTPConfig{Host: host, Port: port, Security: "none"})
+	ctx := context.Background()
+
+	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "c1@x"}.raw())
+	f.deliver("fta-pass", 1, 2, mail{from: "lee@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "c2@x"}.raw())
+	// lee's ack fails once and waits 30 s for its retry.
+	sys.Refuse(451)
+	if _, err := f.desk.deliverDue(ctx, sender); err != nil {
+		t.Fatal(err)
+	}
+	sys.Refuse(0)
+	f.deliver("fta-pass", 1, 3, mail{from: "park@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "c3@x"}.raw())
+	f.clock.Add(-24 * time.Hour)
+	if _, err := f.desk.deliverDue(ctx, sender); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{"kim@example.co.kr", "lee@example.co.kr", "park@example.co.kr"} {
+		if got := len(capturedTo(sys, to)); got != 1 {
+			t.Errorf("ack to %s after the clock went back a day: sent %d, want 1", to, got)
+		}
 	}
 }
