@@ -5,6 +5,7 @@
 package desk
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -63,6 +64,11 @@ type Options struct {
 	// one customer's new mail before the rest is only stored (a flood);
 	// default DefaultStaffNoticeLimit.
 	StaffNoticeLimit int
+	// Abort, when set, ends when work in flight must stop: the second phase
+	// of shutdown, after the grace (DESIGN: two-phase shutdown). An SMTP
+	// conversation under way runs until then, not further. Unset, work in
+	// flight is never cut off.
+	Abort context.Context
 	// HandlerNoticeLimit is how many notices of new mail one handler gets
 	// per hour from all customers together; default
 	// DefaultHandlerNoticeLimit.
@@ -109,6 +115,8 @@ type Desk struct {
 	key          atomic.Pointer[[]byte] // the reply-token key, once loaded
 	deadlinePass func()
 	trustedAuth  string
+
+	abort context.Context // see Options.Abort; never nil
 
 	failMu sync.Mutex
 	failed map[string]int // intake failures by mailbox/uidvalidity/uid
@@ -170,6 +178,10 @@ func New(o Options) (*Desk, error) {
 	}
 	if d.staffLimit == 0 {
 		d.staffLimit = DefaultStaffNoticeLimit
+	}
+	d.abort = o.Abort
+	if d.abort == nil {
+		d.abort = context.Background()
 	}
 	if d.handlerLimit == 0 {
 		d.handlerLimit = DefaultHandlerNoticeLimit

@@ -93,8 +93,10 @@ func (d *Desk) deliverDue(ctx context.Context, s Sender) (next time.Time, err er
 func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 	// A conversation that has started runs to its end (the sender has its
 	// own timeout) even when shutdown begins: cutting it off is what opens
-	// the window for a duplicate.
-	sendErr := s.Send(context.WithoutCancel(ctx), dl.From, dl.To, dl.Raw)
+	// the window for a duplicate. Only the abort after the grace cuts it,
+	// and then the row stays queued with its attempt recorded: retried
+	// after the restart, at its retry time.
+	sendErr := s.Send(d.abort, dl.From, dl.To, dl.Raw)
 	log := d.log.With("delivery", dl.ID, "ticket", dl.TicketID, "to", dl.To, "attempt", dl.Attempts+1)
 	// Record the outcome even when ctx is ending: the server may have
 	// accepted the mail, and forgetting that would send it again.

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -246,5 +249,127 @@ func TestTicketsShowNoEscapes(t *testing.T) {
 	}
 	if strings.ContainsAny(b.String(), "\x1b\x07") || !strings.Contains(b.String(), `\u001b`) {
 		t.Errorf("-json: want the escape escaped:\n%s", b.String())
+	}
+}
+
+// stallingSMTP accepts SMTP connections and answers everything but the end
+// of DATA, which it never answers: a relay that hangs mid-conversation.
+func stallingSMTP(t *testing.T) (addr string, dataSeen <-chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	seen := make(chan struct{}, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				fmt.Fprint(c, "220 stall.example ESMTP\r\n")
+				r := bufio.NewReader(c)
+				inData := false
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					switch {
+					case inData:
+						if line == ".\r\n" {
+							seen <- struct{}{}
+							io.Copy(io.Discard, r) // and never answer
+							return
+						}
+					case strings.HasPrefix(strings.ToUpper(line), "EHLO"):
+						fmt.Fprint(c, "250 stall.example\r\n")
+					case strings.HasPrefix(strings.ToUpper(line), "DATA"):
+						inData = true
+						fmt.Fprint(c, "354 go on\r\n")
+					case strings.HasPrefix(strings.ToUpper(line), "QUIT"):
+						fmt.Fprint(c, "221 bye\r\n")
+						return
+					default:
+						fmt.Fprint(c, "250 ok\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), seen
+}
+
+// TestShutdownAbortsAHungConversation: stopping the daemon while the SMTP
+// server hangs after DATA ends within the grace (the second phase aborts
+// the conversation), the delivery stays queued with its attempt recorded,
+// so it is retried after a restart, and the store is closed only after
+// every loop returned.
+func TestShutdownAbortsAHungConversation(t *testing.T) {
+	s := newStack(t)
+	addr, dataSeen := stallingSMTP(t)
+	host, port, _ := net.SplitHostPort(addr)
+	cfg, err := os.ReadFile(s.configPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtpHost, smtpPort, _ := net.SplitHostPort(s.mail.SMTPAddr())
+	patched := strings.Replace(string(cfg), fmt.Sprintf("port = %s", smtpPort), "port = "+port, 1)
+	patched = strings.Replace(patched, fmt.Sprintf("host = %q", smtpHost), fmt.Sprintf("host = %q", host), 1)
+	if patched == string(cfg) {
+		t.Fatalf("could not point the config at the stalling server:\n%s", cfg)
+	}
+	if err := os.WriteFile(s.configPath, []byte(patched), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	errc := make(chan error, 1)
+	var running []string
+	closed := make(chan struct{})
+	go func() {
+		errc <- runDaemon(ctx, s.configPath, daemonOptions{log: testLogger(t), grace: 300 * time.Millisecond,
+			ready:   func(*desk.Desk) { close(ready) },
+			closing: func(r []string) { running = r; close(closed) }})
+	}()
+	<-ready
+	s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
+		inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "원산지 문의", "hang@example.co.kr", "문의입니다.\r\n"))
+	select {
+	case <-dataSeen:
+	case <-time.After(waitLimit):
+		t.Fatal("the acknowledgement never reached the end of DATA")
+	}
+	stopped := time.Now()
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("daemon: %v", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the daemon did not stop")
+	}
+	// The grace is 300 ms; the sender's own timeout is a minute.
+	if took := time.Since(stopped); took > 20*time.Second {
+		t.Errorf("stopping took %v: the hung conversation was not aborted", took)
+	}
+	<-closed
+	if len(running) != 0 {
+		t.Errorf("the store was closed with loops running: %v", running)
+	}
+	st := s.db()
+	var ds []*store.Delivery
+	if err := st.Read(context.Background(), func(tx *store.Tx) (err error) { ds, err = tx.Deliveries(context.Background(), ""); return err }); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Kind == desk.KindAck && (d.State != store.Queued || d.Attempts != 1) {
+			t.Errorf("the ack after the abort: state %s, %d attempts; want queued with 1 (retryable)", d.State, d.Attempts)
+		}
 	}
 }

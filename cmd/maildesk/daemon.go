@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,11 @@ type daemonOptions struct {
 	// fileCheckEvery overrides how often the database file is checked
 	// (tests).
 	fileCheckEvery time.Duration
+	// grace overrides shutdownGrace (tests).
+	grace time.Duration
+	// closing, when set, is called just before the store is closed with
+	// the loops still running (tests: there must be none).
+	closing func(running []string)
 }
 
 // shutdownGrace is how long work in flight (an SMTP conversation, an intake
@@ -83,7 +89,15 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	// The store is closed only once every loop has returned: a loop cut
+	// off by the abort may still be recording what it did.
+	var lp loops
+	defer func() {
+		if o.closing != nil {
+			o.closing(lp.running())
+		}
+		st.Close()
+	}()
 	for _, w := range st.Warnings() {
 		log.Warn(w)
 	}
@@ -93,8 +107,11 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	fileEvery := cmp.Or(o.fileCheckEvery, fileCheckEvery)
-	var wg sync.WaitGroup
-	goLoop(&wg, log, "database file check", func() error {
+	// The second phase of shutdown: after the grace, abort ends what is
+	// still in flight (an SMTP conversation).
+	abort, abortNow := context.WithCancel(context.WithoutCancel(ctx))
+	defer abortNow()
+	lp.start(ctx, log, "database file check", func() error {
 		t := time.NewTicker(fileEvery)
 		defer t.Stop()
 		for {
@@ -115,7 +132,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	d, err := desk.New(desk.Options{
 		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes,
 		Location: cfg.Location, Clock: o.clock, Logger: log, DeadlinePass: o.deadlinePass,
-		TrustedAuthServID: cfg.TrustedAuthServID,
+		TrustedAuthServID: cfg.TrustedAuthServID, Abort: abort,
 	})
 	if err != nil {
 		return err
@@ -150,15 +167,15 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 				then(name)
 			}
 		}
-		goLoop(&wg, log, "watcher "+m.Name, func() error { return w.Run(ctx) })
+		lp.start(ctx, log, "watcher "+m.Name, func() error { return w.Run(ctx) })
 	}
-	goLoop(&wg, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })
-	goLoop(&wg, log, "deadlines", func() error { return d.RunDeadlines(ctx) })
+	lp.start(ctx, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })
+	lp.start(ctx, log, "deadlines", func() error { return d.RunDeadlines(ctx) })
 	rl := &reloader{cfg: cfg, desk: d, log: log, every: reloadEvery, done: o.reloaded}
 	if o.reloadEvery > 0 {
 		rl.every = o.reloadEvery
 	}
-	goLoop(&wg, log, "reloader", func() error { return rl.run(ctx) })
+	lp.start(ctx, log, "reloader", func() error { return rl.run(ctx) })
 
 	log.Info("maildesk running", "config", cfg.Path, "database", cfg.Database, "mailboxes", len(cfg.Mailboxes))
 	// Once at start, not at each reload: the holiday table's end comes
@@ -175,13 +192,16 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	}
 	<-ctx.Done()
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { lp.wg.Wait(); close(done) }()
+	grace := cmp.Or(o.grace, shutdownGrace)
 	select {
 	case <-done:
-	case <-time.After(shutdownGrace):
+	case <-time.After(grace):
 		// A delivery cut off here was recorded as attempted before it
 		// started, so it is retried later, not lost.
-		log.Warn("work in flight did not finish in time; exiting anyway", "grace", shutdownGrace)
+		log.Warn("work in flight did not finish in time; aborting it", "grace", grace, "running", lp.running())
+		abortNow()
+		<-done
 	}
 	if err := context.Cause(ctx); errors.Is(err, store.ErrFileReplaced) {
 		log.Info("maildesk stopped", "err", err)
@@ -218,28 +238,78 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// goLoop runs a long-lived loop, restarting it after a panic or an error
-// (logged and counted) until it returns nil.
-func goLoop(wg *sync.WaitGroup, log *slog.Logger, name string, loop func() error) {
-	wg.Add(1)
+// loops runs the daemon's long-lived loops and knows which still run.
+type loops struct {
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	active map[string]int
+	panics map[string]int // recovered panics by loop, since start
+}
+
+// start runs loop, restarting it with a growing pause (1 s to a minute)
+// after a panic or an error, until it returns nil or ctx ends. A panic is
+// logged with its stack and counted.
+func (l *loops) start(ctx context.Context, log *slog.Logger, name string, loop func() error) {
+	l.mu.Lock()
+	if l.active == nil {
+		l.active, l.panics = map[string]int{}, map[string]int{}
+	}
+	l.active[name]++
+	l.mu.Unlock()
+	l.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer l.wg.Done()
+		defer func() {
+			l.mu.Lock()
+			l.active[name]--
+			l.mu.Unlock()
+		}()
 		delay := time.Second
 		for {
 			err := func() (err error) {
 				defer func() {
 					if r := recover(); r != nil {
+						l.mu.Lock()
+						l.panics[name]++
+						l.mu.Unlock()
 						err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 					}
 				}()
 				return loop()
 			}()
-			if err == nil {
+			if err == nil || ctx.Err() != nil {
 				return
 			}
-			log.Error("loop stopped; restarting", "loop", name, "err", err, "in", delay)
-			time.Sleep(delay)
+			log.Error("loop stopped; restarting", "loop", name, "err", err, "in", delay, "panics", l.panicCount(name))
+			t := time.NewTimer(delay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
 			delay = min(2*delay, time.Minute)
 		}
 	}()
+}
+
+// running lists the loops that have not returned, sorted.
+func (l *loops) running() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for name, n := range l.active {
+		if n > 0 {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// panicCount is how often loop name panicked since start.
+func (l *loops) panicCount(name string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.panics[name]
 }
