@@ -344,18 +344,20 @@ func TestExamples(t *testing.T) {
 	}
 	// An inquiry's 48 hours skip weekends and holidays: Chuseok
 	// (24–26 September 2026) and a weekend, and a Friday's weekend.
-	for _, tt := range []struct{ received, due time.Time }{
-		{time.Date(2026, 9, 23, 10, 0, 0, 0, cfg.Location), time.Date(2026, 9, 29, 10, 0, 0, 0, cfg.Location)},
-		{time.Date(2026, 11, 20, 17, 30, 0, 0, cfg.Location), time.Date(2026, 11, 24, 17, 30, 0, 0, cfg.Location)},
+	// The delay notice goes a working day before, at the hour the inquiry
+	// came in: never at night.
+	for _, tt := range []struct{ received, due, notice time.Time }{
+		{time.Date(2026, 9, 23, 10, 0, 0, 0, cfg.Location), time.Date(2026, 9, 29, 10, 0, 0, 0, cfg.Location), time.Date(2026, 9, 28, 10, 0, 0, 0, cfg.Location)},
+		{time.Date(2026, 11, 20, 17, 30, 0, 0, cfg.Location), time.Date(2026, 11, 24, 17, 30, 0, 0, cfg.Location), time.Date(2026, 11, 23, 17, 30, 0, 0, cfg.Location)},
 		// 제헌절 2027 on a Saturday: its substitute Monday 07-19 does not count.
-		{time.Date(2027, 7, 16, 9, 0, 0, 0, cfg.Location), time.Date(2027, 7, 21, 9, 0, 0, 0, cfg.Location)},
+		{time.Date(2027, 7, 16, 9, 0, 0, 0, cfg.Location), time.Date(2027, 7, 21, 9, 0, 0, 0, cfg.Location), time.Date(2027, 7, 20, 9, 0, 0, 0, cfg.Location)},
 	} {
 		d, err := set.Decide(Input{Mailbox: "fta-pass", Subject: "원산지 문의", At: tt.received})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !d.Due.Equal(tt.due) {
-			t.Errorf("fta-pass received %v: got due %v, want %v", tt.received, d.Due, tt.due)
+		if !d.Due.Equal(tt.due) || !d.NoticeAt.Equal(tt.notice) {
+			t.Errorf("fta-pass received %v: got due %v notice %v, want %v and %v", tt.received, d.Due, d.NoticeAt, tt.due, tt.notice)
 		}
 	}
 	want := map[string]struct{ address, tag, phone, email string }{
@@ -385,8 +387,8 @@ func TestExamples(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", mb.Name, got, w)
 		}
 		// 48 hours on working days, as public institutions count them.
-		if d.Category.Window != 48*time.Hour || d.Category.NoticeBefore != 8*time.Hour || d.Category.Clock != ClockBusinessDays {
-			t.Errorf("%s: got window %v notice %v clock %v, want 48h0m0s 8h0m0s business-days",
+		if d.Category.Window != 48*time.Hour || d.Category.NoticeBefore != 24*time.Hour || d.Category.Clock != ClockBusinessDays {
+			t.Errorf("%s: got window %v notice %v clock %v, want 48h0m0s 24h0m0s business-days",
 				mb.Name, d.Category.Window, d.Category.NoticeBefore, d.Category.Clock)
 		}
 		if !d.Acknowledge {
