@@ -18,31 +18,19 @@ import (
 )
 
 // queueAck composes the acknowledgement of a new ticket, stores it and puts
-// it in the outbox, inside the intake transaction. It reports whether a mail
-// was queued: not when the sender has had too many acknowledgements lately.
-func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec rules.Decision, in *mailbox.Message, now time.Time) (bool, error) {
-	rcpt := in.From
-	if len(in.ReplyTo) > 0 && in.ReplyTo[0].Addr != "" {
-		rcpt = in.ReplyTo[0]
-	}
-	n, err := tx.CountSentSince(ctx, KindAck, message.Canonical(rcpt.Addr), now.Add(-time.Hour))
-	if err != nil {
-		return false, err
-	}
-	if n >= d.ackLimit {
-		d.log.Warn("acknowledgement rate limit reached", "ticket", t.ID, "to", rcpt.Addr, "sent_last_hour", n)
-		return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", fmt.Sprintf("%d acknowledgements to %s in the last hour", n, rcpt.Addr))
-	}
-
+// it in the outbox, inside the intake transaction. classify has decided
+// that it goes (the rate limit included).
+func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec rules.Decision, in *mailbox.Message, now time.Time) error {
+	rcpt := ackRecipient(in)
 	rcpt.Name = plainName(rcpt.Name)
-	out, err := d.ackMail(t, dec, in, rcpt, now)
+	out, err := d.ackMail(ctx, t, dec, in, rcpt, now)
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindAck})
 	if err == nil {
 		var raw []byte
 		if raw, err = mailbox.Compose(out); err == nil {
 			err = d.queueComposed(ctx, tx, t.ID, KindAck, out, raw, now)
 			if _, ok := withheld(err); !ok {
-				return err == nil, err
+				return err
 			}
 		}
 	}
@@ -50,18 +38,18 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 	// must not stop intake: the inquiry is stored, staff can still answer
 	// it, and the mailbox goes on.
 	d.log.Warn("no acknowledgement possible", "ticket", t.ID, "to", rcpt.Addr, "err", err)
-	return false, tx.AddEvent(ctx, t.ID, now, "ack-skipped", err.Error())
+	return tx.AddEvent(ctx, t.ID, now, "ack-skipped", err.Error())
 }
 
 // ackMail renders the acknowledgement of ticket t to rcpt.
-func (d *Desk) ackMail(t *store.Ticket, dec rules.Decision, in *mailbox.Message, rcpt mailbox.Address, now time.Time) (mailbox.Outgoing, error) {
+func (d *Desk) ackMail(ctx context.Context, t *store.Ticket, dec rules.Decision, in *mailbox.Message, rcpt mailbox.Address, now time.Time) (mailbox.Outgoing, error) {
 	mb := d.mailboxes[t.Mailbox]
 	cat := dec.Category
 	tmpl := cat.AckTemplate
 	if tmpl == "" {
 		tmpl = "ack"
 	}
-	text, html, err := d.templates.Load().Render(tmpl, templates.Ack{
+	text, html, err := d.templatesOf(ctx).Render(tmpl, templates.Ack{
 		Tag:        t.FullTag(),
 		Subject:    t.Subject,
 		Category:   cat.Name,
@@ -102,7 +90,7 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 		return tx.AddEvent(ctx, t.ID, now, "notice-skipped", "no handler to tell")
 	}
 	mb := d.mailboxes[t.Mailbox]
-	text, _, err := d.templates.Load().Render("quarantine", templates.Quarantine{
+	text, _, err := d.templatesOf(ctx).Render("quarantine", templates.Quarantine{
 		Handler: templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
 		Mailbox: mb.Address, Tag: t.FullTag(), TicketID: t.ID, From: m.From, Subject: m.Subject,
 		Received: now.In(d.loc), Reason: m.Quarantine,

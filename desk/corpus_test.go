@@ -417,3 +417,71 @@ func TestCorpusThreadingCases(t *testing.T) {
 		t.Errorf("cases read: got %d, want the 8 imaptest and 7 Mail::Thread cases", len(results))
 	}
 }
+
+// TestCorpusPreviewMatchesIntake: for every file of the shared corpus,
+// what `maildesk rules test` says (Preview, on the database as it is just
+// before) is what intake then does: the same action, ticket, category,
+// handler and acknowledgement. Both run classify; this holds that nothing
+// around it (a second parse, a Desk built differently, a decision taken
+// outside classify) makes them drift apart.
+func TestCorpusPreviewMatchesIntake(t *testing.T) {
+	dir := corpustest.Dir(t)
+	f := newFixture(t)
+	var got Decision
+	intakeDecided = func(_ uint32, dec Decision) { got = dec }
+	t.Cleanup(func() { intakeDecided = nil })
+	mboxes := []Mailbox{
+		{Name: "fta-pass", Address: "fta-pass@origin.or.kr"},
+		{Name: "qualification", Address: "qualification@origin.or.kr"},
+		{Name: "education", Address: "education@origin.or.kr"},
+		{Name: "correction", Address: "correction@origin.or.kr"},
+	}
+	ctx := context.Background()
+	uid, mismatches := uint32(0), 0
+	actions := map[Action]int{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		p, err := Preview(ctx, PreviewInput{Store: f.store, Rules: f.desk.rules.Load(), Templates: f.desk.templates.Load(),
+			Mailboxes: mboxes, Location: f.desk.loc, Mailbox: "fta-pass", Raw: raw, Now: f.clock.Now()})
+		if err != nil {
+			t.Errorf("%s: preview: %v", path, err)
+			return nil
+		}
+		uid++
+		got = Decision{}
+		if err := f.desk.Deliver(ctx, "fta-pass", 1, uid, raw); err != nil {
+			t.Errorf("%s: %v", path, err)
+			return nil
+		}
+		tid := int64(0)
+		if got.Ticket != nil {
+			tid = got.Ticket.ID
+		}
+		cat, handler := "", ""
+		if got.Action == ActNewTicket {
+			cat, handler = got.Route.Category.ID, contactOf(got.Route.Handler).ID
+		} else if got.Ticket != nil {
+			cat, handler = got.Ticket.Category, got.Ticket.Handler.ID
+		}
+		actions[got.Action]++
+		if p.Action != got.Action || p.TicketID != tid || p.Category != cat || p.Handler.ID != handler || p.Acknowledge != got.Ack {
+			mismatches++
+			t.Errorf("%s: rules test says %s ticket %d %s/%s ack %v; intake did %s ticket %d %s/%s ack %v", path,
+				p.Action, p.TicketID, p.Category, p.Handler.ID, p.Acknowledge, got.Action, tid, cat, handler, got.Ack)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d corpus files: %d mismatches; actions %v", uid, mismatches, actions)
+	if uid < 1000 {
+		t.Errorf("only %d corpus files read", uid)
+	}
+}

@@ -54,6 +54,7 @@ func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error)
 			err = fmt.Errorf("deadline clock panic: %v", r)
 		}
 	}()
+	ctx = d.withSnapshot(ctx) // one rule set for the pass
 	now := d.clock.Now()
 	for _, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs} {
 		for {
@@ -104,7 +105,7 @@ func (d *Desk) queueNotices(ctx context.Context, tx *store.Tx, now time.Time) (i
 }
 
 func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, now time.Time) error {
-	rs := d.rules.Load()
+	rs := d.rulesOf(ctx)
 	cat := rs.Categories[t.Category]
 	data := templates.Notice{
 		Tag: t.FullTag(), Subject: t.Subject, Customer: plainName(t.CustomerName), Mailbox: d.mailboxes[t.Mailbox].Address,
@@ -144,7 +145,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	default:
 		data.Expected = t.DueAt.Add(t.DueAt.Sub(t.CreatedAt)).In(d.loc)
 	}
-	text, html, err := d.templates.Load().Render(tmpl, data)
+	text, html, err := d.templatesOf(ctx).Render(tmpl, data)
 	if err != nil {
 		return fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
 	}
@@ -203,7 +204,7 @@ func (d *Desk) queueAlerts(ctx context.Context, tx *store.Tx, now time.Time) (in
 }
 
 func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, late time.Duration, now time.Time) error {
-	rs := d.rules.Load()
+	rs := d.rulesOf(ctx)
 	cat := rs.Categories[t.Category]
 	var sup *rules.Handler
 	if cat != nil {
@@ -220,7 +221,7 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 	if t.CustomerName != "" {
 		data.Customer = clip(t.CustomerName, maxSubjectRunes) + " <" + t.Customer + ">"
 	}
-	text, _, err := d.templates.Load().Render("alert", data)
+	text, _, err := d.templatesOf(ctx).Render("alert", data)
 	if err != nil {
 		return fmt.Errorf("render alert for ticket %d: %w", t.ID, err)
 	}
@@ -256,6 +257,7 @@ func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, ou
 // customer is told again before it lapses. Empty reason or status keep
 // the category's defaults.
 func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, status string) (*store.Ticket, error) {
+	ctx = d.withSnapshot(ctx)
 	var t *store.Ticket
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
@@ -270,7 +272,7 @@ func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, sta
 			return fmt.Errorf("defer ticket %d: %s is not in the future", id, fmtKST(until, d.loc))
 		}
 		notice := until
-		if cat := d.rules.Load().Categories[t.Category]; cat != nil {
+		if cat := d.rulesOf(ctx).Categories[t.Category]; cat != nil {
 			notice = cat.NoticeAt(until)
 		}
 		if notice.Before(now) {
@@ -325,7 +327,7 @@ func (d *Desk) delegated(ctx context.Context, tx *store.Tx, t *store.Ticket, abs
 		return err
 	}
 	loc := d.loc
-	if cal := d.rules.Load().Calendar; cal != nil {
+	if cal := d.rulesOf(ctx).Calendar; cal != nil {
 		loc = cal.Location()
 	}
 	a, ok := absent.AbsentOn(rules.DateOf(now.In(loc)))
@@ -361,7 +363,7 @@ func (d *Desk) queueFYIs(ctx context.Context, tx *store.Tx, now time.Time) (int,
 			}
 		}
 		h := fs[i].Handler
-		body, _, err := d.templates.Load().Render("fyi", templates.FYI{Handler: tcontact(h), Tickets: lines})
+		body, _, err := d.templatesOf(ctx).Render("fyi", templates.FYI{Handler: tcontact(h), Tickets: lines})
 		if err != nil {
 			return 0, err
 		}

@@ -145,6 +145,14 @@ func New(o Options) (*Desk, error) {
 	if o.Store == nil || o.Rules == nil || o.Templates == nil {
 		return nil, fmt.Errorf("desk: store, rules and templates are required")
 	}
+	return build(o)
+}
+
+// build makes a Desk from o; Preview makes one without a store.
+func build(o Options) (*Desk, error) {
+	if o.Rules == nil || o.Templates == nil {
+		return nil, fmt.Errorf("desk: rules and templates are required")
+	}
 	d := &Desk{
 		store:        o.Store,
 		mailboxes:    map[string]Mailbox{},

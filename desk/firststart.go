@@ -140,6 +140,7 @@ func (d *Desk) intakeHistory(ctx context.Context, tx *store.Tx, mbox string, uv,
 // Synced is called when a mailbox's catch-up pass ends. After the pass that
 // stored history, the mailbox's handler gets the one summary of it.
 func (d *Desk) Synced(ctx context.Context, mbox string) error {
+	ctx = d.withSnapshot(ctx)
 	pending := false
 	err := d.store.Read(ctx, func(tx *store.Tx) error {
 		v, err := tx.Setting(ctx, historyCountSetting(mbox))
@@ -179,12 +180,12 @@ func (d *Desk) Synced(ctx context.Context, mbox string) error {
 func (d *Desk) queueHistorySummary(ctx context.Context, tx *store.Tx, mbox string, n int, cutoff, now time.Time) error {
 	mb := d.mailboxes[mbox]
 	d.log.Info("mail from before the first start stored as history", "mailbox", mbox, "messages", n, "before", cutoff)
-	dec, err := d.rules.Load().Decide(rules.Input{Mailbox: mbox, At: now})
+	dec, err := d.rulesOf(ctx).Decide(rules.Input{Mailbox: mbox, At: now})
 	if err != nil || dec.Handler == nil || dec.Handler.Email == "" {
 		return nil
 	}
 	h := dec.Handler
-	text, _, err := d.templates.Load().Render("history", templates.History{
+	text, _, err := d.templatesOf(ctx).Render("history", templates.History{
 		Handler: tcontact(contactOf(h)), Mailbox: mb.Address, Count: n, Before: cutoff.In(d.loc),
 	})
 	if err != nil {

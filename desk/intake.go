@@ -57,6 +57,7 @@ func (d *Desk) Deliver(ctx context.Context, mbox string, uidValidity, uid uint32
 }
 
 func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, f mailbox.Fetched) error {
+	ctx = d.withSnapshot(ctx)
 	uid, raw := f.UID, f.Raw
 	// Parsed before the write lock is taken: the outbox waits for it.
 	msg, perr := mailbox.Parse(raw)
@@ -162,6 +163,9 @@ func (d *Desk) quarantineUnstorable(ctx context.Context, tx *store.Tx, mbox stri
 // one message at a time with Deliver, which stops at the failing message:
 // nothing after it is skipped, and it reports how many went in.
 func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32, msgs []mailbox.Fetched) (int, error) {
+	// One rule set for the whole batch: a reload in the middle must not
+	// route two mails of one batch by two rule sets.
+	ctx = d.withSnapshot(ctx)
 	if len(msgs) == 0 {
 		return 0, nil
 	}
@@ -220,47 +224,54 @@ func (d *Desk) woken() {
 // a store error would.
 var intakeFault func(uid uint32) error
 
-// take takes raw (parsed as msg, perr) in inside tx unless it is stored
-// already; it reports whether mail was queued. The cursor is the caller's.
+// take takes a fetched message in inside tx: classify, then apply. It
+// reports whether mail was queued. The cursor is the caller's.
 //
 // Mail that arrived (by the server's INTERNALDATE) before cutoff is
 // history: stored, threaded, nothing sent. The Date header does not count:
 // a sender's clock, or a sender, could silence an inquiry with it.
 func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity uint32, f mailbox.Fetched, cutoff time.Time,
 	msg *mailbox.Message, perr error) (bool, error) {
-	uid, raw := f.UID, f.Raw
 	if intakeFault != nil {
-		if err := intakeFault(uid); err != nil {
+		if err := intakeFault(f.UID); err != nil {
 			return false, err
 		}
 	}
-	hash := contentHash(raw, msg != nil && msg.MessageID != "")
-	now := d.clock.Now()
-	dup, err := d.isDuplicate(ctx, tx, mbox, uidValidity, uid, msg, hash)
-	if err != nil || dup {
+	if msg == nil {
+		msg = &mailbox.Message{}
+	}
+	in := intakeInput{
+		mbox: mbox, uv: uidValidity, uid: f.UID, raw: f.Raw, hash: contentHash(f.Raw, msg.MessageID != ""),
+		msg: msg, perr: perr, arrived: f.InternalDate, cutoff: cutoff, now: d.clock.Now(),
+	}
+	dec, err := d.classify(ctx, tx, in)
+	if err != nil {
 		return false, err
 	}
-	if !cutoff.IsZero() {
-		if arrived := f.InternalDate; !arrived.IsZero() && arrived.Before(cutoff) {
-			return false, d.intakeHistory(ctx, tx, mbox, uidValidity, uid, raw, hash, msg, perr, now)
-		}
+	if intakeDecided != nil {
+		intakeDecided(f.UID, dec)
 	}
-	return d.intake(ctx, tx, mbox, uidValidity, uid, raw, hash, msg, perr, now)
+	return d.apply(ctx, tx, in, dec)
 }
 
+// intakeDecided, when set (by tests), sees each decision intake applies.
+var intakeDecided func(uid uint32, dec Decision)
+
 func (d *Desk) isDuplicate(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, msg *mailbox.Message, hash string) (bool, error) {
-	_, err := tx.MessageByUID(ctx, mbox, uv, uid)
-	if err == nil {
-		return true, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return false, err
+	if uid != 0 {
+		_, err := tx.MessageByUID(ctx, mbox, uv, uid)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
 	}
 	id := ""
 	if msg != nil {
 		id = msg.MessageID
 	}
-	_, err = tx.MessageByContent(ctx, id, hash)
+	_, err := tx.MessageByContent(ctx, id, hash)
 	if err == nil {
 		d.log.Info("same message fetched again", "mailbox", mbox, "uid", uid, "message_id", id)
 		return true, nil
@@ -271,48 +282,44 @@ func (d *Desk) isDuplicate(ctx context.Context, tx *store.Tx, mbox string, uv, u
 	return false, err
 }
 
-// intake stores one new message; it reports whether mail was queued.
-func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, raw []byte, hash string,
-	msg *mailbox.Message, perr error, now time.Time) (bool, error) {
-	m := &store.Message{
-		Direction: store.In, Mailbox: mbox, UIDValidity: uv, UID: uid,
-		ContentHash: hash, Raw: raw, CreatedAt: now,
+// apply carries out dec for the message in; it reports whether mail was
+// queued.
+func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Decision) (bool, error) {
+	msg, now := in.msg, in.now
+	if dec.Action == ActDuplicate {
+		return false, nil
 	}
-	if msg == nil {
-		msg = &mailbox.Message{}
+	if dec.Action == ActHistory {
+		return false, d.intakeHistory(ctx, tx, in.mbox, in.uv, in.uid, in.raw, in.hash, msg, in.perr, now)
+	}
+	m := &store.Message{
+		Direction: store.In, Mailbox: in.mbox, UIDValidity: in.uv, UID: in.uid,
+		ContentHash: in.hash, Raw: in.raw, CreatedAt: now,
 	}
 	fillStored(m, msg)
-
-	if perr != nil {
-		// A bounce or auto-reply that is also malformed (common: bounces
-		// cut short) is noise, not something for the handler to look at.
-		m.Quarantine = perr.Error()
-		if r := msg.Automatic(); r == "" || isBulk(msg, r) {
-			return false, d.quarantine(ctx, tx, m, msg, perr, now)
-		}
+	if in.perr != nil {
+		m.Quarantine = in.perr.Error()
 	}
-
-	staff := d.staffHandler(msg.From.Addr)
-	if staff != nil && msg.Automatic() == "" {
-		handled, err := d.fromStaff(ctx, tx, m, msg, staff, now)
-		if err != nil || handled {
-			return true, err
-		}
+	t := dec.Ticket
+	switch dec.Action {
+	case ActQuarantine:
+		return false, d.quarantine(ctx, tx, m, msg, in.perr, now)
+	case ActStaffReply:
+		return true, d.staffReply(ctx, tx, t, m, msg, dec.Staff, now)
+	case ActFormerStaff:
+		return true, d.formerHandler(ctx, tx, t, m, msg, dec.Staff, now)
+	case ActDirectAnswer:
+		return true, d.directAnswer(ctx, tx, t, m, msg, dec.Staff, now)
 	}
-
-	pl, err := d.plan(ctx, tx, mbox, msg, now)
-	if err != nil {
-		return false, err
-	}
-	t := pl.ticket
-	if pl.automatic != "" && !pl.bulk {
-		r, err := d.bouncedMail(ctx, tx, msg)
-		if err != nil {
+	if dec.Spoofed {
+		if err := d.warnSpoof(ctx, tx, msg, dec.Staff, now); err != nil {
 			return false, err
 		}
-		if r != nil {
-			return true, d.recordBounce(ctx, tx, m, msg, r, now)
-		}
+	}
+	switch dec.Action {
+	case ActBounce:
+		return true, d.recordBounce(ctx, tx, m, msg, dec.returned, now)
+	case ActAutomatic:
 		m.Kind = KindAutomatic
 		if t != nil {
 			m.TicketID = t.ID
@@ -320,19 +327,18 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 		if err := tx.InsertMessage(ctx, m); err != nil {
 			return false, err
 		}
-		return false, tx.AddEvent(ctx, m.TicketID, now, "automatic", fmt.Sprintf("%s from %s: not answered", pl.automatic, msg.From.Addr))
-	}
-
-	if t != nil {
+		return dec.Spoofed, tx.AddEvent(ctx, m.TicketID, now, "automatic", fmt.Sprintf("%s from %s: not answered", dec.Automatic, msg.From.Addr))
+	case ActFollowUp:
 		m.Kind, m.TicketID = KindFollowUp, t.ID
 		if err := tx.InsertMessage(ctx, m); err != nil {
 			return false, err
 		}
 		t.UpdatedAt = now
-		reopened := d.reopen(t, now)
+		reopened := dec.Reopen && d.reopen(ctx, t, now)
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return false, err
 		}
+		var err error
 		if reopened {
 			err = tx.AddEvent(ctx, t.ID, now, "reopened", "follow-up from "+msg.From.Addr+" after the answer: new deadline "+fmtKST(*t.DueAt, d.loc))
 		} else {
@@ -342,16 +348,23 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 			return false, err
 		}
 		return true, d.queueStaffNotice(ctx, tx, t, msg.NewText, staffFollowUp, now)
+	case ActNewTicket:
+		return d.newTicket(ctx, tx, in, dec, m)
 	}
+	return false, fmt.Errorf("intake: unknown action %q", dec.Action)
+}
 
-	dec := pl.decision
-	due, notice := dec.Due, &dec.NoticeAt
-	if dec.Category.NoticeBefore <= 0 {
+// newTicket opens the ticket of a new conversation, acknowledges it when
+// dec says so and tells its handler.
+func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec Decision, m *store.Message) (bool, error) {
+	msg, now, route := in.msg, in.now, dec.Route
+	due, notice := route.Due, &route.NoticeAt
+	if route.Category.NoticeBefore <= 0 {
 		notice = nil
 	}
-	t = &store.Ticket{
-		Tag: dec.Category.Tag, Mailbox: mbox, Category: dec.Category.ID, Status: store.StatusOpen,
-		Handler:  contactOf(dec.Handler),
+	t := &store.Ticket{
+		Tag: route.Category.Tag, Mailbox: in.mbox, Category: route.Category.ID, Status: store.StatusOpen,
+		Handler:  contactOf(route.Handler),
 		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
 		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice,
 	}
@@ -363,25 +376,23 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 		return false, err
 	}
 	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s, priority %s, by %s",
-		t.Category, t.Handler.ID, dec.Priority, dec.Rule)); err != nil {
+		t.Category, t.Handler.ID, route.Priority, route.Rule)); err != nil {
 		return false, err
 	}
-	if dec.Absent != nil {
-		if err := d.delegated(ctx, tx, t, dec.Absent, now); err != nil {
+	if route.Absent != nil {
+		if err := d.delegated(ctx, tx, t, route.Absent, now); err != nil {
 			return false, err
 		}
 	}
 	// The customer's acknowledgement first, then the handler's notice.
-	switch {
-	case pl.bulk:
-		err = tx.AddEvent(ctx, t.ID, now, "ack-skipped", pl.automatic+" mail is never answered automatically")
-	case !dec.Acknowledge:
-		err = tx.AddEvent(ctx, t.ID, now, "ack-skipped", "rule says no acknowledgement")
-	case staff != nil:
-		// Unproven mail from a staff address: stored, never answered.
-		err = tx.AddEvent(ctx, t.ID, now, "ack-skipped", "from a staff address")
-	default:
-		_, err = d.queueAck(ctx, tx, t, dec, msg, now)
+	var err error
+	if dec.Ack {
+		err = d.queueAck(ctx, tx, t, route, msg, now)
+	} else {
+		if dec.AckLimited {
+			d.log.Warn("acknowledgement rate limit reached", "ticket", t.ID, "to", ackRecipient(msg).Addr, "why", dec.AckSkip)
+		}
+		err = tx.AddEvent(ctx, t.ID, now, "ack-skipped", dec.AckSkip)
 	}
 	if err != nil {
 		return false, err
@@ -392,11 +403,8 @@ func (d *Desk) intake(ctx context.Context, tx *store.Tx, mbox string, uv, uid ui
 // reopen starts a new window when a customer writes again after the answer
 // (the charter's re-contact within 48 hours when an answer was unclear).
 // It reports whether t changed so.
-func (d *Desk) reopen(t *store.Ticket, now time.Time) bool {
-	if t.Status != store.StatusAnswered && t.Status != store.StatusClosed {
-		return false
-	}
-	cat := d.rules.Load().Categories[t.Category]
+func (d *Desk) reopen(ctx context.Context, t *store.Ticket, now time.Time) bool {
+	cat := d.rulesOf(ctx).Categories[t.Category]
 	if cat == nil {
 		return false
 	}
@@ -459,7 +467,7 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox
 	if p.ticket != nil || (p.automatic != "" && !p.bulk) {
 		return p, nil
 	}
-	dec, err := d.rules.Load().Decide(decisionInput(mbox, msg, now))
+	dec, err := d.rulesOf(ctx).Decide(decisionInput(mbox, msg, now))
 	if err != nil {
 		return p, fmt.Errorf("route: %w", err)
 	}
@@ -588,7 +596,7 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: clip(msg.Subject, maxSubjectRunes),
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if rs := d.rules.Load(); rs != nil {
+	if rs := d.rulesOf(ctx); rs != nil {
 		if dec, err := rs.Decide(rules.Input{Mailbox: m.Mailbox, At: now}); err == nil {
 			t.Tag, t.Category, t.Handler = dec.Category.Tag, dec.Category.ID, contactOf(dec.Handler)
 		}

@@ -91,6 +91,7 @@ func (d *Desk) deliverDue(ctx context.Context, s Sender) (next time.Time, err er
 }
 
 func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
+	ctx = d.withSnapshot(ctx)
 	// A conversation that has started runs to its end (the sender has its
 	// own timeout) even when shutdown begins: cutting it off is what opens
 	// the window for a duplicate. Only the abort after the grace cuts it,

@@ -28,7 +28,11 @@ func (e *oversizeError) Error() string {
 // recorded), in one transaction with the cursor, as Deliver does: the
 // folder goes on and nothing is silently dropped.
 func (d *Desk) DeliverOversized(ctx context.Context, mbox string, uidValidity, uid uint32, header []byte, size int64) error {
+	ctx = d.withSnapshot(ctx)
 	msg, _ := mailbox.Parse(header)
+	if msg == nil {
+		msg = &mailbox.Message{}
+	}
 	oe := &oversizeError{mbox: mbox, uid: uid, size: size}
 	// The header alone does not identify the content: the Message-ID and
 	// the size do, or failing an id, the header's bytes.
@@ -40,14 +44,13 @@ func (d *Desk) DeliverOversized(ctx context.Context, mbox string, uidValidity, u
 	queued := false
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
 		now := d.clock.Now()
-		dup, err := d.isDuplicate(ctx, tx, mbox, uidValidity, uid, msg, hash)
+		in := intakeInput{mbox: mbox, uv: uidValidity, uid: uid, raw: header, hash: hash, msg: msg, perr: oe, now: now}
+		dec, err := d.classify(ctx, tx, in)
 		if err != nil {
 			return err
 		}
-		if !dup {
-			if queued, err = d.intake(ctx, tx, mbox, uidValidity, uid, header, hash, msg, oe, now); err != nil {
-				return err
-			}
+		if queued, err = d.apply(ctx, tx, in, dec); err != nil {
+			return err
 		}
 		return tx.SetCursor(ctx, mbox, uidValidity, uid, now)
 	})

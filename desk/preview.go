@@ -22,6 +22,10 @@ type PreviewInput struct {
 	Mailbox   string // the receiving mailbox; "" finds it from the recipients
 	Raw       []byte
 	Now       time.Time // zero: now
+	// TrustedAuthServID and AckLimit are the daemon's settings of the same
+	// names (desk.Options).
+	TrustedAuthServID string
+	AckLimit          int
 }
 
 // PreviewResult is what intake would do with a mail.
@@ -31,7 +35,9 @@ type PreviewResult struct {
 	Subject     string        `json:"subject"`
 	ParseError  string        `json:"parse_error,omitempty"`
 	Automatic   string        `json:"automatic,omitempty"`
-	Action      string        `json:"action"` // quarantine | duplicate | store-automatic | follow-up | new-ticket
+	Action      Action        `json:"action"` // one of the Act* values: what intake would do
+	AckSkipped  string        `json:"ack_skipped,omitempty"` // why a new ticket gets no acknowledgement
+	Spoofed     bool          `json:"spoofed,omitempty"`     // from a staff address without proof: the handler is warned
 	TicketID    int64         `json:"ticket_id,omitempty"`
 	Category    string        `json:"category,omitempty"`
 	Rule        string        `json:"rule,omitempty"` // which rule decided, and why
@@ -52,18 +58,16 @@ type PreviewResult struct {
 // `maildesk rules test` command. It shares plan() with intake, so what it
 // says is what intake does.
 func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
-	d := &Desk{mailboxes: map[string]Mailbox{}, own: map[string]bool{}, loc: in.Location, clock: SystemClock,
-		kick: make(chan struct{}, 1), deadlineKick: make(chan struct{}, 1)}
-	if d.loc == nil {
-		d.loc = time.UTC
+	loc := in.Location
+	if loc == nil {
+		loc = time.UTC
 	}
-	d.log = discardLogger
-	for _, m := range in.Mailboxes {
-		d.mailboxes[m.Name] = m
-		d.own[message.Canonical(m.Address)] = true
+	// The same Desk as the daemon's, so that the same code decides.
+	d, err := build(Options{Store: in.Store, Rules: in.Rules, Templates: in.Templates, Mailboxes: in.Mailboxes,
+		Location: loc, Logger: discardLogger, TrustedAuthServID: in.TrustedAuthServID, AckLimit: in.AckLimit})
+	if err != nil {
+		return nil, err
 	}
-	d.rules.Store(in.Rules)
-	d.templates.Store(in.Templates)
 	now := in.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -78,61 +82,49 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 		r.Mailbox = d.receivingMailbox(msg, in.Mailboxes)
 	}
 	if perr != nil {
-		r.ParseError, r.Action = perr.Error(), "quarantine"
-		return r, nil
+		r.ParseError = perr.Error()
 	}
-	var p plan
-	var err error
-	dup := false
+	ctx = d.withSnapshot(ctx)
+	ci := intakeInput{mbox: r.Mailbox, raw: in.Raw, hash: contentHash(in.Raw, msg.MessageID != ""), msg: msg, perr: perr, now: now}
+	var dec Decision
 	if in.Store != nil {
 		err = in.Store.Read(ctx, func(tx *store.Tx) error {
-			if dup, err = d.isDuplicate(ctx, tx, r.Mailbox, 0, 0, msg, contentHash(in.Raw, msg.MessageID != "")); err != nil || dup {
-				return err
-			}
-			p, err = d.plan(ctx, tx, r.Mailbox, msg, now)
+			dec, err = d.classify(ctx, tx, ci)
 			return err
 		})
 	} else {
-		p, err = d.plan(ctx, nil, r.Mailbox, msg, now)
+		dec, err = d.classify(ctx, nil, ci)
 	}
 	if err != nil {
 		return nil, err
 	}
-	r.Automatic = p.automatic
-	switch {
-	case dup:
-		r.Action = "duplicate"
-	case p.automatic != "":
-		r.Action = "store-automatic"
-		if p.ticket != nil {
-			r.TicketID = p.ticket.ID
+	r.Action, r.Automatic, r.Spoofed, r.AckSkipped = dec.Action, dec.Automatic, dec.Spoofed, dec.AckSkip
+	if dec.Ticket != nil {
+		r.TicketID, r.Category, r.Handler = dec.Ticket.ID, dec.Ticket.Category, dec.Ticket.Handler
+	}
+	if dec.Action != ActNewTicket {
+		return r, nil
+	}
+	route := dec.Route
+	due := route.Due
+	r.Category, r.Handler, r.DueAt, r.Acknowledge = route.Category.ID, contactOf(route.Handler), due, dec.Ack
+	r.Rule, r.Priority = route.Rule, route.Priority
+	r.Template, r.NoticeTmpl = cmp.Or(route.Category.AckTemplate, "ack"), noticeTemplate(route.Category)
+	if route.Category.NoticeBefore > 0 {
+		n := route.NoticeAt
+		r.NoticeAt = &n
+	}
+	if route.Absent != nil {
+		r.Absent = route.Absent.ID
+	}
+	if r.Acknowledge {
+		t := &store.Ticket{ID: 0, Tag: route.Category.Tag, Mailbox: r.Mailbox, Category: route.Category.ID,
+			Handler: r.Handler, Customer: msg.From.Addr, Subject: ticketSubject(msg.Subject), DueAt: &due}
+		out, err := d.ackMail(ctx, t, route, msg, ackRecipient(msg), now)
+		if err != nil {
+			return nil, err
 		}
-	case p.ticket != nil:
-		r.Action, r.TicketID = "follow-up", p.ticket.ID
-		r.Category, r.Handler = p.ticket.Category, p.ticket.Handler
-	default:
-		r.Action = "new-ticket"
-		dec := p.decision
-		due := dec.Due
-		r.Category, r.Handler, r.DueAt, r.Acknowledge = dec.Category.ID, contactOf(dec.Handler), due, dec.Acknowledge && !p.bulk
-		r.Rule, r.Priority = dec.Rule, dec.Priority
-		r.Template, r.NoticeTmpl = cmp.Or(dec.Category.AckTemplate, "ack"), noticeTemplate(dec.Category)
-		if dec.Category.NoticeBefore > 0 {
-			n := dec.NoticeAt
-			r.NoticeAt = &n
-		}
-		if dec.Absent != nil {
-			r.Absent = dec.Absent.ID
-		}
-		if r.Acknowledge {
-			t := &store.Ticket{ID: 0, Tag: dec.Category.Tag, Mailbox: r.Mailbox, Category: dec.Category.ID,
-				Handler: r.Handler, Customer: msg.From.Addr, Subject: msg.Subject, DueAt: &due}
-			out, err := d.ackMail(t, dec, msg, msg.From, now)
-			if err != nil {
-				return nil, err
-			}
-			r.AckSubject, r.AckText = out.Subject, out.Text
-		}
+		r.AckSubject, r.AckText = out.Subject, out.Text
 	}
 	return r, nil
 }

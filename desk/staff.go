@@ -54,13 +54,29 @@ func (d *Desk) replyKey(ctx context.Context, tx *store.Tx) ([]byte, error) {
 	return k, nil
 }
 
+// existingReplyKey returns the HMAC key of reply tokens, or nil before
+// the first token was made (then no token can be valid). It writes nothing.
+func (d *Desk) existingReplyKey(ctx context.Context, tx *store.Tx) ([]byte, error) {
+	if k := d.key.Load(); k != nil {
+		return *k, nil
+	}
+	k, err := tx.Setting(ctx, replyKeySetting)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reply token key: %w", err)
+	}
+	return k, nil
+}
+
 // staffHandler returns the handler whose address addr is, or nil.
-func (d *Desk) staffHandler(addr string) *rules.Handler {
+func (d *Desk) staffHandler(ctx context.Context, addr string) *rules.Handler {
 	addr = message.Canonical(addr)
 	if addr == "" {
 		return nil
 	}
-	for _, h := range d.rules.Load().Handlers {
+	for _, h := range d.rulesOf(ctx).Handlers {
 		if h.Email != "" && message.Canonical(h.Email) == addr {
 			return h
 		}
@@ -68,67 +84,15 @@ func (d *Desk) staffHandler(addr string) *rules.Handler {
 	return nil
 }
 
-// fromStaff handles mail from a handler's address (DESIGN invariant 7). A
-// reply carrying a valid token for that handler is theirs: relayed to the
-// customer, its commands run. An answer sent straight to the customer is
-// recorded, and stops the clock when its References prove it answers a mail
-// maildesk sent that handler. Anything else is not trusted: it goes on as
-// an ordinary message (handled false) and the handler is warned.
-func (d *Desk) fromStaff(ctx context.Context, tx *store.Tx, m *store.Message, msg *mailbox.Message, h *rules.Handler, now time.Time) (bool, error) {
-	key, err := d.replyKey(ctx, tx)
-	if err != nil {
-		return false, err
-	}
-	for _, addr := range d.recipients(msg) {
-		id, tok, ok := parseReplyAddress(addr)
-		if ok && d.own[message.Canonical(addr)] && validToken(key, id, h.Email, tok) {
-			t, err := tx.Ticket(ctx, id)
-			if err != nil {
-				return false, err
-			}
-			if !d.actsFor(t, h, now) {
-				return true, d.formerHandler(ctx, tx, t, m, msg, h, now)
-			}
-			return true, d.staffReply(ctx, tx, t, m, msg, h, now)
-		}
-	}
-	refs := append(append([]string(nil), msg.InReplyTo...), msg.References...)
-	if id, err := tx.TicketOfMailTo(ctx, KindStaffNotice, h.Email, refs); err == nil {
-		t, err := tx.Ticket(ctx, id)
-		if err != nil {
-			return false, err
-		}
-		if addressedTo(msg, t.Customer) {
-			return true, d.directAnswer(ctx, tx, t, m, msg, h, now)
-		}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return false, err
-	}
-	// Only the topmost Authentication-Results counts, and only when the
-	// institute's server wrote it (RFC 8601 §5): the MTA must strip the
-	// ones arriving with its authserv-id (docs/rules.md says so).
-	_, staffDomain, _ := strings.Cut(message.Canonical(h.Email), "@")
-	if d.trustedAuth != "" && msg.Authenticated(d.trustedAuth, staffDomain) {
-		t, err := d.thread(ctx, tx, msg, now)
-		if err != nil {
-			return false, err
-		}
-		if t != nil && addressedTo(msg, t.Customer) {
-			return true, d.directAnswer(ctx, tx, t, m, msg, h, now)
-		}
-	}
-	return false, d.warnSpoof(ctx, tx, msg, h, now)
-}
-
 // actsFor reports whether h may act on t now: h is its handler, or the
 // delegate of its handler while that handler is away. A token names a
 // ticket and an address, and outlives an #assign; this is what makes it
 // stop acting when the ticket moves on.
-func (d *Desk) actsFor(t *store.Ticket, h *rules.Handler, now time.Time) bool {
+func (d *Desk) actsFor(ctx context.Context, t *store.Ticket, h *rules.Handler, now time.Time) bool {
 	if h.ID == t.Handler.ID || (t.Handler.Email != "" && message.SameAddress(h.Email, t.Handler.Email)) {
 		return true
 	}
-	rs := d.rules.Load()
+	rs := d.rulesOf(ctx)
 	cur := rs.Handlers[t.Handler.ID]
 	if cur == nil {
 		return false
@@ -209,7 +173,7 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 		return d.queueStaffError(ctx, tx, t, h, []string{why}, now)
 	}
 	cmds, answer, problems := parseCommands(text, d.loc)
-	rs := d.rules.Load()
+	rs := d.rulesOf(ctx)
 	for _, c := range cmds {
 		if c.name == "assign" && rs.Handlers[c.arg] == nil && c.arg != "" {
 			problems = append(problems, fmt.Sprintf("#assign %s: no such handler", c.arg))
@@ -233,7 +197,7 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			t.DelayStatus = c.arg
 			err = tx.AddEvent(ctx, t.ID, now, "status", h.ID+": "+c.arg)
 		case "defer":
-			d.deferTo(t, c.date, c.arg, now)
+			d.deferTo(ctx, t, c.date, c.arg, now)
 			err = tx.AddEvent(ctx, t.ID, now, "deferred", fmt.Sprintf("%s: until %s: %s", h.ID, fmtKST(c.date, d.loc), c.arg))
 		case "assign":
 			err = d.transfer(ctx, tx, t, rs.Handlers[c.arg], h.ID, now)
@@ -300,9 +264,9 @@ func (d *Desk) directAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, 
 }
 
 // deferTo makes until the ticket's deadline, with reason for the notice.
-func (d *Desk) deferTo(t *store.Ticket, until time.Time, reason string, now time.Time) {
+func (d *Desk) deferTo(ctx context.Context, t *store.Ticket, until time.Time, reason string, now time.Time) {
 	notice := until
-	if cat := d.rules.Load().Categories[t.Category]; cat != nil {
+	if cat := d.rulesOf(ctx).Categories[t.Category]; cat != nil {
 		notice = cat.NoticeAt(until)
 	}
 	if notice.Before(now) {
@@ -322,7 +286,7 @@ func (d *Desk) deferTo(t *store.Ticket, until time.Time, reason string, now time
 // customer who now has the inquiry and sends the new handler the ticket.
 func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *rules.Handler, by string, now time.Time) error {
 	var absent *rules.Handler
-	if dh, away := d.rules.Load().Delegate(h, now); away {
+	if dh, away := d.rulesOf(ctx).Delegate(h, now); away {
 		absent, h = h, dh
 	}
 	old := t.Handler.ID
@@ -336,7 +300,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 		return err
 	}
 	mb := d.mailboxes[t.Mailbox]
-	text, html, err := d.templates.Load().Render("transfer", templates.Transfer{
+	text, html, err := d.templatesOf(ctx).Render("transfer", templates.Transfer{
 		Tag: t.FullTag(), Subject: t.Subject, Customer: cmp.Or(plainName(t.CustomerName), t.Customer),
 		Handler: tcontact(t.Handler), Due: t.DueAt.In(d.loc), Mailbox: mb.Address,
 	})
@@ -344,7 +308,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 		return fmt.Errorf("render transfer for ticket %d: %w", t.ID, err)
 	}
 	out := mailbox.Outgoing{
-		From:          mailbox.Address{Name: d.categoryName(t), Addr: mb.Address},
+		From:          mailbox.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
 		To:            []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:       t.FullTag() + " 담당자 변경 안내 / New handler: " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
@@ -371,14 +335,14 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 // handler's name, department, phone and email, with their attachments.
 func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, answer string, atts []mailbox.Attachment, h *rules.Handler, now time.Time) error {
 	mb := d.mailboxes[t.Mailbox]
-	text, _, err := d.templates.Load().Render("answer", templates.Answer{
+	text, _, err := d.templatesOf(ctx).Render("answer", templates.Answer{
 		Text: answer, Handler: tcontact(contactOf(h)), Mailbox: mb.Address,
 	})
 	if err != nil {
 		return fmt.Errorf("render answer for ticket %d: %w", t.ID, err)
 	}
 	out := mailbox.Outgoing{
-		From:        mailbox.Address{Name: d.categoryName(t), Addr: mb.Address},
+		From:        mailbox.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
 		To:          []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:     "Re: " + t.FullTag() + " " + t.Subject,
 		MessageID:   newMessageID(t.ID, mb.Address),
@@ -480,7 +444,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	}
 	mb := d.mailboxes[t.Mailbox]
 	data := templates.Staff{
-		Handler: tcontact(t.Handler), Tag: t.FullTag(), Category: d.categoryName(t),
+		Handler: tcontact(t.Handler), Tag: t.FullTag(), Category: d.categoryName(ctx, t),
 		Customer: strings.TrimSpace(clip(t.CustomerName, maxSubjectRunes) + " <" + t.Customer + ">"), Subject: t.Subject,
 		Text: text, History: history, Mailbox: mb.Address,
 		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce, Former: why == staffFormer,
@@ -489,14 +453,14 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)
 	}
-	body, _, err := d.templates.Load().Render("staff", data)
+	body, _, err := d.templatesOf(ctx).Render("staff", data)
 	if err != nil {
 		return fmt.Errorf("render staff notice for ticket %d: %w", t.ID, err)
 	}
 	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
 		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
 		To:            []mailbox.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
-		ReplyTo:       []mailbox.Address{{Name: d.categoryName(t), Addr: replyAddress(key, mb.Address, t.ID, t.Handler.Email)}},
+		ReplyTo:       []mailbox.Address{{Name: d.categoryName(ctx, t), Addr: replyAddress(key, mb.Address, t.ID, t.Handler.Email)}},
 		Subject:       t.FullTag() + " " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -508,11 +472,11 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 
 func (d *Desk) queueStaffError(ctx context.Context, tx *store.Tx, t *store.Ticket, h *rules.Handler, problems []string, now time.Time) error {
 	var ids []string
-	for id := range d.rules.Load().Handlers {
+	for id := range d.rulesOf(ctx).Handlers {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	body, _, err := d.templates.Load().Render("staff-error", templates.StaffError{
+	body, _, err := d.templatesOf(ctx).Render("staff-error", templates.StaffError{
 		Handler: tcontact(contactOf(h)), Tag: t.FullTag(), Problems: problems, Handlers: strings.Join(ids, ", "),
 	})
 	if err != nil {
@@ -528,7 +492,7 @@ func (d *Desk) queueStaffError(ctx context.Context, tx *store.Tx, t *store.Ticke
 	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
 		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
 		To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
-		ReplyTo:       []mailbox.Address{{Name: d.categoryName(t), Addr: replyAddress(key, mb.Address, t.ID, h.Email)}},
+		ReplyTo:       []mailbox.Address{{Name: d.categoryName(ctx, t), Addr: replyAddress(key, mb.Address, t.ID, h.Email)}},
 		Subject:       t.FullTag() + " 처리하지 못한 회신 / Not processed",
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -576,7 +540,7 @@ func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message
 	if n >= spoofWarningLimit {
 		return tx.AddEvent(ctx, tid, now, "spoof-warning-held", fmt.Sprintf("%d warnings to %s in the last hour", n, h.ID))
 	}
-	body, _, err := d.templates.Load().Render("spoof", templates.Spoof{
+	body, _, err := d.templatesOf(ctx).Render("spoof", templates.Spoof{
 		Handler: tcontact(contactOf(h)), Tag: tag, From: msg.From.Addr, Subject: msg.Subject, Mailbox: mbAddr,
 	})
 	if err != nil {
@@ -593,8 +557,8 @@ func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message
 	}, now)
 }
 
-func (d *Desk) categoryName(t *store.Ticket) string {
-	if c := d.rules.Load().Categories[t.Category]; c != nil {
+func (d *Desk) categoryName(ctx context.Context, t *store.Ticket) string {
+	if c := d.rulesOf(ctx).Categories[t.Category]; c != nil {
 		return c.Name
 	}
 	return ""
