@@ -35,7 +35,7 @@ type PreviewResult struct {
 	Subject     string        `json:"subject"`
 	ParseError  string        `json:"parse_error,omitempty"`
 	Automatic   string        `json:"automatic,omitempty"`
-	Action      Action        `json:"action"` // one of the Act* values: what intake would do
+	Action      Action        `json:"action"`                // one of the Act* values: what intake would do
 	AckSkipped  string        `json:"ack_skipped,omitempty"` // why a new ticket gets no acknowledgement
 	Spoofed     bool          `json:"spoofed,omitempty"`     // from a staff address without proof: the handler is warned
 	TicketID    int64         `json:"ticket_id,omitempty"`
