@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,7 +111,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	data := templates.Notice{
 		Tag: t.FullTag(), Subject: t.Subject, Customer: plainName(t.CustomerName), Mailbox: d.mailboxes[t.Mailbox].Address,
 		Handler:  templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
-		Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc),
+		Received: t.CreatedAt.In(d.loc), Due: cmp.Or(t.PromisedAt, t.DueAt).In(d.loc),
 		Reason: t.DelayReason, Status: t.DelayStatus,
 	}
 	if data.Customer == "" {
@@ -253,9 +254,10 @@ func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, ou
 }
 
 // Defer sets a ticket's expected completion date with the reason and status
-// the customer will be told: the date becomes the deadline, and the
-// customer is told again before it lapses. Empty reason or status keep
-// the category's defaults.
+// the customer is told: the customer hears at once, the promised deadline
+// stays on record, and the supervisor is alerted if the new date passes
+// unanswered (deferTo). Empty reason or status keep the category's
+// defaults; a date not after the deadline in force is refused.
 func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, status string) (*store.Ticket, error) {
 	ctx = d.withSnapshot(ctx)
 	var t *store.Ticket
@@ -265,22 +267,11 @@ func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, sta
 			return err
 		}
 		now := d.clock.Now()
-		if t.Status == store.StatusClosed || t.Status == store.StatusQuarantined {
-			return fmt.Errorf("ticket %d is %s", id, t.Status)
+		if p := d.deferProblem(t, until, now); p != "" {
+			return fmt.Errorf("defer ticket %d: %s", id, p)
 		}
-		if !until.After(now) {
-			return fmt.Errorf("defer ticket %d: %s is not in the future", id, fmtKST(until, d.loc))
-		}
-		notice := until
-		if cat := d.rulesOf(ctx).Categories[t.Category]; cat != nil {
-			notice = cat.NoticeAt(until)
-		}
-		if notice.Before(now) {
-			notice = now
-		}
-		t.DueAt, t.NoticeAt, t.ExpectedAt = &until, &notice, &until
-		t.NoticeSentAt, t.OverdueAt = nil, nil
 		t.DelayReason, t.DelayStatus = reason, status
+		d.deferTo(ctx, t, until, reason, status, now)
 		t.UpdatedAt = now
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err

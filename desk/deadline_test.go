@@ -202,34 +202,52 @@ func TestAnsweredTicketGetsNoNotice(t *testing.T) {
 	}
 }
 
-func TestDeferMovesTheDeadline(t *testing.T) {
+// TestDeferKeepsThePromise: a defer before the deadline tells the customer
+// at once (reason, status, the promised and the new date), exactly once;
+// nothing goes out at the old notice time or the old deadline; the
+// supervisor is alerted when the new date passes unanswered; a date not
+// after the deadline is refused (issue 13: the promised time used to pass
+// silently and the notice said "later than the promised 05:36 … expected
+// 05:36").
+func TestDeferKeepsThePromise(t *testing.T) {
 	f := newFixtureWith(t, rulesFrom(t, deadlineRules))
 	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "f1@x"}.raw())
-	f.clock.Add(40 * time.Hour)
-	f.tick() // the first notice
+	promised := start.Add(48 * time.Hour)
+	f.clock.Add(10 * time.Hour)
 	until := start.Add(7 * 24 * time.Hour)
+	for _, early := range []time.Time{start, start.Add(24 * time.Hour), promised} {
+		if _, err := f.desk.Defer(context.Background(), 1, early, "early", ""); err == nil {
+			t.Errorf("defer to %v (deadline %v): got nil error", early, promised)
+		}
+	}
 	if _, err := f.desk.Defer(context.Background(), 1, until, "관세청 유권해석을 기다리고 있습니다.", "관세청에 질의했습니다."); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.desk.Defer(context.Background(), 1, start, "past", ""); err == nil {
-		t.Error("defer to the past: got nil error")
-	}
-	f.clock.Add(8*time.Hour + time.Minute) // past the old deadline: no alert any more
+	f.tick()
 	f.tick()
 	if got := f.queued(); !sameList(got, []string{"ack kim@example.co.kr", "notice kim@example.co.kr"}) {
-		t.Fatalf("after the old deadline: got %v", got)
+		t.Fatalf("right after the defer: got %v, want the ack and one notice", got)
 	}
-	f.clock.Add(until.Sub(f.clock.Now()) - 8*time.Hour) // the new notice time
-	f.tick()
-	f.tick()
-	if got := f.queued(); !sameList(got, []string{"ack kim@example.co.kr", "notice kim@example.co.kr", "notice kim@example.co.kr"}) {
-		t.Fatalf("before the new deadline: got %v", got)
-	}
-	second := f.ackOf(2)
-	for _, want := range []string{"관세청 유권해석을 기다리고 있습니다.", "관세청에 질의했습니다.", "2026년 12월 2일(수) 14:00"} {
-		if !strings.Contains(second.Text, want) {
-			t.Errorf("second notice lacks %q:\n%s", want, second.Text)
+	notice := f.ackOf(1)
+	for _, want := range []string{"관세청 유권해석을 기다리고 있습니다.", "관세청에 질의했습니다.",
+		"2026년 11월 27일(금) 14:00", // promised
+		"2026년 12월 2일(수) 14:00"} { // expected
+		if !strings.Contains(notice.Text, want) {
+			t.Errorf("notice lacks %q:\n%s", want, notice.Text)
 		}
+	}
+	if tk := f.ticket(1); tk.PromisedAt == nil || !tk.PromisedAt.Equal(promised) {
+		t.Errorf("promised deadline: got %v, want %v kept", tk.PromisedAt, promised)
+	}
+	f.clock.Add(promised.Sub(f.clock.Now()) + time.Minute) // past the old notice time and deadline
+	f.tick()
+	if got := f.queued(); len(got) != 2 {
+		t.Fatalf("after the promised deadline: got %v, want nothing more", got)
+	}
+	f.clock.Add(until.Sub(f.clock.Now()) + time.Minute)
+	f.tick()
+	if got := f.queued(); !sameList(got, []string{"ack kim@example.co.kr", "notice kim@example.co.kr", "alert boss@origin.or.kr"}) {
+		t.Fatalf("after the new date: got %v, want the alert", got)
 	}
 }
 

@@ -366,7 +366,7 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 		Tag: route.Category.Tag, Mailbox: in.mbox, Category: route.Category.ID, Status: store.StatusOpen,
 		Handler:  contactOf(route.Handler),
 		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
-		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice,
+		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice, PromisedAt: &due,
 	}
 	if err := tx.InsertTicket(ctx, t); err != nil {
 		return false, err
@@ -409,7 +409,7 @@ func (d *Desk) reopen(ctx context.Context, t *store.Ticket, now time.Time) bool 
 		return false
 	}
 	due, notice := window(cat, now)
-	t.Status, t.DueAt, t.NoticeAt = store.StatusOpen, &due, notice
+	t.Status, t.DueAt, t.NoticeAt, t.PromisedAt = store.StatusOpen, &due, notice, &due
 	t.NoticeSentAt, t.OverdueAt, t.ExpectedAt, t.ClosedAt = nil, nil, nil, nil
 	t.DelayReason, t.DelayStatus = "", ""
 	return true

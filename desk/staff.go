@@ -178,8 +178,10 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 		if c.name == "assign" && rs.Handlers[c.arg] == nil && c.arg != "" {
 			problems = append(problems, fmt.Sprintf("#assign %s: no such handler", c.arg))
 		}
-		if c.name == "defer" && !c.date.IsZero() && !c.date.After(now) {
-			problems = append(problems, fmt.Sprintf("#defer %s: the date has passed", c.date.In(d.loc).Format("2006-01-02")))
+		if c.name == "defer" && !c.date.IsZero() {
+			if p := d.deferProblem(t, c.date, now); p != "" {
+				problems = append(problems, fmt.Sprintf("#defer %s: %s", c.date.In(d.loc).Format("2006-01-02"), p))
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -197,7 +199,7 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			t.DelayStatus = c.arg
 			err = tx.AddEvent(ctx, t.ID, now, "status", h.ID+": "+c.arg)
 		case "defer":
-			d.deferTo(ctx, t, c.date, c.arg, now)
+			d.deferTo(ctx, t, c.date, c.arg, "", now)
 			err = tx.AddEvent(ctx, t.ID, now, "deferred", fmt.Sprintf("%s: until %s: %s", h.ID, fmtKST(c.date, d.loc), c.arg))
 		case "assign":
 			err = d.transfer(ctx, tx, t, rs.Handlers[c.arg], h.ID, now)
@@ -263,19 +265,39 @@ func (d *Desk) directAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, 
 	return tx.AddEvent(ctx, t.ID, now, "answered", h.ID+" answered the customer directly (verified)")
 }
 
-// deferTo makes until the ticket's deadline, with reason for the notice.
-func (d *Desk) deferTo(ctx context.Context, t *store.Ticket, until time.Time, reason string, now time.Time) {
-	notice := until
-	if cat := d.rulesOf(ctx).Categories[t.Category]; cat != nil {
-		notice = cat.NoticeAt(until)
+// deferProblem says why t cannot be deferred to until at now, or "".
+func (d *Desk) deferProblem(t *store.Ticket, until, now time.Time) string {
+	switch {
+	case t.Status == store.StatusClosed || t.Status == store.StatusQuarantined:
+		return fmt.Sprintf("ticket %d is %s", t.ID, t.Status)
+	case !until.After(now):
+		return fmt.Sprintf("%s has passed", fmtKST(until, d.loc))
+	case t.DueAt != nil && !until.After(*t.DueAt):
+		return fmt.Sprintf("%s is not after the deadline %s: a defer can only move it later (answer by the deadline without one)",
+			fmtKST(until, d.loc), fmtKST(*t.DueAt, d.loc))
 	}
-	if notice.Before(now) {
-		notice = now
+	return ""
+}
+
+// deferTo makes until t's expected completion date (deferProblem has
+// found nothing against it). The promise the customer was given stays as
+// it was (PromisedAt); the deadline in force, and with it the
+// supervisor's alert, moves to until; and the customer is told at once,
+// before the promised time, with the reason, the status and the new date:
+// the delay notice is due now, and goes out once.
+func (d *Desk) deferTo(ctx context.Context, t *store.Ticket, until time.Time, reason, status string, now time.Time) {
+	if t.PromisedAt == nil && t.DueAt != nil {
+		p := *t.DueAt
+		t.PromisedAt = &p
 	}
-	t.DueAt, t.NoticeAt, t.ExpectedAt = &until, &notice, &until
+	at := now
+	t.DueAt, t.ExpectedAt, t.NoticeAt = &until, &until, &at
 	t.NoticeSentAt, t.OverdueAt = nil, nil
 	if reason != "" {
 		t.DelayReason = reason
+	}
+	if status != "" {
+		t.DelayStatus = status
 	}
 	if t.Status == store.StatusAnswered {
 		t.Status = store.StatusOpen

@@ -53,6 +53,10 @@ type Ticket struct {
 	DelayReason  string     `json:"delay_reason,omitempty"`
 	DelayStatus  string     `json:"delay_status,omitempty"`
 	ExpectedAt   *time.Time `json:"expected_at"`
+	// PromisedAt is the deadline the customer was told (acknowledgement,
+	// or a new window on reopening). DueAt is the deadline in force: the
+	// same, until staff set a later expected date.
+	PromisedAt *time.Time `json:"promised_at"`
 }
 
 // FullTag is the tag as it appears in subjects: "[FTA-PASS #12]".
@@ -61,7 +65,7 @@ func (t *Ticket) FullTag() string { return fmt.Sprintf("[%s #%d]", t.Tag, t.ID) 
 const ticketColumns = `id, tag, mailbox, category, status, handler_id, handler_name,
 	handler_department, handler_phone, handler_email, customer, customer_name, subject,
 	created_at, updated_at, due_at, notice_at, answered_at, closed_at,
-	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at`
+	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at`
 
 func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 	var t Ticket
@@ -69,7 +73,8 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 		&t.Handler.Department, &t.Handler.Phone, &t.Handler.Email, &t.Customer, &t.CustomerName, &t.Subject,
 		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
 		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt},
-		nullTime{&t.NoticeSentAt}, nullTime{&t.OverdueAt}, &t.DelayReason, &t.DelayStatus, nullTime{&t.ExpectedAt})
+		nullTime{&t.NoticeSentAt}, nullTime{&t.OverdueAt}, &t.DelayReason, &t.DelayStatus, nullTime{&t.ExpectedAt},
+		nullTime{&t.PromisedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -81,13 +86,14 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 	res, err := tx.exec(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
-		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
 		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
-		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt))
+		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
+		fmtTimePtr(t.PromisedAt))
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
@@ -100,11 +106,12 @@ func (tx *Tx) UpdateTicket(ctx context.Context, t *Ticket) error {
 	res, err := tx.exec(ctx, `UPDATE tickets SET category = ?, status = ?, handler_id = ?,
 		handler_name = ?, handler_department = ?, handler_phone = ?, handler_email = ?, subject = ?,
 		updated_at = ?, due_at = ?, notice_at = ?, answered_at = ?, closed_at = ?,
-		notice_sent_at = ?, overdue_at = ?, delay_reason = ?, delay_status = ?, expected_at = ? WHERE id = ?`,
+		notice_sent_at = ?, overdue_at = ?, delay_reason = ?, delay_status = ?, expected_at = ?, promised_at = ? WHERE id = ?`,
 		t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department, t.Handler.Phone,
 		t.Handler.Email, t.Subject, fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
-		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt), t.ID)
+		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
+		fmtTimePtr(t.PromisedAt), t.ID)
 	if err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}

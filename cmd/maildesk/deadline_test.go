@@ -67,11 +67,12 @@ handler = "mslim"
 // customer gets the delay notice with reason, status and expected date; once
 // the window passes the supervisor gets the alert. Time is the test's clock.
 func TestDovecotDeadlines(t *testing.T) {
-	t.Run("unanswered", func(t *testing.T) { dovecotDeadlines(t, false) })
-	t.Run("answered", func(t *testing.T) { dovecotDeadlines(t, true) })
+	t.Run("unanswered", func(t *testing.T) { dovecotDeadlines(t, "unanswered") })
+	t.Run("answered", func(t *testing.T) { dovecotDeadlines(t, "answered") })
+	t.Run("deferred", func(t *testing.T) { dovecotDeadlines(t, "deferred") })
 }
 
-func dovecotDeadlines(t *testing.T, answer bool) {
+func dovecotDeadlines(t *testing.T, mode string) {
 	dovecottest.Need(t)
 	dir := t.TempDir()
 	all, err := exampleMailboxes(dir)
@@ -135,7 +136,15 @@ func dovecotDeadlines(t *testing.T, answer bool) {
 	caps := s.waitCaptured(1)
 	checkAck(t, caps[0], "kim@example.co.kr", "dl1@example.co.kr", "[FTA-PASS #1]", "031-600-0722")
 
-	if answer {
+	if mode == "deferred" {
+		deferredDeadline(t, s, dv, clock, dk, settle)
+		cancel()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if mode == "answered" {
 		// The handler answers within the window: no notice, no alert.
 		var notice *mailbox.Message
 		waitUntil(t, "the handler's notice", func() bool {
@@ -218,6 +227,70 @@ func dovecotDeadlines(t *testing.T, answer bool) {
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// deferredDeadline: the handler's #defer with a date that has passed is
+// refused in a "not processed" mail; the handler answers that mail with
+// the right date, which runs (its token is good: no spoof warning); the
+// customer gets one delay notice at once with the promised and the new
+// date, nothing at the old deadline, and the supervisor's alert comes
+// when the new date passes.
+func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk *desk.Desk, settle func()) {
+	var notice *mailbox.Message
+	waitUntil(t, "the handler's notice", func() bool {
+		for _, c := range s.staffNotices() {
+			notice, _ = mailbox.Parse(c.Raw)
+			return true
+		}
+		return false
+	})
+	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
+		"dl-defer1@origin.or.kr", "#defer 2026-11-20 관세청 질의 중\r\n", "In-Reply-To: <"+notice.MessageID+">"))
+	var refused *mailbox.Message
+	waitUntil(t, "the not-processed mail", func() bool {
+		for _, c := range s.staffNotices() {
+			if m, _ := mailbox.Parse(c.Raw); m != nil && strings.Contains(m.Subject, "Not processed") {
+				refused = m
+				return true
+			}
+		}
+		return false
+	})
+	if len(refused.ReplyTo) != 1 || !strings.HasPrefix(refused.ReplyTo[0].Addr, "fta-pass+t1.") {
+		t.Fatalf("the not-processed mail carries no token: Reply-To %v", refused.ReplyTo)
+	}
+	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", refused.ReplyTo[0].Addr, "RE: "+refused.Subject,
+		"dl-defer2@origin.or.kr", "#defer 2026-11-27 관세청 질의 중\r\n", "In-Reply-To: <"+refused.MessageID+">"))
+	caps := s.waitCaptured(2)
+	n, err := mailbox.Parse(caps[1].Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Header.Get("X-Maildesk-Kind") != desk.KindNotice || caps[1].To[0] != "kim@example.co.kr" {
+		t.Fatalf("after the #defer: sent %s to %v, want the delay notice to the customer", n.Header.Get("X-Maildesk-Kind"), caps[1].To)
+	}
+	for _, want := range []string{"2026년 11월 25일(수) 14:01", "처리 예정일: 2026년 11월 27일(금) 18:00", "관세청 질의 중"} {
+		if !strings.Contains(n.Text, want) {
+			t.Errorf("delay notice lacks %q:\n%s", want, n.Text)
+		}
+	}
+	for _, c := range s.staffNotices() {
+		if m, _ := mailbox.Parse(c.Raw); m != nil && strings.Contains(m.Subject, "사칭") {
+			t.Errorf("a spoof warning for the corrected reply: %s", m.Subject)
+		}
+	}
+	for _, step := range []time.Duration{20 * time.Second, 41 * time.Second, time.Hour} {
+		clock.advance(step, dk) // the old notice time, the old deadline
+		settle()
+	}
+	if got := len(s.captured()); got != 2 {
+		t.Fatalf("after the promised deadline: %d mails to customers and supervisors, want the ack and the notice", got)
+	}
+	clock.advance(2*24*time.Hour+5*time.Hour, dk) // past 2026-11-27 18:00 KST
+	caps = s.waitCaptured(3)
+	if a, _ := mailbox.Parse(caps[2].Raw); a == nil || a.Header.Get("X-Maildesk-Kind") != desk.KindAlert || caps[2].To[0] != "kioi@origin.or.kr" {
+		t.Fatalf("after the new date: got %v to %v, want the alert to the supervisor", a.Header.Get("X-Maildesk-Kind"), caps[2].To)
 	}
 }
 
