@@ -230,7 +230,7 @@ func TestDeferKeepsThePromise(t *testing.T) {
 	}
 	notice := f.ackOf(1)
 	for _, want := range []string{"관세청 유권해석을 기다리고 있습니다.", "관세청에 질의했습니다.",
-		"2026년 11월 27일(금) 14:00", // promised
+		"2026년 11월 27일(금) 14:00",  // promised
 		"2026년 12월 2일(수) 14:00"} { // expected
 		if !strings.Contains(notice.Text, want) {
 			t.Errorf("notice lacks %q:\n%s", want, notice.Text)
