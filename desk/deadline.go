@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -227,9 +228,14 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 		return fmt.Errorf("render alert for ticket %d: %w", t.ID, err)
 	}
 	from := d.mailboxes[t.Mailbox].Address
+	to := []mailbox.Address{{Name: sup.Name, Addr: sup.Email}}
+	// A supervisor who is away: their delegate is alerted too.
+	if dh, away := rs.Delegate(sup, now); away && dh != nil && dh.Email != "" && !message.SameAddress(dh.Email, sup.Email) {
+		to = append(to, mailbox.Address{Name: dh.Name, Addr: dh.Email})
+	}
 	return d.queue(ctx, tx, t.ID, KindAlert, mailbox.Outgoing{
 		From:          mailbox.Address{Name: "maildesk", Addr: from},
-		To:            []mailbox.Address{{Name: sup.Name, Addr: sup.Email}},
+		To:            to,
 		Subject:       t.FullTag() + " 답변 기한 경과 / Deadline passed: " + t.Subject,
 		MessageID:     newMessageID(t.ID, from),
 		Date:          now.In(d.loc),

@@ -475,21 +475,40 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)
 	}
-	body, _, err := d.templatesOf(ctx).Render("staff", data)
-	if err != nil {
-		return fmt.Errorf("render staff notice for ticket %d: %w", t.ID, err)
+	// The handler's own copy, and while they are away one for their
+	// delegate, with the delegate's token (actsFor lets it act): an
+	// absence must not leave a follow-up unseen until the handler is back.
+	to := []store.Contact{t.Handler}
+	if h := d.rulesOf(ctx).Handlers[t.Handler.ID]; h != nil {
+		if dh, away := d.rulesOf(ctx).Delegate(h, now); away && dh != nil && dh.Email != "" && !message.SameAddress(dh.Email, t.Handler.Email) {
+			to = append(to, contactOf(dh))
+		}
 	}
-	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
-		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
-		To:            []mailbox.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
-		ReplyTo:       []mailbox.Address{{Name: d.categoryName(ctx, t), Addr: replyAddress(key, mb.Address, t.ID, t.Handler.Email)}},
-		Subject:       t.FullTag() + " " + t.Subject,
-		MessageID:     newMessageID(t.ID, mb.Address),
-		Date:          now.In(d.loc),
-		AutoSubmitted: "auto-generated",
-		Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
-		Text:          body,
-	}, now)
+	for i, c := range to {
+		data.Handler = tcontact(c)
+		body, _, err := d.templatesOf(ctx).Render("staff", data)
+		if err != nil {
+			return fmt.Errorf("render staff notice for ticket %d: %w", t.ID, err)
+		}
+		if i > 0 {
+			body = fmt.Sprintf("(%s 님 부재 중 대신 받으신 알림입니다 / %s is away: you get this as their delegate)\n\n%s", t.Handler.Name, t.Handler.ID, body)
+		}
+		err = d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
+			From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
+			To:            []mailbox.Address{{Name: c.Name, Addr: c.Email}},
+			ReplyTo:       []mailbox.Address{{Name: d.categoryName(ctx, t), Addr: replyAddress(key, mb.Address, t.ID, c.Email)}},
+			Subject:       t.FullTag() + " " + t.Subject,
+			MessageID:     newMessageID(t.ID, mb.Address),
+			Date:          now.In(d.loc),
+			AutoSubmitted: "auto-generated",
+			Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
+			Text:          body,
+		}, now)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Desk) queueStaffError(ctx context.Context, tx *store.Tx, t *store.Ticket, h *rules.Handler, problems []string, now time.Time) error {

@@ -342,3 +342,74 @@ func TestDirectAnswerVerifiedByAuthenticationResults(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowUpDuringAbsence: a ticket opened before its handler went away
+// stays theirs, but while they are away each notice about it goes to their
+// delegate too, with the delegate's own token, which acts.
+func TestFollowUpDuringAbsence(t *testing.T) {
+	rs := map[string]string{"rules.toml": strings.Replace(deadlineRules["rules.toml"], `email = "mslim@origin.or.kr"
+`, `email = "mslim@origin.or.kr"
+
+[[handler.absence]]
+from = 2026-11-26
+to = 2026-11-30
+delegate = "boss"
+`, 1)}
+	f := newFixtureWith(t, rulesFrom(t, rs))
+	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "fa1@x"}.raw())
+	if tk := f.ticket(1); tk.Handler.ID != "mslim" {
+		t.Fatalf("handler before the absence: %s", tk.Handler.ID)
+	}
+	f.clock.Add(24 * time.Hour) // 2026-11-26: mslim is away
+	f.deliver("fta-pass", 1, 2, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "Re: 문의", id: "fa2@x",
+		headers: []string{"In-Reply-To: <fa1@x>"}, body: "추가 질문입니다.\r\n"}.raw())
+	s := f.state("fta-pass")
+	var toBoss *mailbox.Message
+	handlerGot := false
+	for i := 1; i < len(s.staff); i++ {
+		m := f.staffOf(i)
+		switch m.To[0].Addr {
+		case "boss@origin.or.kr":
+			toBoss = m
+		case "mslim@origin.or.kr":
+			handlerGot = true
+		}
+	}
+	if toBoss == nil || !strings.Contains(toBoss.Text, "추가 질문입니다.") || !strings.Contains(toBoss.Text, "delegate") {
+		t.Fatalf("the delegate did not get the follow-up: %v", toBoss)
+	}
+	if !handlerGot {
+		t.Errorf("the handler's own copy is gone")
+	}
+	f.reply(toBoss, "boss@origin.or.kr", toBoss.ReplyTo[0].Addr, "대신 답변드립니다.\r\n")
+	if got := f.queued(); len(got) != 2 || !strings.HasPrefix(got[1], KindAnswer) {
+		t.Fatalf("the delegate's answer: queued %v", got)
+	}
+}
+
+// TestAlertDuringSupervisorAbsence: the alert of a missed deadline reaches
+// the supervisor's delegate too while the supervisor is away.
+func TestAlertDuringSupervisorAbsence(t *testing.T) {
+	rs := map[string]string{"rules.toml": strings.Replace(deadlineRules["rules.toml"], `email = "boss@origin.or.kr"
+`, `email = "boss@origin.or.kr"
+
+[[handler.absence]]
+from = 2026-11-26
+to = 2026-11-30
+delegate = "deputy"
+
+[[handler]]
+id = "deputy"
+name = "박대리"
+email = "deputy@origin.or.kr"
+`, 1)}
+	f := newFixtureWith(t, rulesFrom(t, rs))
+	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "al1@x"}.raw())
+	f.clock.Add(49 * time.Hour)
+	f.tick()
+	f.tick()
+	got := f.queued()
+	if len(got) != 3 || got[2] != "alert boss@origin.or.kr,deputy@origin.or.kr" {
+		t.Fatalf("queued: %v, want the alert to the supervisor and their delegate", got)
+	}
+}
