@@ -373,3 +373,14 @@ func TestShutdownAbortsAHungConversation(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondDaemonIsRefused: a second daemon on the same database refuses
+// to start, naming the lock, while the first runs on.
+func TestSecondDaemonIsRefused(t *testing.T) {
+	s := newStack(t)
+	startDaemon(t, s.configPath)
+	err := runDaemon(context.Background(), s.configPath, daemonOptions{log: testLogger(t)})
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), ".lock") {
+		t.Fatalf("second daemon: got %v, want ErrLocked naming the lock file", err)
+	}
+}

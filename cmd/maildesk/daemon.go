@@ -85,6 +85,11 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		return err
 	}
 	cfg := l.cfg
+	release, err := store.Lock(cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer release()
 	st, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		return err
