@@ -56,7 +56,21 @@ type Account struct {
 	// OversizeHandler). 0 means DefaultMaxMessageSize, negative no limit.
 	MaxMessageSize int64
 	TLSConfig      *tls.Config // optional, for tests
+	// Credentials says where the password comes from ("password_env
+	// MAILDESK_IMAP_PASSWORD"), for the log line of a refused login; never
+	// the password itself.
+	Credentials string
 }
+
+// ErrLogin marks a login the server refused (wrong user name or
+// password, a locked or disabled account): not a passing fault, so it is
+// logged as an error and retried slowly, since servers lock accounts that
+// keep failing.
+var ErrLogin = errors.New("imap login refused")
+
+// DefaultLoginRetry is the wait after a refused login when
+// Watcher.LoginRetry is 0.
+const DefaultLoginRetry = 10 * time.Minute
 
 // Cursor is how far a mailbox has been read.
 type Cursor struct{ UIDValidity, LastUID uint32 }
@@ -118,6 +132,9 @@ type Watcher struct {
 	// Backoff paces reconnects; the zero value gets defaults (1s .. 5m,
 	// jitter).
 	Backoff Backoff
+	// LoginRetry is the least wait after a refused login; default
+	// DefaultLoginRetry.
+	LoginRetry time.Duration
 	// BatchSize is the number of UIDs per FETCH; default 100. A whole batch
 	// is held in memory before delivery, so it bounds memory use too.
 	BatchSize int
@@ -174,6 +191,7 @@ type watch struct {
 	idleRestart  time.Duration // 0: pick at random per IDLE
 	safetyPoll   time.Duration // <= 0: none
 	backoff      Backoff
+	loginRetry   time.Duration
 	batchSize    int
 	maxSize      int64 // <= 0: no limit
 	synced       func(mailbox string)
@@ -226,6 +244,7 @@ func (w *Watcher) settle() (*watch, error) {
 		idleRestart:  max(w.IdleRestart, 0),
 		safetyPoll:   cmp.Or(w.SafetyPoll, defaultSafetyPoll),
 		backoff:      w.Backoff,
+		loginRetry:   cmp.Or(w.LoginRetry, DefaultLoginRetry),
 		batchSize:    cmp.Or(max(w.BatchSize, 0), defaultBatchSize),
 		maxSize:      cmp.Or(a.MaxMessageSize, DefaultMaxMessageSize),
 		synced:       w.Synced,
@@ -276,7 +295,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 		delay := st.backoff.Next(attempt)
 		attempt++
 		failing = true
-		st.log.Warn("imap watcher failed; will reconnect", "err", err, "retry_in", delay)
+		if errors.Is(err, ErrLogin) {
+			delay = max(delay, st.loginRetry)
+			st.log.Error("imap login refused: check the user name and the password", "err", err,
+				"username", st.acct.Username, "credentials", st.acct.Credentials, "retry_in", delay)
+		} else {
+			st.log.Warn("imap watcher failed; will reconnect", "err", err, "retry_in", delay)
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -324,6 +349,10 @@ func (st *watch) session(ctx context.Context, synced func()) (err error) {
 	defer func() { _ = c.Close() }()
 
 	if err := c.Login(st.acct.Username, st.acct.Password).Wait(); err != nil {
+		var ie *imap.Error
+		if errors.As(err, &ie) && (ie.Code == imap.ResponseCodeAuthenticationFailed || ie.Type == imap.StatusResponseTypeNo) {
+			return fmt.Errorf("%w: login to %s as %s: %v", ErrLogin, st.addr, st.acct.Username, err)
+		}
 		return fmt.Errorf("login to %s as %s: %w", st.addr, st.acct.Username, err)
 	}
 	sel, err := c.Select(st.folder, nil).Wait()

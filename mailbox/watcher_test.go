@@ -830,3 +830,66 @@ func testCertificate(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
+
+// lineCounter counts the log lines that contain a word, and keeps them.
+type lineCounter struct {
+	mu    sync.Mutex
+	word  string
+	lines []string
+	hit   chan struct{}
+}
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if strings.Contains(string(p), l.word) {
+		l.lines = append(l.lines, string(p))
+		select {
+		case l.hit <- struct{}{}:
+		default:
+		}
+	}
+	return len(p), nil
+}
+
+func (l *lineCounter) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.lines)
+}
+
+// TestWatcherWrongPassword: a refused login is an error naming the user and
+// where the password comes from (never the password), and it is retried
+// after LoginRetry, not at the reconnect backoff's pace: servers lock
+// accounts that keep failing.
+func TestWatcherWrongPassword(t *testing.T) {
+	s := newIMAPTestServer(t, nil)
+	s.start()
+	acct := s.account()
+	acct.Password = "wrong-hunter2"
+	acct.Credentials = "password_env MAILDESK_IMAP_PASSWORD"
+	lc := &lineCounter{word: "imap login refused", hit: make(chan struct{}, 1)}
+	w := &Watcher{Account: acct, Handler: newMemHandler(), LoginRetry: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(lc, nil))}
+	startWatcher(t, w)
+	select {
+	case <-lc.hit:
+	case <-time.After(waitLimit):
+		t.Fatal("no log line for the refused login")
+	}
+	// With the backoff at 5-50 ms, a hundred more tries would fit in
+	// this pause; a login retried after an hour makes none.
+	time.Sleep(300 * time.Millisecond)
+	if n := lc.count(); n != 1 {
+		t.Errorf("refused logins logged: %d, want 1 (retried at the backoff's pace)", n)
+	}
+	line := lc.lines[0]
+	for _, want := range []string{"level=ERROR", testUser, "password_env MAILDESK_IMAP_PASSWORD", "retry_in=1h"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %q: %s", want, line)
+		}
+	}
+	if strings.Contains(line, "wrong-hunter2") {
+		t.Errorf("the password is in the log: %s", line)
+	}
+}
