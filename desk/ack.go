@@ -10,7 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -20,7 +19,7 @@ import (
 // queueAck composes the acknowledgement of a new ticket, stores it and puts
 // it in the outbox, inside the intake transaction. It reports whether a mail
 // was queued: not when the sender has had too many acknowledgements lately.
-func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec rules.Decision, in *mailbox.Message, now time.Time) (bool, error) {
+func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec rules.Decision, in *message.Message, now time.Time) (bool, error) {
 	rcpt := in.From
 	if len(in.ReplyTo) > 0 && in.ReplyTo[0].Addr != "" {
 		rcpt = in.ReplyTo[0]
@@ -39,7 +38,7 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindAck})
 	if err == nil {
 		var raw []byte
-		if raw, err = mailbox.Compose(out); err == nil {
+		if raw, err = message.Compose(out); err == nil {
 			err = d.queueComposed(ctx, tx, t.ID, KindAck, out, raw, now)
 			if _, ok := withheld(err); !ok {
 				return err == nil, err
@@ -54,7 +53,7 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 }
 
 // ackMail renders the acknowledgement of ticket t to rcpt.
-func (d *Desk) ackMail(t *store.Ticket, dec rules.Decision, in *mailbox.Message, rcpt mailbox.Address, now time.Time) (mailbox.Outgoing, error) {
+func (d *Desk) ackMail(t *store.Ticket, dec rules.Decision, in *message.Message, rcpt message.Address, now time.Time) (message.Outgoing, error) {
 	mb := d.mailboxes[t.Mailbox]
 	cat := dec.Category
 	tmpl := cat.AckTemplate
@@ -75,11 +74,11 @@ func (d *Desk) ackMail(t *store.Ticket, dec rules.Decision, in *mailbox.Message,
 		Mailbox:  mb.Address,
 	})
 	if err != nil {
-		return mailbox.Outgoing{}, fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
+		return message.Outgoing{}, fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
 	}
-	out := mailbox.Outgoing{
-		From:          mailbox.Address{Name: cat.Name, Addr: mb.Address},
-		To:            []mailbox.Address{rcpt},
+	out := message.Outgoing{
+		From:          message.Address{Name: cat.Name, Addr: mb.Address},
+		To:            []message.Address{rcpt},
 		Subject:       t.FullTag() + " " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -110,9 +109,9 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 	if err != nil {
 		return fmt.Errorf("render quarantine notice for ticket %d: %w", t.ID, err)
 	}
-	return d.queue(ctx, tx, t.ID, KindQuarantineNotice, mailbox.Outgoing{
-		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
-		To:            []mailbox.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
+	return d.queue(ctx, tx, t.ID, KindQuarantineNotice, message.Outgoing{
+		From:          message.Address{Name: "maildesk", Addr: mb.Address},
+		To:            []message.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
 		Subject:       t.FullTag() + " 읽을 수 없는 메일 / unreadable mail",
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -127,9 +126,9 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 //
 // Every mail carries X-Maildesk-Kind (ack, notice, alert, staff, answer, …)
 // so that staff and admins can sort maildesk's mail with ordinary filters.
-func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out mailbox.Outgoing, now time.Time) error {
+func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out message.Outgoing, now time.Time) error {
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", kind})
-	raw, err := mailbox.Compose(out)
+	raw, err := message.Compose(out)
 	if err != nil {
 		return fmt.Errorf("compose %s for ticket %d: %w", kind, ticketID, err)
 	}
@@ -138,7 +137,7 @@ func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind str
 
 // A mail to a customer passes guardCustomerMail first; one it stops is not
 // stored, and the error says why (see withheld).
-func (d *Desk) queueComposed(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out mailbox.Outgoing, raw []byte, now time.Time) error {
+func (d *Desk) queueComposed(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out message.Outgoing, raw []byte, now time.Time) error {
 	if err := d.guardCustomerMail(ctx, tx, ticketID, kind, out); err != nil {
 		if reason, ok := withheld(err); ok {
 			d.log.Warn("mail to a customer withheld", "ticket", ticketID, "kind", kind, "reason", reason)
@@ -216,7 +215,7 @@ func plainName(name string) string {
 	return name
 }
 
-func customerName(a mailbox.Address) string {
+func customerName(a message.Address) string {
 	if n := plainName(a.Name); n != "" {
 		return n
 	}

@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -148,9 +148,9 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	if err != nil {
 		return fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
 	}
-	out := mailbox.Outgoing{
-		From:          mailbox.Address{Name: data.Category, Addr: data.Mailbox},
-		To:            []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+	out := message.Outgoing{
+		From:          message.Address{Name: data.Category, Addr: data.Mailbox},
+		To:            []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:       t.FullTag() + " 답변 지연 안내 / Delayed answer: " + t.Subject,
 		MessageID:     newMessageID(t.ID, data.Mailbox),
 		Date:          now.In(d.loc),
@@ -161,7 +161,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	}
 	d.threadInto(ctx, tx, t, &out)
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindNotice})
-	raw, err := mailbox.Compose(out)
+	raw, err := message.Compose(out)
 	if err != nil {
 		// The customer's address was good enough for nothing: the event
 		// says so and the clock goes on to the deadline and the alert.
@@ -225,9 +225,9 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 		return fmt.Errorf("render alert for ticket %d: %w", t.ID, err)
 	}
 	from := d.mailboxes[t.Mailbox].Address
-	return d.queue(ctx, tx, t.ID, KindAlert, mailbox.Outgoing{
-		From:          mailbox.Address{Name: "maildesk", Addr: from},
-		To:            []mailbox.Address{{Name: sup.Name, Addr: sup.Email}},
+	return d.queue(ctx, tx, t.ID, KindAlert, message.Outgoing{
+		From:          message.Address{Name: "maildesk", Addr: from},
+		To:            []message.Address{{Name: sup.Name, Addr: sup.Email}},
 		Subject:       t.FullTag() + " 답변 기한 경과 / Deadline passed: " + t.Subject,
 		MessageID:     newMessageID(t.ID, from),
 		Date:          now.In(d.loc),
@@ -239,7 +239,7 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 
 // threadInto makes out a reply to the customer's newest message on t, so
 // that it lands in the same conversation in their mail client.
-func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, out *mailbox.Outgoing) {
+func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, out *message.Outgoing) {
 	first, latest, err := tx.ThreadIDs(ctx, t.ID)
 	if err != nil {
 		return
@@ -366,9 +366,9 @@ func (d *Desk) queueFYIs(ctx context.Context, tx *store.Tx, now time.Time) (int,
 			return 0, err
 		}
 		from := d.mailboxes[first.Mailbox].Address
-		err = d.queue(ctx, tx, first.ID, KindStaffNotice, mailbox.Outgoing{
-			From:          mailbox.Address{Name: "maildesk", Addr: from},
-			To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
+		err = d.queue(ctx, tx, first.ID, KindStaffNotice, message.Outgoing{
+			From:          message.Address{Name: "maildesk", Addr: from},
+			To:            []message.Address{{Name: h.Name, Addr: h.Email}},
 			Subject:       fmt.Sprintf("[maildesk] 부재 중 문의 %d건 / %d inquiries while you were away", len(lines), len(lines)),
 			MessageID:     newMessageID(first.ID, from),
 			Date:          now.In(d.loc),

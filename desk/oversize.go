@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -28,7 +29,7 @@ func (e *oversizeError) Error() string {
 // recorded), in one transaction with the cursor, as Deliver does: the
 // folder goes on and nothing is silently dropped.
 func (d *Desk) DeliverOversized(ctx context.Context, mbox string, uidValidity, uid uint32, header []byte, size int64) error {
-	msg, _ := mailbox.Parse(header)
+	msg, _ := message.Parse(header)
 	oe := &oversizeError{mbox: mbox, uid: uid, size: size}
 	// The header alone does not identify the content: the Message-ID and
 	// the size do, or failing an id, the header's bytes.

@@ -12,7 +12,7 @@ import (
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/localmail"
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 )
 
@@ -137,10 +137,10 @@ func dovecotDeadlines(t *testing.T, answer bool) {
 
 	if answer {
 		// The handler answers within the window: no notice, no alert.
-		var notice *mailbox.Message
+		var notice *message.Message
 		waitUntil(t, "the handler's notice", func() bool {
 			for _, c := range s.staffNotices() {
-				notice, _ = mailbox.Parse(c.Raw)
+				notice, _ = message.Parse(c.Raw)
 				return true
 			}
 			return false
@@ -177,7 +177,7 @@ func dovecotDeadlines(t *testing.T, answer bool) {
 	clock.advance(19*time.Second, dk)
 	clock.advance(time.Second, dk) // 20 s: the notice time
 	caps = s.waitCaptured(2)
-	notice, err := mailbox.Parse(caps[1].Raw)
+	notice, err := message.Parse(caps[1].Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func dovecotDeadlines(t *testing.T, answer bool) {
 
 	clock.advance(40*time.Second, dk) // 60 s: the deadline
 	caps = s.waitCaptured(3)
-	alert, err := mailbox.Parse(caps[2].Raw)
+	alert, err := message.Parse(caps[2].Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
