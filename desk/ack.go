@@ -10,7 +10,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -20,14 +19,14 @@ import (
 // queueAck composes the acknowledgement of a new ticket, stores it and puts
 // it in the outbox, inside the intake transaction. classify has decided
 // that it goes (the rate limit included).
-func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec rules.Decision, in *mailbox.Message, now time.Time) error {
+func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec rules.Decision, in *message.Message, now time.Time) error {
 	rcpt := ackRecipient(in)
 	rcpt.Name = plainName(rcpt.Name)
 	out, err := d.ackMail(ctx, t, dec, in, rcpt, now)
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindAck})
 	if err == nil {
 		var raw []byte
-		if raw, err = mailbox.Compose(out); err == nil {
+		if raw, err = message.Compose(out); err == nil {
 			err = d.queueComposed(ctx, tx, t.ID, KindAck, out, raw, now)
 			if _, ok := withheld(err); !ok {
 				return err
@@ -42,7 +41,7 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 }
 
 // ackMail renders the acknowledgement of ticket t to rcpt.
-func (d *Desk) ackMail(ctx context.Context, t *store.Ticket, dec rules.Decision, in *mailbox.Message, rcpt mailbox.Address, now time.Time) (mailbox.Outgoing, error) {
+func (d *Desk) ackMail(ctx context.Context, t *store.Ticket, dec rules.Decision, in *message.Message, rcpt message.Address, now time.Time) (message.Outgoing, error) {
 	mb := d.mailboxes[t.Mailbox]
 	cat := dec.Category
 	tmpl := cat.AckTemplate
@@ -63,11 +62,11 @@ func (d *Desk) ackMail(ctx context.Context, t *store.Ticket, dec rules.Decision,
 		Mailbox:  mb.Address,
 	})
 	if err != nil {
-		return mailbox.Outgoing{}, fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
+		return message.Outgoing{}, fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
 	}
-	out := mailbox.Outgoing{
-		From:          mailbox.Address{Name: cat.Name, Addr: mb.Address},
-		To:            []mailbox.Address{rcpt},
+	out := message.Outgoing{
+		From:          message.Address{Name: cat.Name, Addr: mb.Address},
+		To:            []message.Address{rcpt},
 		Subject:       t.FullTag() + " " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -98,9 +97,9 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 	if err != nil {
 		return fmt.Errorf("render quarantine notice for ticket %d: %w", t.ID, err)
 	}
-	return d.queue(ctx, tx, t.ID, KindQuarantineNotice, mailbox.Outgoing{
-		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
-		To:            []mailbox.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
+	return d.queue(ctx, tx, t.ID, KindQuarantineNotice, message.Outgoing{
+		From:          message.Address{Name: "maildesk", Addr: mb.Address},
+		To:            []message.Address{{Name: t.Handler.Name, Addr: t.Handler.Email}},
 		Subject:       t.FullTag() + " 읽을 수 없는 메일 / unreadable mail",
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -115,9 +114,9 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 //
 // Every mail carries X-Maildesk-Kind (ack, notice, alert, staff, answer, …)
 // so that staff and admins can sort maildesk's mail with ordinary filters.
-func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out mailbox.Outgoing, now time.Time) error {
+func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out message.Outgoing, now time.Time) error {
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", kind})
-	raw, err := mailbox.Compose(out)
+	raw, err := message.Compose(out)
 	if err != nil {
 		return fmt.Errorf("compose %s for ticket %d: %w", kind, ticketID, err)
 	}
@@ -126,7 +125,7 @@ func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind str
 
 // A mail to a customer passes guardCustomerMail first; one it stops is not
 // stored, and the error says why (see withheld).
-func (d *Desk) queueComposed(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out mailbox.Outgoing, raw []byte, now time.Time) error {
+func (d *Desk) queueComposed(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out message.Outgoing, raw []byte, now time.Time) error {
 	if err := d.guardCustomerMail(ctx, tx, ticketID, kind, out); err != nil {
 		if reason, ok := withheld(err); ok {
 			d.log.Warn("mail to a customer withheld", "ticket", ticketID, "kind", kind, "reason", reason)
@@ -204,7 +203,7 @@ func plainName(name string) string {
 	return name
 }
 
-func customerName(a mailbox.Address) string {
+func customerName(a message.Address) string {
 	if n := plainName(a.Name); n != "" {
 		return n
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -136,13 +137,13 @@ func (f *fixture) raw(id int64) []byte {
 // reply address) sends nothing to the customer; the handler is told why,
 // in a mail they can answer (it carries their token).
 func TestEmptyStaffReplyRelaysNothing(t *testing.T) {
-	tests := map[string]func(*mailbox.Message) string{
+	tests := map[string]func(*message.Message) string{
 		"gmail quote only":   gmailQuote,
 		"outlook quote only": outlookQuote,
-		"attribution only": func(n *mailbox.Message) string {
+		"attribution only": func(n *message.Message) string {
 			return "On Thu, Dec 3, 2026 at 2:00 PM maildesk <" + n.ReplyTo[0].Addr + "> wrote:\r\n"
 		},
-		"blank lines and attribution": func(n *mailbox.Message) string {
+		"blank lines and attribution": func(n *message.Message) string {
 			return "\r\n\r\n\r\n2026년 12월 3일 (목) 오후 2:00, maildesk <" + n.ReplyTo[0].Addr + ">님이 작성:\r\n"
 		},
 	}
@@ -172,14 +173,14 @@ func TestEmptyStaffReplyRelaysNothing(t *testing.T) {
 // address or a line of the staff notice is not sent; the handler is told,
 // and the ticket stays unanswered.
 func TestGuardWithholdsLeaks(t *testing.T) {
-	tests := map[string]func(*mailbox.Message) string{
-		"reply address": func(n *mailbox.Message) string {
+	tests := map[string]func(*message.Message) string{
+		"reply address": func(n *message.Message) string {
 			return "답변입니다. 다음에는 " + n.ReplyTo[0].Addr + " 로 보내 주세요.\r\n"
 		},
-		"reply address in upper case": func(n *mailbox.Message) string {
+		"reply address in upper case": func(n *message.Message) string {
 			return "ANSWER: WRITE TO " + strings.ToUpper(n.ReplyTo[0].Addr) + "\r\n"
 		},
-		"a line of the notice": func(n *mailbox.Message) string {
+		"a line of the notice": func(n *message.Message) string {
 			return "답변입니다.\r\n고객에게는 새로 쓰신 내용과 담당자 서명만 보내지고, 이 안내문은 보내지지 않습니다.\r\n"
 		},
 	}
@@ -308,7 +309,7 @@ func TestTokenActsOnlyForTheHandler(t *testing.T) {
 	if s.tickets[0].Status == store.StatusClosed {
 		t.Fatalf("the old handler's #close ran")
 	}
-	var toNew *mailbox.Message
+	var toNew *message.Message
 	for i := range s.staff {
 		if m := f.staffOf(i); m.To[0].Addr == "bslee@origin.or.kr" && strings.Contains(m.Text, "제가 답변드립니다") {
 			toNew = m

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
@@ -28,7 +27,7 @@ type returned struct {
 // quoted in the report (the original's In-Reply-To is of no help: a DSN
 // names the returned mail only in its report parts). Nil when msg returns
 // nothing of ours.
-func (d *Desk) bouncedMail(ctx context.Context, tx *store.Tx, msg *mailbox.Message) (*returned, error) {
+func (d *Desk) bouncedMail(ctx context.Context, tx *store.Tx, msg *message.Message) (*returned, error) {
 	ids := msg.ReturnedMessageIDs()
 	if len(ids) == 0 {
 		return nil, nil
@@ -62,7 +61,7 @@ func (d *Desk) bouncedMail(ctx context.Context, tx *store.Tx, msg *mailbox.Messa
 // tells the handler when the customer missed an answer or an
 // acknowledgement. A bounce of a mail to the handler is only recorded:
 // telling the handler by mail again would loop.
-func (d *Desk) recordBounce(ctx context.Context, tx *store.Tx, m *store.Message, msg *mailbox.Message, r *returned, now time.Time) error {
+func (d *Desk) recordBounce(ctx context.Context, tx *store.Tx, m *store.Message, msg *message.Message, r *returned, now time.Time) error {
 	t, ours := r.ticket, r.mail
 	m.Kind, m.TicketID = KindBounce, t.ID
 	if err := tx.InsertMessage(ctx, m); err != nil {
@@ -95,7 +94,7 @@ func (d *Desk) tellUndelivered(ctx context.Context, tx *store.Tx, t *store.Ticke
 
 // bounceReason is the first line of the report that says why, or the
 // bounce's subject.
-func bounceReason(msg *mailbox.Message) string {
+func bounceReason(msg *message.Message) string {
 	for _, a := range msg.Attachments {
 		if a.ContentType != "message/delivery-status" && a.ContentType != "message/global-delivery-status" {
 			continue

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -69,7 +68,7 @@ type intakeInput struct {
 	uv, uid uint32 // 0 when not from IMAP (rules test)
 	raw     []byte
 	hash    string
-	msg     *mailbox.Message // never nil
+	msg     *message.Message // never nil
 	perr    error
 	arrived time.Time // IMAP INTERNALDATE; zero when unknown
 	cutoff  time.Time // the mailbox's history cutoff; zero for none
@@ -199,7 +198,7 @@ func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Deci
 // longer acts for it), or References to a notice maildesk sent h with the
 // customer addressed, or the institute's verified DKIM/DMARC
 // (ActDirectAnswer). "" when none: the mail is not trusted.
-func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *mailbox.Message, h *rules.Handler, now time.Time) (Action, *store.Ticket, error) {
+func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *message.Message, h *rules.Handler, now time.Time) (Action, *store.Ticket, error) {
 	key, err := d.existingReplyKey(ctx, tx)
 	if err != nil {
 		return "", nil, err
@@ -247,7 +246,7 @@ func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *mailbox.Mes
 
 // ackRecipient is where a new ticket's acknowledgement goes: the Reply-To
 // the customer gave, or the sender.
-func ackRecipient(msg *mailbox.Message) mailbox.Address {
+func ackRecipient(msg *message.Message) message.Address {
 	if len(msg.ReplyTo) > 0 && msg.ReplyTo[0].Addr != "" {
 		return msg.ReplyTo[0]
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/kioi/maildesk/corpustest"
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -372,7 +372,7 @@ func TestCorpusThreadingCases(t *testing.T) {
 		msgs := splitMbox(mbox)
 		index := map[string]int{}
 		for i, raw := range msgs {
-			if m, _ := mailbox.Parse(raw); m != nil && m.MessageID != "" {
+			if m, _ := message.Parse(raw); m != nil && m.MessageID != "" {
 				index[m.MessageID] = i
 			}
 		}

@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -151,9 +150,9 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	if err != nil {
 		return fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
 	}
-	out := mailbox.Outgoing{
-		From:          mailbox.Address{Name: data.Category, Addr: data.Mailbox},
-		To:            []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+	out := message.Outgoing{
+		From:          message.Address{Name: data.Category, Addr: data.Mailbox},
+		To:            []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:       t.FullTag() + " 답변 지연 안내 / Delayed answer: " + t.Subject,
 		MessageID:     newMessageID(t.ID, data.Mailbox),
 		Date:          now.In(d.loc),
@@ -164,7 +163,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	}
 	d.threadInto(ctx, tx, t, &out)
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindNotice})
-	raw, err := mailbox.Compose(out)
+	raw, err := message.Compose(out)
 	if err != nil {
 		// The customer's address was good enough for nothing: the event
 		// says so and the clock goes on to the deadline and the alert.
@@ -228,13 +227,13 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 		return fmt.Errorf("render alert for ticket %d: %w", t.ID, err)
 	}
 	from := d.mailboxes[t.Mailbox].Address
-	to := []mailbox.Address{{Name: sup.Name, Addr: sup.Email}}
+	to := []message.Address{{Name: sup.Name, Addr: sup.Email}}
 	// A supervisor who is away: their delegate is alerted too.
 	if dh, away := rs.Delegate(sup, now); away && dh != nil && dh.Email != "" && !message.SameAddress(dh.Email, sup.Email) {
-		to = append(to, mailbox.Address{Name: dh.Name, Addr: dh.Email})
+		to = append(to, message.Address{Name: dh.Name, Addr: dh.Email})
 	}
-	return d.queue(ctx, tx, t.ID, KindAlert, mailbox.Outgoing{
-		From:          mailbox.Address{Name: "maildesk", Addr: from},
+	return d.queue(ctx, tx, t.ID, KindAlert, message.Outgoing{
+		From:          message.Address{Name: "maildesk", Addr: from},
 		To:            to,
 		Subject:       t.FullTag() + " 답변 기한 경과 / Deadline passed: " + t.Subject,
 		MessageID:     newMessageID(t.ID, from),
@@ -247,7 +246,7 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 
 // threadInto makes out a reply to the customer's newest message on t, so
 // that it lands in the same conversation in their mail client.
-func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, out *mailbox.Outgoing) {
+func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, out *message.Outgoing) {
 	first, latest, err := tx.ThreadIDs(ctx, t.ID)
 	if err != nil {
 		return
@@ -365,9 +364,9 @@ func (d *Desk) queueFYIs(ctx context.Context, tx *store.Tx, now time.Time) (int,
 			return 0, err
 		}
 		from := d.mailboxes[first.Mailbox].Address
-		err = d.queue(ctx, tx, first.ID, KindStaffNotice, mailbox.Outgoing{
-			From:          mailbox.Address{Name: "maildesk", Addr: from},
-			To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
+		err = d.queue(ctx, tx, first.ID, KindStaffNotice, message.Outgoing{
+			From:          message.Address{Name: "maildesk", Addr: from},
+			To:            []message.Address{{Name: h.Name, Addr: h.Email}},
 			Subject:       fmt.Sprintf("[maildesk] 부재 중 문의 %d건 / %d inquiries while you were away", len(lines), len(lines)),
 			MessageID:     newMessageID(first.ID, from),
 			Date:          now.In(d.loc),

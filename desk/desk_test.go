@@ -16,6 +16,7 @@ import (
 	"github.com/kioi/maildesk/examples"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -191,18 +192,18 @@ func (f *fixture) state(mbox string) state {
 
 // ackOf returns the parsed mail queued as row i of the outbox, not counting
 // the handlers' notices.
-func (f *fixture) ackOf(i int) *mailbox.Message {
+func (f *fixture) ackOf(i int) *message.Message {
 	f.t.Helper()
 	return f.parsed(f.state("").outbox[i])
 }
 
 // staffOf returns the parsed handler's notice number i.
-func (f *fixture) staffOf(i int) *mailbox.Message {
+func (f *fixture) staffOf(i int) *message.Message {
 	f.t.Helper()
 	return f.parsed(f.state("").staff[i])
 }
 
-func (f *fixture) parsed(d *store.Delivery) *mailbox.Message {
+func (f *fixture) parsed(d *store.Delivery) *message.Message {
 	f.t.Helper()
 	ctx := context.Background()
 	var raw []byte
@@ -213,7 +214,7 @@ func (f *fixture) parsed(d *store.Delivery) *mailbox.Message {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	m, err := mailbox.Parse(raw)
+	m, err := message.Parse(raw)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
@@ -80,13 +80,13 @@ func (d *Desk) historyCutoff(ctx context.Context, tx *store.Tx, mbox string) (ti
 // ticket it threads into, or on a new closed one; automatic mail on none.
 // Nothing is queued, no command runs, no ticket reopens.
 func (d *Desk) intakeHistory(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, raw []byte, hash string,
-	msg *mailbox.Message, perr error, now time.Time) error {
+	msg *message.Message, perr error, now time.Time) error {
 	m := &store.Message{
 		Direction: store.In, Mailbox: mbox, UIDValidity: uv, UID: uid,
 		ContentHash: hash, Raw: raw, CreatedAt: now,
 	}
 	if msg == nil {
-		msg = &mailbox.Message{}
+		msg = &message.Message{}
 	}
 	fillStored(m, msg)
 	if perr != nil {
@@ -191,9 +191,9 @@ func (d *Desk) queueHistorySummary(ctx context.Context, tx *store.Tx, mbox strin
 	if err != nil {
 		return fmt.Errorf("render history summary of %s: %w", mbox, err)
 	}
-	return d.queue(ctx, tx, 0, KindStaffNotice, mailbox.Outgoing{
-		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
-		To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
+	return d.queue(ctx, tx, 0, KindStaffNotice, message.Outgoing{
+		From:          message.Address{Name: "maildesk", Addr: mb.Address},
+		To:            []message.Address{{Name: h.Name, Addr: h.Email}},
 		Subject:       "[maildesk] 기존 메일 기록 / Mail stored as history: " + mb.Address,
 		MessageID:     newMessageID(0, mb.Address),
 		Date:          now.In(d.loc),

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
@@ -46,7 +45,7 @@ const minStaffLine = 20
 
 // guardCustomerMail returns a *withheldError when out, a mail of kind on
 // ticket, must not go to the customer.
-func (d *Desk) guardCustomerMail(ctx context.Context, tx *store.Tx, ticket int64, kind string, out mailbox.Outgoing) error {
+func (d *Desk) guardCustomerMail(ctx context.Context, tx *store.Tx, ticket int64, kind string, out message.Outgoing) error {
 	if !customerKinds[kind] {
 		return nil
 	}

@@ -60,7 +60,7 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 	ctx = d.withSnapshot(ctx)
 	uid, raw := f.UID, f.Raw
 	// Parsed before the write lock is taken: the outbox waits for it.
-	msg, perr := mailbox.Parse(raw)
+	msg, perr := message.Parse(raw)
 	queued := false
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
 		cutoff, err := d.historyCutoff(ctx, tx, mbox)
@@ -129,15 +129,15 @@ func (d *Desk) intakeFailures(key string, failed bool) int {
 // quarantineUnstorable stores raw as quarantined with why as its reason,
 // keeping of the parsed message only what cannot have been the trouble: no
 // references, no text (raw keeps all of it), a short subject.
-func (d *Desk) quarantineUnstorable(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, raw []byte, msg *mailbox.Message, why error) error {
+func (d *Desk) quarantineUnstorable(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, raw []byte, msg *message.Message, why error) error {
 	now := d.clock.Now()
 	m := &store.Message{
 		Direction: store.In, Mailbox: mbox, UIDValidity: uv, UID: uid,
 		ContentHash: contentHash(raw, false), Raw: raw, CreatedAt: now,
 	}
-	short := &mailbox.Message{}
+	short := &message.Message{}
 	if msg != nil {
-		short.From = mailbox.Address{Name: clip(msg.From.Name, maxNameRunes), Addr: clip(msg.From.Addr, maxNameRunes*4)}
+		short.From = message.Address{Name: clip(msg.From.Name, maxNameRunes), Addr: clip(msg.From.Addr, maxNameRunes*4)}
 		short.Subject = clip(msg.Subject, maxSubjectRunes)
 		m.MessageID = clip(msg.MessageID, 998)
 	}
@@ -178,7 +178,7 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 		for _, m := range msgs {
 			// Parsed one at a time, so the batch's parsed forms are
 			// never all held at once.
-			msg, perr := mailbox.Parse(m.Raw)
+			msg, perr := message.Parse(m.Raw)
 			q, err := d.take(ctx, tx, mbox, uidValidity, m, cutoff, msg, perr)
 			if err != nil {
 				return fmt.Errorf("uid %d: %w", m.UID, err)
@@ -231,14 +231,14 @@ var intakeFault func(uid uint32) error
 // history: stored, threaded, nothing sent. The Date header does not count:
 // a sender's clock, or a sender, could silence an inquiry with it.
 func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity uint32, f mailbox.Fetched, cutoff time.Time,
-	msg *mailbox.Message, perr error) (bool, error) {
+	msg *message.Message, perr error) (bool, error) {
 	if intakeFault != nil {
 		if err := intakeFault(f.UID); err != nil {
 			return false, err
 		}
 	}
 	if msg == nil {
-		msg = &mailbox.Message{}
+		msg = &message.Message{}
 	}
 	in := intakeInput{
 		mbox: mbox, uv: uidValidity, uid: f.UID, raw: f.Raw, hash: contentHash(f.Raw, msg.MessageID != ""),
@@ -257,7 +257,7 @@ func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity 
 // intakeDecided, when set (by tests), sees each decision intake applies.
 var intakeDecided func(uid uint32, dec Decision)
 
-func (d *Desk) isDuplicate(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, msg *mailbox.Message, hash string) (bool, error) {
+func (d *Desk) isDuplicate(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, msg *message.Message, hash string) (bool, error) {
 	if uid != 0 {
 		_, err := tx.MessageByUID(ctx, mbox, uv, uid)
 		if err == nil {
@@ -416,12 +416,12 @@ func (d *Desk) reopen(ctx context.Context, t *store.Ticket, now time.Time) bool 
 }
 
 // decisionInput is what the rules look at for a new inquiry.
-func decisionInput(mbox string, msg *mailbox.Message, now time.Time) rules.Input {
+func decisionInput(mbox string, msg *message.Message, now time.Time) rules.Input {
 	in := rules.Input{Mailbox: mbox, From: msg.From.Addr, Subject: msg.Subject, Text: msg.NewText, At: now}
 	if in.Text == "" {
 		in.Text = msg.Text
 	}
-	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
+	for _, list := range [][]message.Address{msg.To, msg.Cc} {
 		for _, a := range list {
 			in.To = append(in.To, a.Addr)
 		}
@@ -443,7 +443,7 @@ type plan struct {
 // plan classifies msg: automatic or not, which ticket it continues, and for a
 // new conversation what the rules decide. tx may be nil (rules test without a
 // database): nothing threads then.
-func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *mailbox.Message, now time.Time) (plan, error) {
+func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *message.Message, now time.Time) (plan, error) {
 	var p plan
 	p.automatic = msg.Automatic()
 	if p.automatic == "" && d.own[message.Canonical(msg.From.Addr)] {
@@ -508,11 +508,11 @@ func clip(s string, n int) string {
 // company's distribution list or a CRM can carry a real inquiry, so such
 // mail opens a ticket for staff, but it is never answered automatically.
 // Auto-replies, bounces and our own mail open nothing.
-func isBulk(msg *mailbox.Message, reason string) bool {
+func isBulk(msg *message.Message, reason string) bool {
 	switch reason {
-	case mailbox.ReasonList:
+	case message.ReasonList:
 		return true
-	case mailbox.ReasonPrecedence:
+	case message.ReasonPrecedence:
 		p := strings.ToLower(strings.TrimSpace(msg.Header.Get("Precedence")))
 		return p == "bulk" || p == "list"
 	}
@@ -530,7 +530,7 @@ func isBulk(msg *mailbox.Message, reason string) bool {
 // Nil means a new conversation. Nothing joins mail of different senders but
 // an explicit reference to a message on the ticket: a subject or a shared
 // ancestor (a mass mailing answered by two customers) never does.
-func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *mailbox.Message, now time.Time) (*store.Ticket, error) {
+func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *message.Message, now time.Time) (*store.Ticket, error) {
 	refs := append(append([]string(nil), msg.InReplyTo...), msg.References...)
 	own := refs
 	if msg.MessageID != "" {
@@ -571,7 +571,7 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *mailbox.Message, n
 // from months ago is more likely a new question.
 const subjectThreadWindow = 30 * 24 * time.Hour
 
-func (d *Desk) threadByTag(ctx context.Context, tx *store.Tx, msg *mailbox.Message) (*store.Ticket, error) {
+func (d *Desk) threadByTag(ctx context.Context, tx *store.Tx, msg *message.Message) (*store.Ticket, error) {
 	prefix, n, ok := rules.ParseTag(msg.Subject)
 	if !ok {
 		return nil, nil
@@ -589,7 +589,7 @@ func (d *Desk) threadByTag(ctx context.Context, tx *store.Tx, msg *mailbox.Messa
 	return t, nil
 }
 
-func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, msg *mailbox.Message, perr error, now time.Time) error {
+func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, msg *message.Message, perr error, now time.Time) error {
 	m.Kind, m.Quarantine = KindQuarantined, perr.Error()
 	t := &store.Ticket{
 		Tag: "QUARANTINE", Mailbox: m.Mailbox, Category: "", Status: store.StatusQuarantined,
@@ -615,7 +615,7 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 	return d.queueQuarantineNotice(ctx, tx, t, m, now)
 }
 
-func fillStored(m *store.Message, msg *mailbox.Message) {
+func fillStored(m *store.Message, msg *message.Message) {
 	m.MessageID = msg.MessageID
 	m.From, m.FromName = msg.From.Addr, msg.From.Name
 	for _, a := range msg.To {

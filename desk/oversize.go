@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -29,9 +30,9 @@ func (e *oversizeError) Error() string {
 // folder goes on and nothing is silently dropped.
 func (d *Desk) DeliverOversized(ctx context.Context, mbox string, uidValidity, uid uint32, header []byte, size int64) error {
 	ctx = d.withSnapshot(ctx)
-	msg, _ := mailbox.Parse(header)
+	msg, _ := message.Parse(header)
 	if msg == nil {
-		msg = &mailbox.Message{}
+		msg = &message.Message{}
 	}
 	oe := &oversizeError{mbox: mbox, uid: uid, size: size}
 	// The header alone does not identify the content: the Message-ID and

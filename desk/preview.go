@@ -5,7 +5,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -73,9 +72,9 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 		now = time.Now()
 	}
 
-	msg, perr := mailbox.Parse(in.Raw)
+	msg, perr := message.Parse(in.Raw)
 	if msg == nil {
-		msg = &mailbox.Message{}
+		msg = &message.Message{}
 	}
 	r := &PreviewResult{Mailbox: in.Mailbox, From: msg.From.Addr, Subject: msg.Subject, ReceivedAt: now}
 	if r.Mailbox == "" {
@@ -130,8 +129,8 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 }
 
 // receivingMailbox guesses which of our mailboxes a mail was sent to.
-func (d *Desk) receivingMailbox(msg *mailbox.Message, mboxes []Mailbox) string {
-	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
+func (d *Desk) receivingMailbox(msg *message.Message, mboxes []Mailbox) string {
+	for _, list := range [][]message.Address{msg.To, msg.Cc} {
 		for _, a := range list {
 			for _, m := range mboxes {
 				if message.Canonical(a.Addr) == message.Canonical(m.Address) {

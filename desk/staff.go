@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -104,7 +103,7 @@ func (d *Desk) actsFor(ctx context.Context, t *store.Ticket, h *rules.Handler, n
 // formerHandler takes a reply from a handler the ticket has since left:
 // nothing is relayed and no command runs; the text goes to the ticket's
 // handler as a note, and the former handler is told.
-func (d *Desk) formerHandler(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
+func (d *Desk) formerHandler(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *message.Message, h *rules.Handler, now time.Time) error {
 	m.Kind, m.TicketID = KindStaffReply, t.ID
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return err
@@ -124,9 +123,9 @@ func (d *Desk) formerHandler(ctx context.Context, tx *store.Tx, t *store.Ticket,
 
 // recipients lists every address a mail was delivered to: the headers
 // and the trace fields servers add, where a Bcc'd token address shows.
-func (d *Desk) recipients(msg *mailbox.Message) []string {
+func (d *Desk) recipients(msg *message.Message) []string {
 	var out []string
-	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
+	for _, list := range [][]message.Address{msg.To, msg.Cc} {
 		for _, a := range list {
 			out = append(out, a.Addr)
 		}
@@ -141,8 +140,8 @@ func (d *Desk) recipients(msg *mailbox.Message) []string {
 	return out
 }
 
-func addressedTo(msg *mailbox.Message, addr string) bool {
-	for _, list := range [][]mailbox.Address{msg.To, msg.Cc} {
+func addressedTo(msg *message.Message, addr string) bool {
+	for _, list := range [][]message.Address{msg.To, msg.Cc} {
 		for _, a := range list {
 			if message.SameAddress(a.Addr, addr) {
 				return true
@@ -154,7 +153,7 @@ func addressedTo(msg *mailbox.Message, addr string) bool {
 
 // staffReply carries out a handler's reply: commands first (all or
 // nothing), then the answer relayed to the customer.
-func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
+func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *message.Message, h *rules.Handler, now time.Time) error {
 	m.Kind, m.TicketID = KindStaffReply, t.ID
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return err
@@ -246,7 +245,7 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 
 // directAnswer records an answer a handler sent to the customer with the
 // helpdesk in Cc; its References proved it answers our notification.
-func (d *Desk) directAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
+func (d *Desk) directAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, m *store.Message, msg *message.Message, h *rules.Handler, now time.Time) error {
 	m.Kind, m.TicketID = KindStaffDirect, t.ID
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return err
@@ -329,9 +328,9 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	if err != nil {
 		return fmt.Errorf("render transfer for ticket %d: %w", t.ID, err)
 	}
-	out := mailbox.Outgoing{
-		From:          mailbox.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
-		To:            []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+	out := message.Outgoing{
+		From:          message.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
+		To:            []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:       t.FullTag() + " 담당자 변경 안내 / New handler: " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -355,7 +354,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 // relayAnswer sends a handler's answer to the customer from the published
 // address, threaded into the customer's conversation, signed with the
 // handler's name, department, phone and email, with their attachments.
-func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, answer string, atts []mailbox.Attachment, h *rules.Handler, now time.Time) error {
+func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, answer string, atts []message.Attachment, h *rules.Handler, now time.Time) error {
 	mb := d.mailboxes[t.Mailbox]
 	text, _, err := d.templatesOf(ctx).Render("answer", templates.Answer{
 		Text: answer, Handler: tcontact(contactOf(h)), Mailbox: mb.Address,
@@ -363,9 +362,9 @@ func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, a
 	if err != nil {
 		return fmt.Errorf("render answer for ticket %d: %w", t.ID, err)
 	}
-	out := mailbox.Outgoing{
-		From:        mailbox.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
-		To:          []mailbox.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+	out := message.Outgoing{
+		From:        message.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
+		To:          []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
 		Subject:     "Re: " + t.FullTag() + " " + t.Subject,
 		MessageID:   newMessageID(t.ID, mb.Address),
 		Date:        now.In(d.loc),
@@ -493,10 +492,10 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 		if i > 0 {
 			body = fmt.Sprintf("(%s 님 부재 중 대신 받으신 알림입니다 / %s is away: you get this as their delegate)\n\n%s", t.Handler.Name, t.Handler.ID, body)
 		}
-		err = d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
-			From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
-			To:            []mailbox.Address{{Name: c.Name, Addr: c.Email}},
-			ReplyTo:       []mailbox.Address{{Name: d.categoryName(ctx, t), Addr: replyAddress(key, mb.Address, t.ID, c.Email)}},
+		err = d.queue(ctx, tx, t.ID, KindStaffNotice, message.Outgoing{
+			From:          message.Address{Name: "maildesk", Addr: mb.Address},
+			To:            []message.Address{{Name: c.Name, Addr: c.Email}},
+			ReplyTo:       []message.Address{{Name: d.categoryName(ctx, t), Addr: replyAddress(key, mb.Address, t.ID, c.Email)}},
 			Subject:       t.FullTag() + " " + t.Subject,
 			MessageID:     newMessageID(t.ID, mb.Address),
 			Date:          now.In(d.loc),
@@ -530,10 +529,10 @@ func (d *Desk) queueStaffError(ctx context.Context, tx *store.Tx, t *store.Ticke
 	}
 	// The handler is asked to reply with the fix: the reply must carry
 	// their token, or it would be taken for a spoof.
-	return d.queue(ctx, tx, t.ID, KindStaffNotice, mailbox.Outgoing{
-		From:          mailbox.Address{Name: "maildesk", Addr: mb.Address},
-		To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
-		ReplyTo:       []mailbox.Address{{Name: d.categoryName(ctx, t), Addr: replyAddress(key, mb.Address, t.ID, h.Email)}},
+	return d.queue(ctx, tx, t.ID, KindStaffNotice, message.Outgoing{
+		From:          message.Address{Name: "maildesk", Addr: mb.Address},
+		To:            []message.Address{{Name: h.Name, Addr: h.Email}},
+		ReplyTo:       []message.Address{{Name: d.categoryName(ctx, t), Addr: replyAddress(key, mb.Address, t.ID, h.Email)}},
 		Subject:       t.FullTag() + " 처리하지 못한 회신 / Not processed",
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -551,7 +550,7 @@ const spoofSubject = "[maildesk] 주소 사칭 경고 / Unverified mail from you
 const spoofWarningLimit = 5
 
 // warnSpoof tells a handler that a mail used their address without proof.
-func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message, h *rules.Handler, now time.Time) error {
+func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *message.Message, h *rules.Handler, now time.Time) error {
 	t, err := d.thread(ctx, tx, msg, now)
 	if err != nil {
 		return err
@@ -587,9 +586,9 @@ func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *mailbox.Message
 	if err != nil {
 		return err
 	}
-	return d.queue(ctx, tx, tid, KindStaffNotice, mailbox.Outgoing{
-		From:          mailbox.Address{Name: "maildesk", Addr: mbAddr},
-		To:            []mailbox.Address{{Name: h.Name, Addr: h.Email}},
+	return d.queue(ctx, tx, tid, KindStaffNotice, message.Outgoing{
+		From:          message.Address{Name: "maildesk", Addr: mbAddr},
+		To:            []message.Address{{Name: h.Name, Addr: h.Email}},
 		Subject:       spoofSubject + clip(msg.Subject, maxSubjectRunes),
 		MessageID:     newMessageID(tid, mbAddr),
 		Date:          now.In(d.loc),

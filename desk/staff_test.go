@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
 // staffFixture has one open FTA-PASS ticket from kim, with the handler's
 // notice queued.
-func staffFixture(t *testing.T) (*fixture, *mailbox.Message) {
+func staffFixture(t *testing.T) (*fixture, *message.Message) {
 	t.Helper()
 	f := newFixtureWith(t, rulesFrom(t, deadlineRules))
 	f.deliver("fta-pass", 1, 1, mail{from: "김고객 <kim@example.co.kr>", to: "fta-pass@origin.or.kr", subject: "원산지 문의", id: "s1@x",
@@ -31,7 +31,7 @@ func staffFixture(t *testing.T) (*fixture, *mailbox.Message) {
 var uidSeq uint32 = 100
 
 // reply delivers a handler's reply to the notice.
-func (f *fixture) reply(notice *mailbox.Message, from, to, body string, headers ...string) {
+func (f *fixture) reply(notice *message.Message, from, to, body string, headers ...string) {
 	f.t.Helper()
 	uidSeq++
 	h := append([]string{"In-Reply-To: <" + notice.MessageID + ">", "References: <" + notice.MessageID + ">"}, headers...)
@@ -39,12 +39,12 @@ func (f *fixture) reply(notice *mailbox.Message, from, to, body string, headers 
 		headers: h, body: body}.raw())
 }
 
-func outlookQuote(notice *mailbox.Message) string {
+func outlookQuote(notice *message.Message) string {
 	return "\r\n\r\n-----Original Message-----\r\nFrom: maildesk <fta-pass@origin.or.kr>\r\nSent: Wednesday, November 25, 2026 2:00 PM\r\nTo: 임민수 <mslim@origin.or.kr>\r\nSubject: " +
 		notice.Subject + "\r\n\r\n" + strings.ReplaceAll(notice.Text, "\n", "\r\n")
 }
 
-func gmailQuote(notice *mailbox.Message) string {
+func gmailQuote(notice *message.Message) string {
 	var q strings.Builder
 	q.WriteString("\r\n\r\n2026년 11월 25일 (수) 오후 2:00, maildesk <" + notice.ReplyTo[0].Addr + ">님이 작성:\r\n")
 	for _, l := range strings.Split(notice.Text, "\n") {
@@ -54,7 +54,7 @@ func gmailQuote(notice *mailbox.Message) string {
 }
 
 func TestStaffReplyIsRelayed(t *testing.T) {
-	for name, quote := range map[string]func(*mailbox.Message) string{"outlook": outlookQuote, "gmail": gmailQuote} {
+	for name, quote := range map[string]func(*message.Message) string{"outlook": outlookQuote, "gmail": gmailQuote} {
 		t.Run(name, func(t *testing.T) {
 			f, notice := staffFixture(t)
 			answer := "안녕하십니까.\r\nFTA-PASS에서 [원산지확인서] 메뉴를 이용하시면 됩니다.\r\n감사합니다."
@@ -295,7 +295,7 @@ delegate = "boss"
 	back := time.Date(2026, 11, 28, 9, 0, 0, 0, seoul)
 	f.clock.Add(back.Sub(f.clock.Now()) - time.Minute)
 	f.tick()
-	fyis := func() (n int, last *mailbox.Message) {
+	fyis := func() (n int, last *message.Message) {
 		s := f.state("fta-pass")
 		for i := range s.staff {
 			if m := f.staffOf(i); strings.Contains(m.Subject, "부재 중 문의") {
@@ -364,7 +364,7 @@ delegate = "boss"
 	f.deliver("fta-pass", 1, 2, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "Re: 문의", id: "fa2@x",
 		headers: []string{"In-Reply-To: <fa1@x>"}, body: "추가 질문입니다.\r\n"}.raw())
 	s := f.state("fta-pass")
-	var toBoss *mailbox.Message
+	var toBoss *message.Message
 	handlerGot := false
 	for i := 1; i < len(s.staff); i++ {
 		m := f.staffOf(i)

@@ -37,7 +37,7 @@ import (
 
 	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/examples"
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -205,7 +205,7 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	delay := ss.s.delay
 	ss.s.mu.Unlock()
 	time.Sleep(delay)
-	msg, _ := mailbox.Parse(raw)
+	msg, _ := message.Parse(raw)
 	id := ""
 	if msg != nil {
 		id = msg.MessageID

@@ -1,3 +1,7 @@
+// Package mailbox is the wire: watching IMAP mailboxes for new mail and
+// sending raw mail over SMTP, with the backoff both use to reconnect. It
+// hands on and takes raw bytes; parsing and composing are package message's.
+// It knows nothing of tickets.
 package mailbox
 
 import (

@@ -1,6 +1,9 @@
-// Package message is mail as data: what maildesk needs to know of an
-// address, a subject or a body, independent of how the mail came or goes.
-// It imports no other package of the project.
+// Package message is mail as data: parsing a mail into a Message
+// (leniently, whatever its charset), addresses and their one canonical form,
+// subject normalising, splitting a reply from its quote, HTML to text,
+// automatic-mail and bounce classification, Authentication-Results, and
+// composing outgoing mail. It is independent of how the mail came or goes,
+// does no I/O and imports no other package of the project.
 package message
 
 import "strings"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/localmail"
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 )
 
 // capturedAcks records when each acknowledgement reached the SMTP server,
@@ -24,7 +24,7 @@ type capturedAcks struct {
 func watchAcks(sys *localmail.System) *capturedAcks {
 	a := &capturedAcks{at: map[string]time.Time{}, notify: make(chan struct{}, 1)}
 	sys.OnCapture(func(c localmail.Captured) {
-		m, _ := mailbox.Parse(c.Raw)
+		m, _ := message.Parse(c.Raw)
 		if m == nil || m.Header.Get("X-Maildesk-Kind") != "ack" {
 			return
 		}

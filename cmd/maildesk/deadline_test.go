@@ -12,7 +12,7 @@ import (
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/localmail"
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 )
 
@@ -146,10 +146,10 @@ func dovecotDeadlines(t *testing.T, mode string) {
 	}
 	if mode == "answered" {
 		// The handler answers within the window: no notice, no alert.
-		var notice *mailbox.Message
+		var notice *message.Message
 		waitUntil(t, "the handler's notice", func() bool {
 			for _, c := range s.staffNotices() {
-				notice, _ = mailbox.Parse(c.Raw)
+				notice, _ = message.Parse(c.Raw)
 				return true
 			}
 			return false
@@ -186,7 +186,7 @@ func dovecotDeadlines(t *testing.T, mode string) {
 	clock.advance(19*time.Second, dk)
 	clock.advance(time.Second, dk) // 20 s: the notice time
 	caps = s.waitCaptured(2)
-	notice, err := mailbox.Parse(caps[1].Raw)
+	notice, err := message.Parse(caps[1].Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func dovecotDeadlines(t *testing.T, mode string) {
 
 	clock.advance(40*time.Second, dk) // 60 s: the deadline
 	caps = s.waitCaptured(3)
-	alert, err := mailbox.Parse(caps[2].Raw)
+	alert, err := message.Parse(caps[2].Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,20 +237,20 @@ func dovecotDeadlines(t *testing.T, mode string) {
 // date, nothing at the old deadline, and the supervisor's alert comes
 // when the new date passes.
 func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk *desk.Desk, settle func()) {
-	var notice *mailbox.Message
+	var notice *message.Message
 	waitUntil(t, "the handler's notice", func() bool {
 		for _, c := range s.staffNotices() {
-			notice, _ = mailbox.Parse(c.Raw)
+			notice, _ = message.Parse(c.Raw)
 			return true
 		}
 		return false
 	})
 	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
 		"dl-defer1@origin.or.kr", "#defer 2026-11-20 관세청 질의 중\r\n", "In-Reply-To: <"+notice.MessageID+">"))
-	var refused *mailbox.Message
+	var refused *message.Message
 	waitUntil(t, "the not-processed mail", func() bool {
 		for _, c := range s.staffNotices() {
-			if m, _ := mailbox.Parse(c.Raw); m != nil && strings.Contains(m.Subject, "Not processed") {
+			if m, _ := message.Parse(c.Raw); m != nil && strings.Contains(m.Subject, "Not processed") {
 				refused = m
 				return true
 			}
@@ -263,7 +263,7 @@ func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk 
 	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", refused.ReplyTo[0].Addr, "RE: "+refused.Subject,
 		"dl-defer2@origin.or.kr", "#defer 2026-11-27 관세청 질의 중\r\n", "In-Reply-To: <"+refused.MessageID+">"))
 	caps := s.waitCaptured(2)
-	n, err := mailbox.Parse(caps[1].Raw)
+	n, err := message.Parse(caps[1].Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk 
 		}
 	}
 	for _, c := range s.staffNotices() {
-		if m, _ := mailbox.Parse(c.Raw); m != nil && strings.Contains(m.Subject, "사칭") {
+		if m, _ := message.Parse(c.Raw); m != nil && strings.Contains(m.Subject, "사칭") {
 			t.Errorf("a spoof warning for the corrected reply: %s", m.Subject)
 		}
 	}
@@ -289,7 +289,7 @@ func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk 
 	}
 	clock.advance(2*24*time.Hour+5*time.Hour, dk) // past 2026-11-27 18:00 KST
 	caps = s.waitCaptured(3)
-	if a, _ := mailbox.Parse(caps[2].Raw); a == nil || a.Header.Get("X-Maildesk-Kind") != desk.KindAlert || caps[2].To[0] != "kioi@origin.or.kr" {
+	if a, _ := message.Parse(caps[2].Raw); a == nil || a.Header.Get("X-Maildesk-Kind") != desk.KindAlert || caps[2].To[0] != "kioi@origin.or.kr" {
 		t.Fatalf("after the new date: got %v to %v, want the alert to the supervisor", a.Header.Get("X-Maildesk-Kind"), caps[2].To)
 	}
 }

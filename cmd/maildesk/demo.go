@@ -20,7 +20,7 @@ import (
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/examples"
 	"github.com/kioi/maildesk/localmail"
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 )
 
@@ -85,7 +85,7 @@ func runDemo(ctx context.Context, o demoOptions) error {
 		if err := os.WriteFile(name, c.Raw, 0o644); err != nil {
 			o.log.Error("save captured mail", "err", err)
 		}
-		msg, _ := mailbox.Parse(c.Raw)
+		msg, _ := message.Parse(c.Raw)
 		subject := ""
 		if msg != nil {
 			subject = msg.Subject
@@ -259,7 +259,7 @@ func writeDemoInquiry(dir string) (string, error) {
 
 // writeDemoStaffReply writes the reply a handler would send to a staff
 // notice: an answer on top, the notice quoted below, as Outlook does.
-func writeDemoStaffReply(dir string, notice *mailbox.Message, staff string) (string, error) {
+func writeDemoStaffReply(dir string, notice *message.Message, staff string) (string, error) {
 	var id [6]byte
 	rand.Read(id[:])
 	quoted := strings.ReplaceAll(notice.Text, "\n", "\r\n")

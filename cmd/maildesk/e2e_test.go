@@ -20,6 +20,7 @@ import (
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 )
@@ -190,7 +191,7 @@ func checkCustomerMail(t *testing.T, sys *localmail.System) {
 		if !customer {
 			continue
 		}
-		m, err := mailbox.Parse(c.Raw)
+		m, err := message.Parse(c.Raw)
 		if m == nil {
 			t.Errorf("mail %d to %v cannot be read: %v", i, c.To, err)
 			continue
@@ -215,7 +216,7 @@ func checkCustomerMail(t *testing.T, sys *localmail.System) {
 func capturedKind(sys *localmail.System, keep func(string) bool) []localmail.Captured {
 	var out []localmail.Captured
 	for _, c := range sys.Captured() {
-		m, _ := mailbox.Parse(c.Raw)
+		m, _ := message.Parse(c.Raw)
 		if m != nil && keep(m.Header.Get("X-Maildesk-Kind")) {
 			out = append(out, c)
 		}
@@ -359,12 +360,12 @@ func inquiry(from, to, subject, msgID, body string, extra ...string) []byte {
 }
 
 // checkAck asserts what the charter promises of an acknowledgement.
-func checkAck(t *testing.T, c localmail.Captured, to, inReplyTo, tag, handlerPhone string) *mailbox.Message {
+func checkAck(t *testing.T, c localmail.Captured, to, inReplyTo, tag, handlerPhone string) *message.Message {
 	t.Helper()
 	if len(c.To) != 1 || c.To[0] != to {
 		t.Errorf("ack recipients: got %v, want [%s]", c.To, to)
 	}
-	m, err := mailbox.Parse(c.Raw)
+	m, err := message.Parse(c.Raw)
 	if err != nil {
 		t.Fatalf("parse ack: %v", err)
 	}
@@ -530,7 +531,7 @@ func TestDemoAcknowledgesTheREADMEInquiry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no acknowledgement: %v", err)
 	}
-	m, err := mailbox.Parse(caps[0].Raw)
+	m, err := message.Parse(caps[0].Raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/localmail"
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -29,17 +29,17 @@ func TestMailLoopWithAutoResponder(t *testing.T) {
 	tests := []struct {
 		name string
 		// reply builds the responder's answer to maildesk's mail m.
-		reply func(n int, m *mailbox.Message) (subject string, headers []string)
+		reply func(n int, m *message.Message) (subject string, headers []string)
 		// maxToCustomer is how many mails the customer may get in all.
 		maxToCustomer int
 	}{
-		{"RFC 3834 auto-reply", func(n int, m *mailbox.Message) (string, []string) {
+		{"RFC 3834 auto-reply", func(n int, m *message.Message) (string, []string) {
 			return "Auto: " + m.Subject, []string{"Auto-Submitted: auto-replied", "In-Reply-To: <" + m.MessageID + ">"}
 		}, 1},
-		{"unmarked reply that threads", func(n int, m *mailbox.Message) (string, []string) {
+		{"unmarked reply that threads", func(n int, m *message.Message) (string, []string) {
 			return "Re: " + m.Subject, []string{"In-Reply-To: <" + m.MessageID + ">", "References: <" + m.MessageID + ">"}
 		}, 1},
-		{"unmarked, unthreaded, new subject every time", func(n int, m *mailbox.Message) (string, []string) {
+		{"unmarked, unthreaded, new subject every time", func(n int, m *message.Message) (string, []string) {
 			return fmt.Sprintf("부재중 안내 %d", n), nil
 		}, desk.DefaultAckLimit},
 	}
@@ -63,7 +63,7 @@ func TestMailLoopWithAutoResponder(t *testing.T) {
 				if responded >= responderCap {
 					return
 				}
-				m, err := mailbox.Parse(c.Raw)
+				m, err := message.Parse(c.Raw)
 				if err != nil {
 					t.Errorf("maildesk sent an unparsable mail: %v", err)
 					return

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 )
 
@@ -50,7 +50,7 @@ func TestHotReload(t *testing.T) {
 		s.send(from, []string{"fta-pass@origin.or.kr"},
 			inquiry(from, "fta-pass@origin.or.kr", "문의 "+step, fmt.Sprintf("reload%d@x", n), "질문\r\n"))
 		caps := s.waitCaptured(n)
-		m, err := mailbox.Parse(caps[n-1].Raw)
+		m, err := message.Parse(caps[n-1].Raw)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,19 +6,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kioi/maildesk/mailbox"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
 // replyStyles quote our notice as the handlers' mail clients do: Outlook's
 // "-----Original Message-----" header block, and Gmail's Korean
 // "…님이 작성:" line over ">"-quoted text.
-var replyStyles = map[string]func(notice *mailbox.Message) string{
-	"outlook": func(notice *mailbox.Message) string {
+var replyStyles = map[string]func(notice *message.Message) string{
+	"outlook": func(notice *message.Message) string {
 		return "\r\n\r\n-----Original Message-----\r\nFrom: maildesk <fta-pass@origin.or.kr>\r\nSent: Wednesday, November 25, 2026 2:00 PM\r\nTo: mslim@origin.or.kr\r\nSubject: " +
 			notice.Subject + "\r\n\r\n" + strings.ReplaceAll(notice.Text, "\n", "\r\n")
 	},
-	"gmail": func(notice *mailbox.Message) string {
+	"gmail": func(notice *message.Message) string {
 		var q strings.Builder
 		q.WriteString("\r\n\r\n2026년 11월 25일 (수) 오후 2:00, maildesk <" + notice.ReplyTo[0].Addr + ">님이 작성:\r\n")
 		for _, l := range strings.Split(notice.Text, "\n") {
@@ -32,15 +32,15 @@ var replyStyles = map[string]func(notice *mailbox.Message) string{
 // client (new text on top, the notice quoted below in the client's style),
 // and the customer receives exactly the answer with the handler's
 // signature, threaded into their conversation; the ticket is answered.
-func staffFlow(t *testing.T, s *stack, quote func(*mailbox.Message) string, deliver func(from string, raw []byte)) {
+func staffFlow(t *testing.T, s *stack, quote func(*message.Message) string, deliver func(from string, raw []byte)) {
 	st := s.db()
 	deliver("kim@example.co.kr", inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
 		"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?=", "sf1@example.co.kr", "원산지확인서 발급 방법을 알려 주세요.\r\n"))
 	acks := s.waitCaptured(1)
-	var notice *mailbox.Message
+	var notice *message.Message
 	waitUntil(t, "the handler's notice", func() bool {
 		for _, c := range s.staffNotices() {
-			notice, _ = mailbox.Parse(c.Raw)
+			notice, _ = message.Parse(c.Raw)
 			return true
 		}
 		return false
@@ -53,12 +53,12 @@ func staffFlow(t *testing.T, s *stack, quote func(*mailbox.Message) string, deli
 		"안녕하십니까.\r\nFTA-PASS의 [원산지확인서] 메뉴에서 발급하실 수 있습니다.\r\n감사합니다."+quoted,
 		"In-Reply-To: <"+notice.MessageID+">"))
 	caps := s.waitCaptured(2)
-	answer, err := mailbox.Parse(caps[1].Raw)
+	answer, err := message.Parse(caps[1].Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("the answer as the customer received it:\n%s\n\n%s", caps[1].Raw[:headerEnd(caps[1].Raw)], answer.Text)
-	ack, _ := mailbox.Parse(acks[0].Raw)
+	ack, _ := message.Parse(acks[0].Raw)
 	if caps[1].To[0] != "kim@example.co.kr" || answer.From.Addr != "fta-pass@origin.or.kr" || answer.InReplyTo[0] != "sf1@example.co.kr" ||
 		answer.Subject != "Re: "+ack.Subject {
 		t.Errorf("answer to %v from %v in-reply-to %v subject %q", caps[1].To, answer.From, answer.InReplyTo, answer.Subject)

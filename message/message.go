@@ -1,6 +1,4 @@
-// Package mailbox is the wire: IMAP watching, MIME parsing into a Message,
-// composing and sending over SMTP. It knows nothing of tickets.
-package mailbox
+package message
 
 import (
 	"bufio"
