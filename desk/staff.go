@@ -469,7 +469,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 		Customer: strings.TrimSpace(clip(t.CustomerName, maxSubjectRunes) + " <" + t.Customer + ">"), Subject: t.Subject,
 		Text: text, History: history, Mailbox: mb.Address,
 		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce, Former: why == staffFormer,
-		Flood: flood,
+		Flood: flood, DeferExample: now.In(d.loc).AddDate(0, 0, 7).Format("2006-01-02"),
 	}
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)
@@ -518,6 +518,7 @@ func (d *Desk) queueStaffError(ctx context.Context, tx *store.Tx, t *store.Ticke
 	sort.Strings(ids)
 	body, _, err := d.templatesOf(ctx).Render("staff-error", templates.StaffError{
 		Handler: tcontact(contactOf(h)), Tag: t.FullTag(), Problems: problems, Handlers: strings.Join(ids, ", "),
+		DeferExample: now.In(d.loc).AddDate(0, 0, 7).Format("2006-01-02"),
 	})
 	if err != nil {
 		return err

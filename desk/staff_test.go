@@ -413,3 +413,13 @@ email = "deputy@origin.or.kr"
 		t.Fatalf("queued: %v, want the alert to the supervisor and their delegate", got)
 	}
 }
+
+// TestNoticeExampleDateIsAhead: the example #defer line in a handler's
+// notice names a date a week ahead, not a fixed one that has passed.
+func TestNoticeExampleDateIsAhead(t *testing.T) {
+	f, notice := staffFixture(t)
+	want := "#defer " + f.clock.Now().In(f.desk.loc).AddDate(0, 0, 7).Format("2006-01-02")
+	if !strings.Contains(notice.Text, want) {
+		t.Errorf("notice lacks %q:\n%s", want, notice.Text)
+	}
+}

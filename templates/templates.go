@@ -138,6 +138,9 @@ type Staff struct {
 	// Flood: the customer's mail comes faster than a conversation; this is
 	// the last notice about it for the hour, the rest is only stored.
 	Flood bool
+	// DeferExample is a date a week ahead, YYYY-MM-DD, for the example
+	// #defer line: a fixed date in the template would lie in the past.
+	DeferExample string
 }
 
 // Answer is the data of the "answer" template: a staff answer as the
@@ -166,6 +169,8 @@ type StaffError struct {
 	Tag      string
 	Problems []string
 	Handlers string // the handler ids #assign accepts
+	// DeferExample is a date a week ahead, as in Staff.
+	DeferExample string
 }
 
 // Spoof is the data of the "spoof" template: a handler is warned that a
