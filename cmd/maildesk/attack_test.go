@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -382,5 +384,60 @@ func TestSecondDaemonIsRefused(t *testing.T) {
 	err := runDaemon(context.Background(), s.configPath, daemonOptions{log: testLogger(t)})
 	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), ".lock") {
 		t.Fatalf("second daemon: got %v, want ErrLocked naming the lock file", err)
+	}
+}
+
+// TestDemoKeepsEditedRules: a demo restarted in the same directory keeps
+// rule files the user edited and says so; -reset puts the examples back.
+// The banner names the process to stop.
+func TestDemoKeepsEditedRules(t *testing.T) {
+	dir := t.TempDir()
+	run := func(reset bool) string {
+		t.Helper()
+		var out bytes.Buffer
+		var mu sync.Mutex
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		ready := make(chan struct{})
+		go func() {
+			errc <- runDemo(ctx, demoOptions{dir: dir, imapAddr: "127.0.0.1:0", smtpAddr: "127.0.0.1:0", reset: reset,
+				out: lockedWriter{&mu, &out}, log: testLogger(t), ready: func(*demoSystem) { close(ready) }})
+		}()
+		select {
+		case <-ready:
+		case err := <-errc:
+			t.Fatalf("demo: %v", err)
+		}
+		cancel()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return out.String()
+	}
+	first := run(false)
+	if want := fmt.Sprintf("kill %d", os.Getpid()); !strings.Contains(first, want) {
+		t.Errorf("banner lacks %q:\n%s", want, first)
+	}
+	rulesFile := filepath.Join(dir, "rules", "handlers.toml")
+	edited, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited = append(edited, []byte("\n# edited by the admin\n")...)
+	if err := os.WriteFile(rulesFile, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second := run(false)
+	if b, _ := os.ReadFile(rulesFile); !bytes.Contains(b, []byte("edited by the admin")) {
+		t.Fatal("a restart overwrote the edited rules")
+	}
+	if !strings.Contains(second, "Kept the rule files already in") {
+		t.Errorf("the banner does not say the rules were kept:\n%s", second)
+	}
+	run(true)
+	if b, _ := os.ReadFile(rulesFile); bytes.Contains(b, []byte("edited by the admin")) {
+		t.Fatal("-reset kept the edited rules")
 	}
 }

@@ -30,6 +30,7 @@ type demoOptions struct {
 	out                io.Writer
 	log                *slog.Logger
 	ready              func(*demoSystem) // tests: called once the daemon runs
+	reset              bool              // overwrite edited rule files with the examples
 }
 
 // demoSystem is what a running demo exposes to its tests.
@@ -52,7 +53,11 @@ func runDemo(ctx context.Context, o demoOptions) error {
 	if err := os.MkdirAll(filepath.Join(dir, "sent"), 0o755); err != nil {
 		return err
 	}
-	mboxes, err := exampleMailboxes(dir)
+	kept, err := copyExampleRules(dir, o.reset)
+	if err != nil {
+		return err
+	}
+	mboxes, err := readExampleMailboxes(dir)
 	if err != nil {
 		return err
 	}
@@ -138,10 +143,13 @@ In another terminal:
   %s tickets -config %s
   %s ticket -config %s 1
 
-Stop with Ctrl-C.
+Stop with Ctrl-C, or: kill %d
 `, sys.IMAPAddr(), strings.Join(names(mboxes), ", "), demoPassword, sys.SMTPAddr(), configPath,
 		filepath.Join(dir, "maildesk.db"), smtpHost, smtpPort, inquiry, filepath.Join(dir, "sent"),
-		self, configPath, self, configPath)
+		self, configPath, self, configPath, os.Getpid())
+	if len(kept) > 0 {
+		fmt.Fprintf(o.out, "\nKept the rule files already in %s, with any edits (-reset puts the examples back).\n", filepath.Join(dir, "rules"))
+	}
 
 	return runDaemon(ctx, configPath, daemonOptions{
 		log: o.log,
@@ -156,6 +164,16 @@ Stop with Ctrl-C.
 // exampleMailboxes copies the example rules into dir and returns the
 // mailboxes the example config defines, so the demo serves exactly those.
 func exampleMailboxes(dir string) ([]rules.Mailbox, error) {
+	if _, err := copyExampleRules(dir, true); err != nil {
+		return nil, err
+	}
+	return readExampleMailboxes(dir)
+}
+
+// copyExampleRules writes the example rule files into dir/rules. Without
+// overwrite, a file that is there already is kept (an admin trying the demo
+// edits them and restarts it): kept lists those.
+func copyExampleRules(dir string, overwrite bool) (kept []string, err error) {
 	rulesDir := filepath.Join(dir, "rules")
 	if err := os.MkdirAll(rulesDir, 0o755); err != nil {
 		return nil, err
@@ -165,14 +183,24 @@ func exampleMailboxes(dir string) ([]rules.Mailbox, error) {
 		return nil, err
 	}
 	for _, f := range files {
+		dst := filepath.Join(rulesDir, filepath.Base(f))
+		if _, err := os.Stat(dst); err == nil && !overwrite {
+			kept = append(kept, dst)
+			continue
+		}
 		b, err := examples.FS.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(rulesDir, filepath.Base(f)), b, 0o644); err != nil {
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
 			return nil, err
 		}
 	}
+	return kept, nil
+}
+
+// readExampleMailboxes reads the example config's mailboxes.
+func readExampleMailboxes(dir string) ([]rules.Mailbox, error) {
 	// Read the example config itself, with stand-in passwords, for its
 	// mailbox names and addresses.
 	b, err := examples.FS.ReadFile("maildesk.toml")

@@ -117,10 +117,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		dir := fs.String("dir", "maildesk-demo", "`directory` for the demo's configuration and database")
 		imapAddr := fs.String("imap", "127.0.0.1:1143", "loopback `address` of the demo IMAP server")
 		smtpAddr := fs.String("smtp", "127.0.0.1:2525", "loopback `address` of the demo SMTP server")
+		reset := fs.Bool("reset", false, "replace rule files edited in the demo directory with the examples")
 		if err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
-		return runDemo(ctx, demoOptions{dir: *dir, imapAddr: *imapAddr, smtpAddr: *smtpAddr, out: stdout, log: newLogger(stderr)})
+		return runDemo(ctx, demoOptions{dir: *dir, imapAddr: *imapAddr, smtpAddr: *smtpAddr, out: stdout, log: newLogger(stderr), reset: *reset})
 	case "rules":
 		if len(args) == 0 {
 			return errUsage
