@@ -366,7 +366,7 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 		Tag: route.Category.Tag, Mailbox: in.mbox, Category: route.Category.ID, Status: store.StatusOpen,
 		Handler:  contactOf(route.Handler),
 		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
-		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice, PromisedAt: &due,
+		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice, PromisedAt: &due, Priority: string(route.Priority),
 	}
 	if err := tx.InsertTicket(ctx, t); err != nil {
 		return false, err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -317,5 +319,78 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestTicketFilters(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	type row struct {
+		handler, category, status, subject, text string
+		overdue                                  bool
+		days                                     int
+	}
+	rows := []row{
+		{"mslim", "fta-pass", StatusOpen, "원산지 문의", "발급 방법", false, 0},
+		{"mslim", "fta-pass", StatusOpen, "환불 요청", "", true, 1},
+		{"bslee", "qualification", StatusAnswered, "시험 일정", "환불 되나요?", false, 2},
+		{"bslee", "qualification", StatusClosed, "100% sure_thing", "", false, 3},
+	}
+	err := s.Write(ctx, func(tx *Tx) error {
+		for i, r := range rows {
+			created := t0.AddDate(0, 0, r.days)
+			tk := &Ticket{Tag: "T", Mailbox: "m", Category: r.category, Status: r.status, Handler: Contact{ID: r.handler},
+				Customer: "c@x", Subject: r.subject, CreatedAt: created, UpdatedAt: created, Priority: "normal"}
+			if r.overdue {
+				tk.OverdueAt = &created
+			}
+			if err := tx.InsertTicket(ctx, tk); err != nil {
+				return err
+			}
+			if err := tx.InsertMessage(ctx, &Message{TicketID: tk.ID, Direction: In, Kind: "inquiry", MessageID: fmt.Sprintf("f%d@x", i),
+				ContentHash: "h", Text: r.text, Raw: []byte("x"), CreatedAt: created}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	tests := []struct {
+		name string
+		f    TicketFilter
+		want []int64
+	}{
+		{"all", TicketFilter{}, []int64{4, 3, 2, 1}},
+		{"open", TicketFilter{Status: []string{StatusOpen}, Overdue: &no}, []int64{1}},
+		{"overdue", TicketFilter{Status: []string{StatusOpen}, Overdue: &yes}, []int64{2}},
+		{"open and overdue", TicketFilter{Status: []string{StatusOpen}}, []int64{2, 1}},
+		{"handler", TicketFilter{Handler: "bslee"}, []int64{4, 3}},
+		{"category and status", TicketFilter{Category: "qualification", Status: []string{StatusAnswered}}, []int64{3}},
+		{"since", TicketFilter{Since: t0.AddDate(0, 0, 2)}, []int64{4, 3}},
+		{"two-syllable Korean in subject or text", TicketFilter{Search: "환불"}, []int64{3, 2}},
+		{"LIKE metacharacters are literal", TicketFilter{Search: "0% s"}, []int64{4}},
+		{"underscore is literal", TicketFilter{Search: "e_t"}, []int64{4}},
+		{"a literal percent sign", TicketFilter{Search: "%"}, []int64{4}},
+		{"limit", TicketFilter{Limit: 2}, []int64{4, 3}},
+	}
+	for _, tt := range tests {
+		var got []int64
+		err := s.Read(ctx, func(tx *Tx) error {
+			ts, err := tx.Tickets(ctx, tt.f)
+			for _, tk := range ts {
+				got = append(got, tk.ID)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

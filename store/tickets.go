@@ -57,6 +57,7 @@ type Ticket struct {
 	// or a new window on reopening). DueAt is the deadline in force: the
 	// same, until staff set a later expected date.
 	PromisedAt *time.Time `json:"promised_at"`
+	Priority   string     `json:"priority,omitempty"` // as the rules gave it at opening
 }
 
 // FullTag is the tag as it appears in subjects: "[FTA-PASS #12]".
@@ -65,7 +66,7 @@ func (t *Ticket) FullTag() string { return fmt.Sprintf("[%s #%d]", t.Tag, t.ID) 
 const ticketColumns = `id, tag, mailbox, category, status, handler_id, handler_name,
 	handler_department, handler_phone, handler_email, customer, customer_name, subject,
 	created_at, updated_at, due_at, notice_at, answered_at, closed_at,
-	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at`
+	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority`
 
 func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 	var t Ticket
@@ -74,7 +75,7 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
 		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt},
 		nullTime{&t.NoticeSentAt}, nullTime{&t.OverdueAt}, &t.DelayReason, &t.DelayStatus, nullTime{&t.ExpectedAt},
-		nullTime{&t.PromisedAt})
+		nullTime{&t.PromisedAt}, &t.Priority)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -86,14 +87,14 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 	res, err := tx.exec(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
-		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
 		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
-		fmtTimePtr(t.PromisedAt))
+		fmtTimePtr(t.PromisedAt), t.Priority)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
@@ -133,7 +134,46 @@ func (tx *Tx) Ticket(ctx context.Context, id int64) (*Ticket, error) {
 // TicketFilter selects tickets to list.
 type TicketFilter struct {
 	Status []string // empty: all
-	Limit  int      // 0: no limit
+	// Overdue, when set, keeps only tickets past their deadline
+	// unanswered (true) or only the others (false).
+	Overdue  *bool
+	Handler  string    // handler id; "" for all
+	Category string    // category id; "" for all
+	Since    time.Time // opened at or after; zero for all
+	// Search keeps tickets whose subject or any message's text contains
+	// it (case-insensitively for ASCII); a plain substring, so Korean
+	// words of two syllables (환불, 문의) are found too.
+	Search string
+	Limit  int // 0: no limit
+}
+
+// where is the filter's condition besides the status, and its arguments.
+func (f TicketFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	if f.Overdue != nil {
+		if *f.Overdue {
+			conds = append(conds, "overdue_at IS NOT NULL")
+		} else {
+			conds = append(conds, "overdue_at IS NULL")
+		}
+	}
+	if f.Handler != "" {
+		conds, args = append(conds, "handler_id = ?"), append(args, f.Handler)
+	}
+	if f.Category != "" {
+		conds, args = append(conds, "category = ?"), append(args, f.Category)
+	}
+	if !f.Since.IsZero() {
+		conds, args = append(conds, "created_at >= ?"), append(args, fmtTime(f.Since))
+	}
+	if f.Search != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search) + "%"
+		conds = append(conds, `(subject LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m
+			WHERE m.ticket_id = tickets.id AND m.body_text LIKE ? ESCAPE '\'))`)
+		args = append(args, like, like)
+	}
+	return strings.Join(conds, " AND "), args
 }
 
 // Tickets lists tickets, newest first.
@@ -142,8 +182,16 @@ func (tx *Tx) Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, error) {
 	if f.Limit > 0 {
 		limit = fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
+	extra, extraArgs := f.where()
 	if len(f.Status) == 0 {
-		return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets ORDER BY id DESC`+limit)
+		where := ""
+		if extra != "" {
+			where = " WHERE " + extra
+		}
+		return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets`+where+` ORDER BY id DESC`+limit, extraArgs...)
+	}
+	if extra != "" {
+		extra = " AND " + extra
 	}
 	// Each chunk of statuses gives its newest tickets up to the limit; a
 	// ticket has one status, so the newest of their union are the answer.
@@ -152,7 +200,7 @@ func (tx *Tx) Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, error) {
 	err := inChunks(nil, f.Status, func(list string, args []any) error {
 		chunks++
 		more, err := tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets
-			WHERE status IN (`+list+`) ORDER BY id DESC`+limit, args...)
+			WHERE status IN (`+list+`)`+extra+` ORDER BY id DESC`+limit, append(args, extraArgs...)...)
 		ts = append(ts, more...)
 		return err
 	})

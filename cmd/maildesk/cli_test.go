@@ -106,6 +106,33 @@ func TestTicketsJSONContract(t *testing.T) {
 		}
 	}
 
+	// The supervisor's filters: by handler, category, text (a Korean word
+	// of two syllables), status, and a priority column.
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"-handler", "ohsk84"}, true}, {[]string{"-handler", "mslim"}, false},
+		{[]string{"-category", "education"}, true}, {[]string{"-category", "fta-pass"}, false},
+		{[]string{"-search", "일정"}, true}, {[]string{"-search", "환불"}, false},
+		{[]string{"-status", "open"}, true}, {[]string{"-status", "closed"}, false}, {[]string{"-status", "all"}, true},
+		{[]string{"-since", "2000-01-01"}, true}, {[]string{"-since", "2999-01-01"}, false},
+	} {
+		out, err := runCLI(t, append([]string{"tickets", "-config", s.configPath}, tt.args...)...)
+		if err != nil {
+			t.Fatalf("tickets %v: %v", tt.args, err)
+		}
+		if got := strings.Contains(out, "[EDU #1]"); got != tt.want {
+			t.Errorf("tickets %v: lists [EDU #1] %v, want %v:\n%s", tt.args, got, tt.want, out)
+		}
+		if !strings.Contains(out, "PRIORITY") {
+			t.Errorf("tickets %v: no priority column:\n%s", tt.args, out)
+		}
+	}
+	if _, err := runCLI(t, "tickets", "-config", s.configPath, "-status", "late"); err == nil || !strings.Contains(err.Error(), "-status") {
+		t.Errorf("tickets -status late: got %v, want a usage error naming -status", err)
+	}
+
 	// Flags may follow the ticket number.
 	out, err = runCLI(t, "ticket", "-config", s.configPath, "1", "-json")
 	if err != nil {

@@ -148,10 +148,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs := newFlags("tickets", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
 		asJSON := fs.Bool("json", false, "print JSON")
+		var q ticketQuery
+		fs.StringVar(&q.status, "status", "", "open | overdue | answered | closed | quarantined | all (default: open and overdue)")
+		fs.StringVar(&q.handler, "handler", "", "only this handler's tickets (`id`)")
+		fs.StringVar(&q.category, "category", "", "only this category's tickets (`id`)")
+		fs.StringVar(&q.since, "since", "", "only tickets opened on or after this `date` (2026-12-01)")
+		fs.StringVar(&q.search, "search", "", "only tickets whose subject or text contains this `text`")
+		fs.IntVar(&q.limit, "limit", 200, "at most this many, newest first (0: all)")
 		if err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
-		return listTickets(ctx, *config, *asJSON, stdout)
+		return listTickets(ctx, *config, q, *asJSON, stdout)
 	case "ticket":
 		if len(args) > 0 && args[0] == "defer" {
 			fs := newFlags("ticket defer", stderr)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,15 +62,55 @@ func openExisting(ctx context.Context, configPath string) (*store.Store, *rules.
 	return st, cfg, nil
 }
 
-func listTickets(ctx context.Context, configPath string, asJSON bool, w io.Writer) error {
+// ticketQuery is what `maildesk tickets` was asked for.
+type ticketQuery struct {
+	status, handler, category, since, search string
+	limit                                    int
+}
+
+// filter turns q into the store's filter, in loc for -since.
+func (q ticketQuery) filter(loc *time.Location) (store.TicketFilter, error) {
+	f := store.TicketFilter{Handler: q.handler, Category: q.category, Search: q.search, Limit: q.limit}
+	yes, no := true, false
+	switch q.status {
+	case "":
+		f.Status = []string{store.StatusOpen}
+	case "open":
+		f.Status, f.Overdue = []string{store.StatusOpen}, &no
+	case "overdue":
+		f.Status, f.Overdue = []string{store.StatusOpen}, &yes
+	case store.StatusAnswered, store.StatusClosed, store.StatusQuarantined:
+		f.Status = []string{q.status}
+	case "all":
+	default:
+		return f, fmt.Errorf("%w: -status %q: want open, overdue, answered, closed, quarantined or all", errUsage, q.status)
+	}
+	if q.since != "" {
+		d, err := time.ParseInLocation("2006-01-02", q.since, loc)
+		if err != nil {
+			return f, fmt.Errorf("%w: -since %q: want a date like 2026-12-01", errUsage, q.since)
+		}
+		f.Since = d
+	}
+	if q.limit < 0 {
+		return f, fmt.Errorf("%w: -limit %d: want 0 or more", errUsage, q.limit)
+	}
+	return f, nil
+}
+
+func listTickets(ctx context.Context, configPath string, q ticketQuery, asJSON bool, w io.Writer) error {
 	st, cfg, err := openExisting(ctx, configPath)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	f, err := q.filter(cfg.Location)
+	if err != nil {
+		return err
+	}
 	var ts []*store.Ticket
 	err = st.Read(ctx, func(tx *store.Tx) (err error) {
-		ts, err = tx.Tickets(ctx, store.TicketFilter{})
+		ts, err = tx.Tickets(ctx, f)
 		return err
 	})
 	if err != nil {
@@ -83,9 +124,9 @@ func listTickets(ctx context.Context, configPath string, asJSON bool, w io.Write
 		return writeJSON(w, views)
 	}
 	w = terminalWriter{w}
-	rows := [][]string{{"TICKET", "STATUS", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
+	rows := [][]string{{"TICKET", "STATUS", "PRIORITY", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
 	for _, t := range ts {
-		rows = append(rows, []string{t.FullTag(), statusText(t), t.Handler.Name, t.Customer,
+		rows = append(rows, []string{t.FullTag(), statusText(t), cmp.Or(t.Priority, "-"), t.Handler.Name, t.Customer,
 			fmtLocal(t.DueAt, cfg.Location), truncate(t.Subject, 50)})
 	}
 	return writeColumns(w, rows)
