@@ -231,8 +231,10 @@ func TestTicketsShowNoEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, run := range map[string]func(*bytes.Buffer) error{
-		"tickets": func(b *bytes.Buffer) error { return listTickets(ctx, s.configPath, ticketQuery{status: "all"}, false, b) },
-		"ticket":  func(b *bytes.Buffer) error { return showTicket(ctx, s.configPath, "1", false, b) },
+		"tickets": func(b *bytes.Buffer) error {
+			return listTickets(ctx, s.configPath, ticketQuery{status: "all"}, false, b)
+		},
+		"ticket": func(b *bytes.Buffer) error { return showTicket(ctx, s.configPath, "1", false, b) },
 	} {
 		var b bytes.Buffer
 		if err := run(&b); err != nil {
