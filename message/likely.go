@@ -23,7 +23,8 @@ const (
 //     no-reply-42);
 //   - "list-manager": the local part ends in -admin, -owner, -request or
 //     -bounces, or starts with owner- (mailing-list software);
-//   - "bounce-subject": the subject, without Re:/Fwd: prefixes, starts
+//   - "bounce-subject": the subject, without reply and forward markers
+//     (BaseSubject: Re:, Fwd:, AW:, 회신:, Re[2]: …), starts
 //     like a delivery failure notice or an abuse complaint ("Returned
 //     mail:", "Undeliverable:", "complaint about message from", …).
 func (m *Message) LooksAutomatic() string {
@@ -47,7 +48,7 @@ func (m *Message) LooksAutomatic() string {
 	if strings.HasPrefix(local, "owner-") {
 		return ReasonListManager
 	}
-	subj := strings.ToLower(stripReplyPrefixes(m.Subject))
+	subj := strings.ToLower(BaseSubject(m.Subject))
 	for _, p := range bounceSubjects {
 		if strings.HasPrefix(subj, p) {
 			return ReasonBounceSubject
@@ -63,22 +64,4 @@ var bounceSubjects = []string{
 	"delivery status notification", "mail delivery failed", "mail delivery failure", "delivery failure",
 	"failure notice", "mail system error", "delivery notification: delivery has failed",
 	"complaint about message from", "loop alert:",
-}
-
-// stripReplyPrefixes drops "Re:", "Fwd:", "FW:" and the like from the front
-// of a subject, repeatedly.
-func stripReplyPrefixes(s string) string {
-	for {
-		s = strings.TrimSpace(s)
-		i := strings.IndexByte(s, ':')
-		if i <= 0 || i > 4 {
-			return s
-		}
-		switch strings.ToLower(s[:i]) {
-		case "re", "fw", "fwd", "aw", "wg", "tr", "sv", "vs":
-			s = s[i+1:]
-		default:
-			return s
-		}
-	}
 }

@@ -13,6 +13,11 @@ func TestLooksAutomatic(t *testing.T) {
 		{"kim@example.jp", "Fwd: Returned mail: see transcript for details", ReasonBounceSubject},
 		{"staff@hotmail.com", "complaint about message from 192.0.2.222", ReasonBounceSubject},
 		{"kim@example.co.kr", "RE: FW: Undeliverable: 문의", ReasonBounceSubject},
+		// Every marker BaseSubject knows, not only the ASCII ones.
+		{"kim@example.co.kr", "회신: Undeliverable: 문의", ReasonBounceSubject},
+		{"kim@example.co.kr", "답장: 전달: Returned mail: see transcript for details", ReasonBounceSubject},
+		{"kim@example.co.kr", "Re[2]: Mail delivery failed: returning message to sender", ReasonBounceSubject},
+		{"kim@example.co.kr", "AW: RE(3)： Undeliverable: 문의", ReasonBounceSubject},
 		// People.
 		{"kim@example.co.kr", "원산지 문의", ""},
 		{"admin@example.co.kr", "문의", ""},
