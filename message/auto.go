@@ -2,6 +2,8 @@ package message
 
 import (
 	"strings"
+
+	"github.com/kioi/maildesk/message/internal/charset"
 )
 
 // Reasons returned by Automatic.
@@ -38,7 +40,7 @@ func (m *Message) Automatic() string {
 	}
 	h := &m.Header
 	if h.Has("Auto-Submitted") {
-		v := strings.ToLower(strings.TrimSpace(stripComments(fixHeaderBytes(h.Get("Auto-Submitted")))))
+		v := strings.ToLower(strings.TrimSpace(stripComments(charset.FixHeader(h.Get("Auto-Submitted")))))
 		if i := strings.IndexByte(v, ';'); i >= 0 {
 			v = strings.TrimSpace(v[:i])
 		}

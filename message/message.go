@@ -15,6 +15,8 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
+
+	"github.com/kioi/maildesk/message/internal/charset"
 )
 
 // Address is one mailbox address. Addr keeps the local part as given and
@@ -115,7 +117,7 @@ var recoverPanics = true
 // malformed: no header at all, header lines that are not fields, multipart
 // bodies without (closing) boundary, nesting deeper than MaxDepth, broken
 // base64 or an unknown Content-Transfer-Encoding. An unknown or wrong
-// charset is not an error (see decodeCharset), and neither are missing or
+// charset is not an error (see charset.Decode), and neither are missing or
 // unparsable Message-ID, Date or address headers. The returned Message is
 // never nil.
 func Parse(raw []byte) (msg *Message, err error) {
@@ -318,7 +320,7 @@ func validField(line []byte) bool {
 }
 
 func quoteShort(b []byte) string {
-	s := fixHeaderBytes(string(b))
+	s := charset.FixHeader(string(b))
 	if utf8.RuneCountInString(s) > 60 {
 		r := []rune(s)
 		s = string(r[:60]) + "…"
@@ -332,7 +334,7 @@ func (p *parser) fillHeader(m *Message, h textproto.Header) {
 	}
 	m.InReplyTo = parseMsgIDsCapped(h.Get("In-Reply-To"), false, InReplyToHead, InReplyToTail)
 	m.References = parseMsgIDsCapped(strings.Join(h.Values("References"), " "), false, ReferencesHead, ReferencesTail)
-	m.Subject = cleanText(decodeHeaderText(h.Get("Subject")))
+	m.Subject = cleanText(charset.DecodeHeader(h.Get("Subject")))
 	if from := parseAddressList(h.Get("From")); len(from) > 0 {
 		m.From = from[0]
 	}
@@ -410,7 +412,7 @@ func parseMsgIDs(v string, single bool) []string {
 // by head+tail whatever the header holds: the ids kept are substrings of
 // v, and no list of all ids is built.
 func parseMsgIDsCapped(v string, single bool, head, tail int) []string {
-	v = fixHeaderBytes(v)
+	v = charset.FixHeader(v)
 	l := idList{head: head, tail: tail}
 	rest := v
 	bracketed := false
@@ -503,7 +505,7 @@ func (l *idList) ids() []string {
 }
 
 func parseReturnPath(v string) string {
-	v = strings.TrimSpace(stripComments(fixHeaderBytes(v)))
+	v = strings.TrimSpace(stripComments(charset.FixHeader(v)))
 	if i := strings.IndexByte(v, '<'); i >= 0 {
 		v = v[i+1:]
 		if j := strings.IndexByte(v, '>'); j >= 0 {
@@ -516,13 +518,13 @@ func parseReturnPath(v string) string {
 // ---------------------------------------------------------------------------
 // Addresses
 
-var addrParser = netmail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: charsetReader}}
+var addrParser = netmail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader}}
 
 // parseAddressList parses an address header leniently: net/mail first, then
 // per comma-separated item with heuristics for what net/mail rejects
 // (unquoted commas, bare "MAILER-DAEMON", comment-only entries ...).
 func parseAddressList(v string) []Address {
-	v = strings.TrimSpace(fixHeaderBytes(v))
+	v = strings.TrimSpace(charset.FixHeader(v))
 	if v == "" {
 		return nil
 	}
@@ -559,7 +561,7 @@ func parseAddressList(v string) []Address {
 
 func newAddress(name, addr string) Address {
 	if strings.Contains(name, "=?") {
-		name = decodeHeaderText(name)
+		name = charset.DecodeHeader(name)
 	}
 	return Address{Name: cleanText(name), Addr: normAddr(addr)}
 }
@@ -680,7 +682,7 @@ func parseAddressLenient(item string) (Address, bool) {
 		if name == "" {
 			_, name = splitComments(after)
 		}
-		a := Address{Name: cleanText(decodeHeaderText(name)), Addr: normAddr(stripComments(addr))}
+		a := Address{Name: cleanText(charset.DecodeHeader(name)), Addr: normAddr(stripComments(addr))}
 		return a, a.Addr != "" || a.Name != ""
 	}
 	rest, comment := splitComments(item)
@@ -702,7 +704,7 @@ func parseAddressLenient(item string) (Address, bool) {
 	if name == "" {
 		name = comment
 	}
-	a := Address{Name: cleanText(decodeHeaderText(name)), Addr: normAddr(addr)}
+	a := Address{Name: cleanText(charset.DecodeHeader(name)), Addr: normAddr(addr)}
 	return a, a.Addr != "" || a.Name != ""
 }
 
@@ -726,7 +728,7 @@ var dateLayouts = []string{
 }
 
 func parseDate(v string) time.Time {
-	v = strings.TrimSpace(fixHeaderBytes(v))
+	v = strings.TrimSpace(charset.FixHeader(v))
 	if v == "" {
 		return time.Time{}
 	}
@@ -815,9 +817,9 @@ func (p *parser) entity(h textproto.Header, body []byte, depth int, defaultType 
 		if cs == "" {
 			cs = htmlMetaCharset(data)
 		}
-		return content{frags: []textFrag{{text: HTMLToText(decodeCharset(cs, data)), html: true}}}
+		return content{frags: []textFrag{{text: HTMLToText(charset.Decode(cs, data)), html: true}}}
 	}
-	t := normalizeNewlines(decodeCharset(params["charset"], data))
+	t := normalizeNewlines(charset.Decode(params["charset"], data))
 	if strings.EqualFold(params["format"], "flowed") {
 		t = unflow(t, strings.EqualFold(params["delsp"], "yes"))
 	}
@@ -837,14 +839,14 @@ func (p *parser) multipart(mt string, params map[string]string, body []byte, dep
 		boundary = sniffBoundary(body)
 		if boundary == "" {
 			p.fail("parse %s: missing boundary parameter", mt)
-			return content{frags: []textFrag{{text: normalizeNewlines(fallbackDecode(body))}}}
+			return content{frags: []textFrag{{text: normalizeNewlines(charset.Fallback(body))}}}
 		}
 		p.fail("parse %s: missing boundary parameter (guessed %q)", mt, boundary)
 	}
 	parts, found, closed := splitMultipart(body, boundary)
 	if !found {
 		p.fail("parse %s: boundary %q not found", mt, boundary)
-		return content{frags: []textFrag{{text: normalizeNewlines(fallbackDecode(body))}}}
+		return content{frags: []textFrag{{text: normalizeNewlines(charset.Fallback(body))}}}
 	}
 	if !closed {
 		p.fail("parse %s: missing closing boundary %q", mt, "--"+boundary+"--")
@@ -982,7 +984,7 @@ func (p *parser) decodeBody(h textproto.Header, body []byte, mt string) []byte {
 	case strings.HasPrefix(cte, "quoted"):
 		return decodeQP(body)
 	case strings.HasPrefix(cte, "base64"):
-		out, err := decodeBase64Lenient(body)
+		out, err := charset.DecodeBase64(body)
 		if err != nil {
 			p.fail("parse %s part: decode base64: %v", mt, err)
 		}
@@ -1099,7 +1101,7 @@ func tidyFragment(s string) string {
 // embeddedName names a message/rfc822 attachment after its subject.
 func embeddedName(data []byte) string {
 	h, _, _ := readHeader(data, true)
-	subj := cleanText(decodeHeaderText(h.Get("Subject")))
+	subj := cleanText(charset.DecodeHeader(h.Get("Subject")))
 	subj = strings.Map(func(r rune) rune {
 		if r < 32 || strings.ContainsRune(`/\:*?"<>|`, r) {
 			return '_'
@@ -1144,7 +1146,7 @@ func htmlMetaCharset(b []byte) string {
 // when def is a media type). Parameters are lower-cased keys with RFC 2231
 // continuations and charsets resolved; values are not RFC 2047 decoded.
 func parseMediaType(v, def string) (string, map[string]string) {
-	v = fixHeaderBytes(v)
+	v = charset.FixHeader(v)
 	params := map[string]string{}
 	semi := strings.IndexByte(v, ';')
 	mt := v
@@ -1276,7 +1278,7 @@ func parseMediaType(v, def string) (string, map[string]string) {
 				raw = append(raw, val...)
 			}
 		}
-		params[base] = decodeCharset(cs, raw)
+		params[base] = charset.Decode(cs, raw)
 	}
 	return mt, params
 }
@@ -1301,7 +1303,7 @@ func attachmentName(dparams, params map[string]string) string {
 	if strings.TrimSpace(n) == "" {
 		n = params["name"]
 	}
-	n = cleanText(decodeHeaderText(n))
+	n = cleanText(charset.DecodeHeader(n))
 	if i := strings.LastIndexAny(n, `/\`); i >= 0 {
 		n = n[i+1:]
 	}
@@ -1315,4 +1317,19 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
 }

@@ -1,16 +1,24 @@
-package message
+// Package charset turns the bytes of mail in any charset into UTF-8, and
+// never fails: a label it does not know, a wrong label or none at all falls
+// back to a guess (UTF-8, then CP949, then windows-1252). It knows the
+// Korean charsets x/text lacks (ISO-2022-KR, Johab, every alias of CP949,
+// EUC-KR's 8-byte Hangul), RFC 2152 UTF-7, and decodes RFC 2047 encoded
+// words more leniently than mime.WordDecoder. Importing it registers its
+// charsets with go-message and makes go-message decode through Reader.
+package charset
 
 import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/charset" // also registers go-message's default charset table
+	gmcharset "github.com/emersion/go-message/charset" // also registers go-message's default charset table
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
@@ -53,22 +61,24 @@ func init() {
 		charsetTable[l] = johab
 	}
 	for l, e := range charsetTable {
-		charset.RegisterEncoding(l, e)
+		gmcharset.RegisterEncoding(l, e)
 	}
 	// go-message's own decoders (message.Read, mail.Header.Subject, ...)
 	// go through message.CharsetReader. Route them through the same
 	// forgiving decoder Parse uses, so an unknown label falls back instead of
 	// failing.
-	message.CharsetReader = charsetReader
+	message.CharsetReader = Reader
 }
 
-// charsetReader is installed as message.CharsetReader.
-func charsetReader(label string, r io.Reader) (io.Reader, error) {
+// Reader reads r, labelled with the MIME charset label, as UTF-8 (see
+// Decode). It is installed as go-message's message.CharsetReader and fails
+// only when reading r does.
+func Reader(label string, r io.Reader) (io.Reader, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	return strings.NewReader(decodeCharset(label, b)), nil
+	return strings.NewReader(Decode(label, b)), nil
 }
 
 func normLabel(label string) string {
@@ -130,7 +140,7 @@ func isLatinLabel(l string) bool {
 	return false
 }
 
-// decodeCharset converts b, labelled with the MIME charset label, to UTF-8.
+// Decode converts b, labelled with the MIME charset label, to UTF-8.
 // It never fails:
 //   - no label, us-ascii or utf-8: valid UTF-8 is kept; other bytes go
 //     through the fallback below;
@@ -140,7 +150,7 @@ func isLatinLabel(l string) bool {
 //     treated as that (old Korean clients did this);
 //   - an unknown label uses the fallback: UTF-8 if valid, else CP949 if it
 //     decodes without a replacement character, else windows-1252/Latin-1.
-func decodeCharset(label string, b []byte) string {
+func Decode(label string, b []byte) string {
 	l := normLabel(label)
 	if i := strings.IndexByte(l, '*'); i > 0 {
 		l = l[:i]
@@ -152,11 +162,11 @@ func decodeCharset(label string, b []byte) string {
 		if utf8.Valid(b) {
 			return string(b)
 		}
-		return fallbackDecode(b)
+		return Fallback(b)
 	}
 	enc := lookupEncoding(l)
 	if enc == nil {
-		return fallbackDecode(b)
+		return Fallback(b)
 	}
 	if isLatinLabel(l) && hasHighBytes(b) {
 		if utf8.Valid(b) {
@@ -169,7 +179,7 @@ func decodeCharset(label string, b []byte) string {
 	}
 	out, err := enc.NewDecoder().Bytes(b)
 	if err != nil {
-		return fallbackDecode(b)
+		return Fallback(b)
 	}
 	if bytes.ContainsRune(out, utf8.RuneError) && !bytes.ContainsRune(b, utf8.RuneError) && hasHighBytes(b) && utf8.Valid(b) {
 		return string(b)
@@ -222,9 +232,9 @@ func jamoIndex(table []rune, r rune) int {
 	return -1
 }
 
-// fallbackDecode is the charset guess for unlabelled or unknown 8-bit data:
+// Fallback is the charset guess for unlabelled or unknown 8-bit data:
 // UTF-8, then CP949 (EUC-KR), then windows-1252 with Latin-1 for its holes.
-func fallbackDecode(b []byte) string {
+func Fallback(b []byte) string {
 	if utf8.Valid(b) {
 		return string(b)
 	}
@@ -287,23 +297,23 @@ func decodeWindows1252(b []byte) string {
 	return sb.String()
 }
 
-// fixHeaderBytes turns a raw header value into UTF-8: unencoded 8-bit
+// FixHeader turns a raw header value into UTF-8: unencoded 8-bit
 // header bytes (common from old Korean clients) go through the fallback.
-func fixHeaderBytes(s string) string {
+func FixHeader(s string) string {
 	if utf8.ValidString(s) {
 		return s
 	}
-	return fallbackDecode([]byte(s))
+	return Fallback([]byte(s))
 }
 
-// decodeHeaderText decodes a raw header value: raw 8-bit bytes through the
+// DecodeHeader decodes a raw header value: raw 8-bit bytes through the
 // charset fallback, then RFC 2047 encoded-words. It is more forgiving than
 // mime.WordDecoder: adjacent encoded-words in the same charset are joined
 // before charset conversion (some mailers split a multi-byte character
 // across two words), unknown charsets fall back instead of failing, and
 // malformed words are left as they are.
-func decodeHeaderText(s string) string {
-	s = fixHeaderBytes(s)
+func DecodeHeader(s string) string {
+	s = FixHeader(s)
 	if !strings.Contains(s, "=?") {
 		return s
 	}
@@ -313,7 +323,7 @@ func decodeHeaderText(s string) string {
 	havePend := false
 	flush := func() {
 		if havePend {
-			out.WriteString(decodeCharset(pendCS, pend))
+			out.WriteString(Decode(pendCS, pend))
 			pend, pendCS, havePend = nil, "", false
 		}
 	}
@@ -383,7 +393,7 @@ func parseEncodedWord(s string) (cs string, raw []byte, n int, ok bool) {
 	switch enc {
 	case 'b':
 		var err error
-		raw, err = decodeBase64Lenient([]byte(text))
+		raw, err = DecodeBase64([]byte(text))
 		if err != nil {
 			return "", nil, 0, false
 		}
@@ -404,7 +414,8 @@ func decodeQWord(s string) []byte {
 		case c == '_':
 			out = append(out, ' ')
 		case c == '=' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+			v, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			out = append(out, byte(v))
 			i += 2
 		default:
 			out = append(out, c)
@@ -417,24 +428,13 @@ func isHex(c byte) bool {
 	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }
 
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
-}
-
 var errBase64 = errors.New("illegal base64 data")
 
-// decodeBase64Lenient decodes base64 ignoring whitespace, missing or early
+// DecodeBase64 decodes base64 ignoring whitespace, missing or early
 // padding (concatenated base64 runs) and trailing junk bits. It returns what
-// it could decode, plus errBase64 when the data held characters outside the
+// it could decode, plus an error when the data held characters outside the
 // alphabet or ended mid-quantum.
-func decodeBase64Lenient(b []byte) ([]byte, error) {
+func DecodeBase64(b []byte) ([]byte, error) {
 	out := make([]byte, 0, len(b)/4*3+3)
 	var q [4]byte
 	n := 0
@@ -604,7 +604,7 @@ func (unsupportedEncoder) Transform(dst, src []byte, atEOF bool) (int, int, erro
 	if len(src) == 0 {
 		return 0, 0, nil
 	}
-	return 0, 0, errors.New("mailbox: encoding to this charset is not supported")
+	return 0, 0, errors.New("charset: encoding to this charset is not supported")
 }
 
 // ---------------------------------------------------------------------------
@@ -742,7 +742,7 @@ func decodeUTF7(b []byte) string {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c >= 0x80 {
-			return fallbackDecode(b)
+			return Fallback(b)
 		}
 		if c != '+' {
 			out = append(out, rune(c))
