@@ -179,7 +179,7 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 	var raw configFile
 	f, ok := decodeTOML(path, data, &raw)
 	if !ok {
-		return nil, f.ps.err()
+		return nil, f.Problems.Err()
 	}
 	f.noSecrets = noSecrets
 	dir := filepath.Dir(abs)
@@ -200,34 +200,34 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 		n, err := ParseSize(raw.MaxMessageSize)
 		switch {
 		case err != nil:
-			f.addf("max_message_size", "max_message_size: %v", err)
+			f.Addf("max_message_size", "max_message_size: %v", err)
 		case n < minMaxMessageSize:
-			f.addf("max_message_size", "max_message_size %q is below the minimum of 64KB", raw.MaxMessageSize)
+			f.Addf("max_message_size", "max_message_size %q is below the minimum of 64KB", raw.MaxMessageSize)
 		default:
 			cfg.MaxMessageSize = n
 		}
 	}
 	if id := cfg.TrustedAuthServID; id != "" && !authservRE.MatchString(id) {
-		f.addf("trusted_authserv_id", "trusted_authserv_id %q is not a host name", raw.TrustedAuthServID)
+		f.Addf("trusted_authserv_id", "trusted_authserv_id %q is not a host name", raw.TrustedAuthServID)
 	}
-	if !f.bad["timezone"] {
+	if !f.Bad("timezone") {
 		loc, err := time.LoadLocation(cfg.Timezone)
 		if err != nil {
-			f.addf("timezone", "unknown timezone %q", cfg.Timezone)
+			f.Addf("timezone", "unknown timezone %q", cfg.Timezone)
 		}
 		cfg.Location = loc
 	}
 
 	if raw.SMTP == nil {
-		if !f.bad["smtp"] {
-			f.add(0, "missing [smtp] table")
+		if !f.Bad("smtp") {
+			f.Add(0, "missing [smtp] table")
 		}
 	} else {
 		cfg.SMTP = f.smtp(dir, raw.SMTP)
 	}
 
-	if len(raw.Mailbox) == 0 && !f.bad["mailbox"] {
-		f.add(0, "no [[mailbox]] tables: maildesk needs at least one mailbox to watch")
+	if len(raw.Mailbox) == 0 && !f.Bad("mailbox") {
+		f.Add(0, "no [[mailbox]] tables: maildesk needs at least one mailbox to watch")
 	}
 	names := map[string]string{}     // name -> key of its first definition
 	addresses := map[string]string{} // lower-cased address -> key
@@ -236,23 +236,23 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 		mb := f.mailbox(dir, key, &raw.Mailbox[i])
 		if mb.Name != "" {
 			if first, dup := names[mb.Name]; dup {
-				f.addf(key+".name", "duplicate mailbox name %q (first at line %d)", mb.Name, f.line(first))
+				f.Addf(key+".name", "duplicate mailbox name %q (first at line %d)", mb.Name, f.Line(first))
 			} else {
 				names[mb.Name] = key + ".name"
-				cfg.mailboxLines[mb.Name] = f.line(key + ".name")
+				cfg.mailboxLines[mb.Name] = f.Line(key + ".name")
 			}
 		}
 		if mb.Address != "" {
 			la := strings.ToLower(mb.Address)
 			if first, dup := addresses[la]; dup {
-				f.addf(key+".address", "duplicate mailbox address %q (first at line %d)", mb.Address, f.line(first))
+				f.Addf(key+".address", "duplicate mailbox address %q (first at line %d)", mb.Address, f.Line(first))
 			} else {
 				addresses[la] = key + ".address"
 			}
 		}
 		cfg.Mailboxes = append(cfg.Mailboxes, mb)
 	}
-	if err := f.ps.err(); err != nil {
+	if err := f.Problems.Err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -266,7 +266,7 @@ func (f *tomlFile) smtp(dir string, raw *smtpFile) SMTP {
 		Username: raw.Username,
 		Helo:     raw.Helo,
 	}
-	f.required(key, "host", raw.Host)
+	f.Required(key, "host", raw.Host)
 	f.security(key, raw.Security)
 	s.Port = f.port(key, raw.Port, map[string]int{SecurityTLS: 465, SecurityStartTLS: 587, SecurityNone: 25}[raw.Security])
 	s.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, raw.Username != "")
@@ -283,22 +283,22 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 		Folder:   orDefault(raw.Folder, "INBOX"),
 		After:    orDefault(raw.After, "seen"),
 	}
-	if f.required(key, "name", raw.Name) && !nameRE.MatchString(raw.Name) {
-		f.addf(key+".name", "mailbox name %q: use lower-case letters, digits and '-'", raw.Name)
+	if f.Required(key, "name", raw.Name) && !nameRE.MatchString(raw.Name) {
+		f.Addf(key+".name", "mailbox name %q: use lower-case letters, digits and '-'", raw.Name)
 	}
-	if f.required(key, "address", raw.Address) {
+	if f.Required(key, "address", raw.Address) {
 		if a, err := mail.ParseAddress(raw.Address); err != nil || a.Address != raw.Address {
-			f.addf(key+".address", "address %q is not an email address like name@example.org", raw.Address)
+			f.Addf(key+".address", "address %q is not an email address like name@example.org", raw.Address)
 		}
 	}
-	f.required(key, "host", raw.Host)
+	f.Required(key, "host", raw.Host)
 	def := 143
 	if raw.Security == SecurityTLS {
 		def = 993
 	}
 	f.security(key, raw.Security)
 	mb.Port = f.port(key, raw.Port, def)
-	f.required(key, "username", raw.Username)
+	f.Required(key, "username", raw.Username)
 	mb.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, true)
 	mb.History = DefaultHistory
 	switch h := strings.TrimSpace(raw.History); h {
@@ -309,7 +309,7 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 		mb.History = History{None: true}
 	default:
 		if d, err := ParseDuration(h); err != nil || d <= 0 {
-			f.addf(key+".history", "history = %q: want a duration like \"24h\" or \"7d\", \"all\" or \"none\"", raw.History)
+			f.Addf(key+".history", "history = %q: want a duration like \"24h\" or \"7d\", \"all\" or \"none\"", raw.History)
 		} else {
 			mb.History = History{Age: d}
 		}
@@ -318,62 +318,20 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	case mb.After == "seen" || mb.After == "keep":
 	case isMove && strings.TrimSpace(folder) != "":
 	default:
-		f.addf(key+".after", "after = %q: want \"seen\", \"keep\" or \"move:FOLDER\"", mb.After)
+		f.Addf(key+".after", "after = %q: want \"seen\", \"keep\" or \"move:FOLDER\"", mb.After)
 	}
 	return mb
 }
 
-// required reports an empty value as missing, unless it was there with a value
-// of the wrong type (already reported). It returns whether the value is set.
-func (f *tomlFile) required(table, name, value string) bool {
-	key := table + "." + name
-	if value != "" {
-		return true
-	}
-	if f.bad[key] {
-		return false
-	}
-	if f.has(key) {
-		f.addf(key, "%q must not be empty", name)
-	} else {
-		f.addf(table, "missing %q in %s", name, f.tableName(table))
-	}
-	return false
-}
-
-// tableName names a table as written: [smtp], [[mailbox]],
-// [[handler.absence]] (the key "handler.2.absence.1" without its indexes).
-func (f *tomlFile) tableName(key string) string {
-	if i := strings.LastIndexByte(key, '.'); i >= 0 {
-		if _, err := strconv.Atoi(key[i+1:]); err == nil && f.arrays[key[:i]] {
-			return "[[" + unindexed(key[:i]) + "]]"
-		}
-	}
-	return "[" + unindexed(key) + "]"
-}
-
-// unindexed drops the array indexes from a key path: "handler.2.absence"
-// is written [[handler.absence]].
-func unindexed(key string) string {
-	parts := strings.Split(key, ".")
-	out := parts[:0]
-	for _, p := range parts {
-		if _, err := strconv.Atoi(p); err != nil {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, ".")
-}
-
 func (f *tomlFile) security(table, value string) bool {
-	if !f.required(table, "security", value) {
+	if !f.Required(table, "security", value) {
 		return false
 	}
 	switch value {
 	case SecurityTLS, SecurityStartTLS, SecurityNone:
 		return true
 	}
-	f.addf(table+".security", "security = %q: want \"tls\", \"starttls\" or \"none\"", value)
+	f.Addf(table+".security", "security = %q: want \"tls\", \"starttls\" or \"none\"", value)
 	return false
 }
 
@@ -385,7 +343,7 @@ func (f *tomlFile) port(table string, value *int, def int) int {
 		return def
 	}
 	if *value < 1 || *value > 65535 {
-		f.addf(key, "port %d out of range 1-65535", *value)
+		f.Addf(key, "port %d out of range 1-65535", *value)
 		return 0
 	}
 	return *value
@@ -399,14 +357,14 @@ func (f *tomlFile) password(dir, table, env, file string, needed bool) Secret {
 	}
 	switch {
 	case env != "" && file != "":
-		f.addf(table+".password_file", "set password_env or password_file, not both")
+		f.Addf(table+".password_file", "set password_env or password_file, not both")
 	case env != "":
 		v, ok := os.LookupEnv(env)
 		switch {
 		case !ok:
-			f.addf(table+".password_env", "password_env: environment variable %s is not set", env)
+			f.Addf(table+".password_env", "password_env: environment variable %s is not set", env)
 		case v == "":
-			f.addf(table+".password_env", "password_env: environment variable %s is empty", env)
+			f.Addf(table+".password_env", "password_env: environment variable %s is empty", env)
 		}
 		return Secret{value: v}
 	case file != "":
@@ -419,18 +377,18 @@ func (f *tomlFile) password(dir, table, env, file string, needed bool) Secret {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			f.addf(table+".password_file", "password_file %q: %v", file, err)
+			f.Addf(table+".password_file", "password_file %q: %v", file, err)
 			return Secret{}
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if v == "" {
-			f.addf(table+".password_file", "password_file %q is empty", file)
+			f.Addf(table+".password_file", "password_file %q is empty", file)
 		}
 		return Secret{value: v}
-	case needed && !f.bad[table+".password_env"] && !f.bad[table+".password_file"] && !f.has(table+".password"):
+	case needed && !f.Bad(table+".password_env") && !f.Bad(table+".password_file") && !f.Has(table+".password"):
 		// A password written in the file was reported as an unknown key
 		// that names both alternatives.
-		f.addf(table, "missing password_env or password_file in %s", f.tableName(table))
+		f.Addf(table, "missing password_env or password_file in %s", f.TableName(table))
 	}
 	return Secret{}
 }
