@@ -9,6 +9,11 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	// The calendar's zone ([calendar] timezone, Asia/Seoul by default) must
+	// load on any host (distroless images, Windows); config links the zone
+	// database too, for maildesk.toml's timezone.
+	_ "time/tzdata"
 )
 
 // Clock values of a category: how its reply window is counted.
@@ -164,7 +169,7 @@ func DefaultCalendar(loc *time.Location) *Calendar {
 func seoul() *time.Location {
 	loc, err := time.LoadLocation("Asia/Seoul")
 	if err != nil {
-		// time/tzdata is linked in (config.go), so this cannot happen;
+		// time/tzdata is linked in (above), so this cannot happen;
 		// KST has had no DST since 1988.
 		return time.FixedZone("KST", 9*60*60)
 	}

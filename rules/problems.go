@@ -1,6 +1,10 @@
 package rules
 
-import "github.com/kioi/maildesk/internal/tomlcheck"
+import (
+	"regexp"
+
+	"github.com/kioi/maildesk/internal/tomlcheck"
+)
 
 // Problem is one thing wrong in a file; its Error is file:line: message.
 type Problem = tomlcheck.Problem
@@ -13,13 +17,20 @@ type Problems = tomlcheck.Problems
 // checks of this package are its methods.
 type tomlFile struct {
 	*tomlcheck.File
-	// noSecrets skips resolving passwords: for commands that only read
-	// the database and must not need the daemon's environment.
-	noSecrets bool
 }
 
 // decodeTOML decodes data into v strictly (tomlcheck.Decode).
 func decodeTOML(path string, data []byte, v any) (*tomlFile, bool) {
 	f, ok := tomlcheck.Decode(path, data, v)
 	return &tomlFile{File: f}, ok
+}
+
+// nameRE is the form of the IDs and names rules refer to each other by.
+var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -1,6 +1,6 @@
-// Package rules reads the files admins edit — maildesk.toml and the rules
-// directory — validates them with file:line errors, and makes pure decisions
-// from them (category, handler, deadline).
+// Package rules reads the rules directory admins edit, validates it with
+// file:line errors, and makes pure decisions from it (category, handler,
+// deadline); maildesk.toml is package config's.
 //
 // The rules directory holds any number of *.toml files, read in name order and
 // merged, so admins can split them as they like (handlers.toml,
@@ -565,19 +565,28 @@ func (s *Set) addMailbox(f *tomlFile, key string, raw *mailboxRuleFile) *Mailbox
 	return nil
 }
 
-// Validate checks the set against the config: every config mailbox has a rule,
+// Deployment is what Validate checks a Set against: the mailboxes
+// maildesk.toml defines, and where, for messages. The config package reads
+// them; desk.Load fills this from its Config.
+type Deployment struct {
+	File      string // maildesk.toml as problems name it
+	Rules     string // the rules directory it names
+	Mailboxes []DeployedMailbox
+}
+
+// DeployedMailbox is a mailbox of maildesk.toml and the line of its name.
+type DeployedMailbox struct {
+	Name string
+	Line int
+}
+
+// Validate checks the set against the deployment: every mailbox has a rule,
 // and every rule names a known mailbox, category and handler. Load already
 // checked the references within the set; checking them again keeps Validate
 // correct for a Set built by hand.
-func (s *Set) Validate(cfg *Config) error {
-	if cfg == nil {
-		return errors.New("validate rules: no config")
-	}
+func (s *Set) Validate(d Deployment) error {
 	var ps Problems
-	cfgFile := cfg.file
-	if cfgFile == "" {
-		cfgFile = cfg.Path
-	}
+	cfgFile := d.File
 	at := func(kind, id string) Problem {
 		if p, ok := s.where[kind+":"+id]; ok {
 			return p
@@ -585,11 +594,11 @@ func (s *Set) Validate(cfg *Config) error {
 		return Problem{File: "rules"}
 	}
 	known := map[string]bool{}
-	for _, mb := range cfg.Mailboxes {
+	for _, mb := range d.Mailboxes {
 		known[mb.Name] = true
 		if _, ok := s.Mailboxes[mb.Name]; !ok {
-			ps = append(ps, Problem{File: cfgFile, Line: cfg.mailboxLines[mb.Name],
-				Msg: fmt.Sprintf("mailbox %q has no [[mailbox]] rule in %s", mb.Name, cfg.Rules)})
+			ps = append(ps, Problem{File: cfgFile, Line: mb.Line,
+				Msg: fmt.Sprintf("mailbox %q has no [[mailbox]] rule in %s", mb.Name, d.Rules)})
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Mailboxes)) {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/rules"
@@ -45,20 +46,20 @@ const shutdownGrace = 10 * time.Second
 // loaded is everything the files admins edit say, checked together: the
 // same path serves `run`, `rules check` and (later) reloads.
 type loaded struct {
-	cfg   *rules.Config
+	cfg   *config.Config
 	rules *rules.Set
 	tmpl  *templates.Set
 }
 
-func load(configPath string) (*loaded, error) { return loadConfig(configPath, rules.LoadConfig) }
+func load(configPath string) (*loaded, error) { return loadConfig(configPath, config.Load) }
 
 // loadNoSecrets is load for commands that never connect anywhere (rules
 // test): an admin trying a rule edit on a workstation has no passwords.
 func loadNoSecrets(configPath string) (*loaded, error) {
-	return loadConfig(configPath, rules.LoadConfigNoSecrets)
+	return loadConfig(configPath, config.LoadNoSecrets)
 }
 
-func loadConfig(configPath string, loadCfg func(string) (*rules.Config, error)) (*loaded, error) {
+func loadConfig(configPath string, loadCfg func(string) (*config.Config, error)) (*loaded, error) {
 	cfg, err := loadCfg(configPath)
 	if err != nil {
 		return nil, err
@@ -197,13 +198,13 @@ const fileCheckEvery = 5 * time.Second
 
 // warnCleartext warns of credentials that would cross a network in clear
 // text: security = "none" is for a relay or an IMAP server on this host.
-func warnCleartext(log *slog.Logger, cfg *rules.Config) {
-	if cfg.SMTP.Security == rules.SecurityNone && !isLoopback(cfg.SMTP.Host) {
+func warnCleartext(log *slog.Logger, cfg *config.Config) {
+	if cfg.SMTP.Security == config.SecurityNone && !isLoopback(cfg.SMTP.Host) {
 		log.Warn(`security = "none" to a host that is not this machine: the SMTP password and every mail cross the network in clear text`,
 			"host", cfg.SMTP.Host)
 	}
 	for _, m := range cfg.Mailboxes {
-		if m.Security == rules.SecurityNone && !isLoopback(m.Host) {
+		if m.Security == config.SecurityNone && !isLoopback(m.Host) {
 			log.Warn(`security = "none" to a host that is not this machine: the IMAP password and every mail cross the network in clear text`,
 				"mailbox", m.Name, "host", m.Host)
 		}

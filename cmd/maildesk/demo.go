@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/examples"
 	"github.com/kioi/maildesk/localmail"
@@ -155,7 +156,7 @@ Stop with Ctrl-C.
 
 // exampleMailboxes copies the example rules into dir and returns the
 // mailboxes the example config defines, so the demo serves exactly those.
-func exampleMailboxes(dir string) ([]rules.Mailbox, error) {
+func exampleMailboxes(dir string) ([]config.Mailbox, error) {
 	rulesDir := filepath.Join(dir, "rules")
 	if err := os.MkdirAll(rulesDir, 0o755); err != nil {
 		return nil, err
@@ -188,7 +189,7 @@ func exampleMailboxes(dir string) ([]rules.Mailbox, error) {
 			os.Setenv(v, demoPassword)
 		}
 	}
-	cfg, err := rules.LoadConfig(tmp)
+	cfg, err := config.Load(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("example config: %w", err)
 	}
@@ -197,7 +198,7 @@ func exampleMailboxes(dir string) ([]rules.Mailbox, error) {
 
 // writeDemoConfig writes a maildesk.toml for mboxes served on imapAddr, with
 // mail going out through smtpAddr, all in plain text on loopback.
-func writeDemoConfig(dir, imapAddr, smtpAddr string, mboxes []rules.Mailbox) (string, error) {
+func writeDemoConfig(dir, imapAddr, smtpAddr string, mboxes []config.Mailbox) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte(demoPassword+"\n"), 0o600); err != nil {
 		return "", err
 	}
@@ -281,7 +282,7 @@ func writeDemoStaffReply(dir string, notice *mailbox.Message, staff string) (str
 	return path, os.WriteFile(path, []byte(raw), 0o644)
 }
 
-func names(ms []rules.Mailbox) []string {
+func names(ms []config.Mailbox) []string {
 	var s []string
 	for _, m := range ms {
 		s = append(s, m.Name)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/templates"
@@ -28,7 +30,7 @@ const reloadEvery = 2 * time.Second
 // edit that does not pass the checks of `maildesk rules check` is logged
 // with every problem, and the rules in force stay.
 type reloader struct {
-	cfg   *rules.Config
+	cfg   *config.Config
 	desk  *desk.Desk
 	log   *slog.Logger
 	every time.Duration
@@ -108,7 +110,7 @@ func (r *reloader) fingerprint() string {
 
 // loadRules loads and checks the rules and templates a config names, all
 // problems together: the one path for startup, reload and `rules check`.
-func loadRules(cfg *rules.Config) (*rules.Set, *templates.Set, error) {
+func loadRules(cfg *config.Config) (*rules.Set, *templates.Set, error) {
 	var problems rules.Problems
 	collect := func(err error) {
 		var ps rules.Problems
@@ -122,7 +124,11 @@ func loadRules(cfg *rules.Config) (*rules.Set, *templates.Set, error) {
 	rs, err := rules.LoadWithZone(cfg.Rules, cfg.Location)
 	collect(err)
 	if err == nil {
-		collect(rs.Validate(cfg))
+		d := rules.Deployment{File: cmp.Or(cfg.File, cfg.Path), Rules: cfg.Rules}
+		for _, m := range cfg.Mailboxes {
+			d.Mailboxes = append(d.Mailboxes, rules.DeployedMailbox{Name: m.Name, Line: m.Line})
+		}
+		collect(rs.Validate(d))
 	}
 	tmpl, err := templates.Load(cfg.Templates)
 	collect(err)

@@ -1,4 +1,11 @@
-package rules
+// Package config reads maildesk.toml: where the database, the rules and the
+// templates are, the mail servers and the mailboxes to watch. Load checks it
+// whole and reports every problem as file:line: message; passwords are
+// resolved from the environment or a file into Secrets, which never print.
+//
+// The rules directory the file names is read by package rules; the two meet
+// in package desk (desk.Load), which checks one against the other.
+package config
 
 import (
 	"errors"
@@ -11,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kioi/maildesk/internal/tomlcheck"
+
 	// The deadlines are computed in the configured zone; embedding the zone
 	// database makes that independent of the host (distroless images,
 	// Windows) at a cost of about 450 kB.
@@ -21,7 +30,11 @@ import (
 // Paths are absolute and passwords are resolved, so nothing downstream depends
 // on the working directory or the environment.
 type Config struct {
-	Path      string // absolute path of the file
+	Path string // absolute path of the file
+	// File is the path as given to Load, which problems name (as the
+	// admin typed it); "" in a Config built by hand, whose problems name
+	// Path.
+	File      string
 	Database  string // absolute; default "maildesk.db" next to the file
 	Rules     string // absolute directory of rule files; default "rules"
 	Templates string // absolute directory of template overrides, "" when unset
@@ -39,11 +52,6 @@ type Config struct {
 	Location       *time.Location
 	SMTP           SMTP
 	Mailboxes      []Mailbox
-
-	// For Set.Validate's problems: the path as given to LoadConfig and the
-	// line of each mailbox's name.
-	file         string
-	mailboxLines map[string]int
 }
 
 // SMTP is the submission server every outgoing mail goes through.
@@ -68,6 +76,9 @@ type Mailbox struct {
 	Folder   string // default "INBOX"
 	After    string // what to do with a stored message: "seen" (default) | "keep" | "move:FOLDER"
 	History  History
+	// Line is the line of the mailbox's name in the file, for problems
+	// found elsewhere (a mailbox without a rule); 0 when built by hand.
+	Line int
 }
 
 // History says which mail already in a mailbox when maildesk first reads it
@@ -158,16 +169,32 @@ var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 var authservRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 
-// LoadConfig reads and checks maildesk.toml. On failure the error is Problems
+// Problem is one thing wrong in the file; its Error is file:line: message.
+type Problem = tomlcheck.Problem
+
+// Problems is the error Load returns: every problem, one per line, sorted by
+// line.
+type Problems = tomlcheck.Problems
+
+// file is maildesk.toml being decoded; the checks of this package are its
+// methods.
+type file struct {
+	*tomlcheck.File
+	// noSecrets skips resolving passwords: for commands that only read
+	// the database and must not need the daemon's environment.
+	noSecrets bool
+}
+
+// Load reads and checks maildesk.toml. On failure the error is Problems
 // listing everything wrong, each with the file and line.
-func LoadConfig(path string) (*Config, error) { return loadConfig(path, false) }
+func Load(path string) (*Config, error) { return load(path, false) }
 
-// LoadConfigNoSecrets is LoadConfig without resolving passwords, for
-// commands that only read the database (maildesk tickets): an admin can run
-// them without the daemon's environment. Every Password is empty.
-func LoadConfigNoSecrets(path string) (*Config, error) { return loadConfig(path, true) }
+// LoadNoSecrets is Load without resolving passwords, for commands that only
+// read the database (maildesk tickets): an admin can run them without the
+// daemon's environment. Every Password is empty.
+func LoadNoSecrets(path string) (*Config, error) { return load(path, true) }
 
-func loadConfig(path string, noSecrets bool) (*Config, error) {
+func load(path string, noSecrets bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Problems{{File: path, Msg: err.Error()}}
@@ -177,20 +204,19 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 		return nil, Problems{{File: path, Msg: err.Error()}}
 	}
 	var raw configFile
-	f, ok := decodeTOML(path, data, &raw)
+	tf, ok := tomlcheck.Decode(path, data, &raw)
 	if !ok {
-		return nil, f.Problems.Err()
+		return nil, tf.Problems.Err()
 	}
-	f.noSecrets = noSecrets
+	f := &file{File: tf, noSecrets: noSecrets}
 	dir := filepath.Dir(abs)
 	cfg := &Config{
 		Path:              abs,
-		file:              path,
+		File:              path,
 		Database:          resolvePath(dir, orDefault(raw.Database, "maildesk.db")),
 		Rules:             resolvePath(dir, orDefault(raw.Rules, "rules")),
 		Timezone:          orDefault(raw.Timezone, "Asia/Seoul"),
 		TrustedAuthServID: strings.ToLower(strings.TrimSpace(raw.TrustedAuthServID)),
-		mailboxLines:      map[string]int{},
 	}
 	if raw.Templates != "" {
 		cfg.Templates = resolvePath(dir, raw.Templates)
@@ -239,7 +265,6 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 				f.Addf(key+".name", "duplicate mailbox name %q (first at line %d)", mb.Name, f.Line(first))
 			} else {
 				names[mb.Name] = key + ".name"
-				cfg.mailboxLines[mb.Name] = f.Line(key + ".name")
 			}
 		}
 		if mb.Address != "" {
@@ -258,7 +283,7 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 	return cfg, nil
 }
 
-func (f *tomlFile) smtp(dir string, raw *smtpFile) SMTP {
+func (f *file) smtp(dir string, raw *smtpFile) SMTP {
 	const key = "smtp"
 	s := SMTP{
 		Host:     raw.Host,
@@ -273,8 +298,9 @@ func (f *tomlFile) smtp(dir string, raw *smtpFile) SMTP {
 	return s
 }
 
-func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
+func (f *file) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	mb := Mailbox{
+		Line:     f.Line(key + ".name"),
 		Name:     raw.Name,
 		Address:  raw.Address,
 		Host:     raw.Host,
@@ -308,7 +334,7 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	case "none":
 		mb.History = History{None: true}
 	default:
-		if d, err := ParseDuration(h); err != nil || d <= 0 {
+		if d, err := tomlcheck.ParseDuration(h); err != nil || d <= 0 {
 			f.Addf(key+".history", "history = %q: want a duration like \"24h\" or \"7d\", \"all\" or \"none\"", raw.History)
 		} else {
 			mb.History = History{Age: d}
@@ -323,7 +349,7 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	return mb
 }
 
-func (f *tomlFile) security(table, value string) bool {
+func (f *file) security(table, value string) bool {
 	if !f.Required(table, "security", value) {
 		return false
 	}
@@ -337,7 +363,7 @@ func (f *tomlFile) security(table, value string) bool {
 
 // port returns the configured port, or the conventional one for the security
 // mode when the key is omitted.
-func (f *tomlFile) port(table string, value *int, def int) int {
+func (f *file) port(table string, value *int, def int) int {
 	key := table + ".port"
 	if value == nil {
 		return def
@@ -351,7 +377,7 @@ func (f *tomlFile) port(table string, value *int, def int) int {
 
 // password resolves password_env or password_file. Error messages name the
 // variable or file, never the value.
-func (f *tomlFile) password(dir, table, env, file string, needed bool) Secret {
+func (f *file) password(dir, table, env, file string, needed bool) Secret {
 	if f.noSecrets {
 		return Secret{}
 	}
