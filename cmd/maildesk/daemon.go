@@ -15,9 +15,7 @@ import (
 	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/mailbox"
-	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
-	"github.com/kioi/maildesk/templates"
 )
 
 type daemonOptions struct {
@@ -43,43 +41,15 @@ type daemonOptions struct {
 // transaction) may run on after the stop signal.
 const shutdownGrace = 10 * time.Second
 
-// loaded is everything the files admins edit say, checked together: the
-// same path serves `run`, `rules check` and (later) reloads.
-type loaded struct {
-	cfg   *config.Config
-	rules *rules.Set
-	tmpl  *templates.Set
-}
-
-func load(configPath string) (*loaded, error) { return loadConfig(configPath, config.Load) }
-
-// loadNoSecrets is load for commands that never connect anywhere (rules
-// test): an admin trying a rule edit on a workstation has no passwords.
-func loadNoSecrets(configPath string) (*loaded, error) {
-	return loadConfig(configPath, config.LoadNoSecrets)
-}
-
-func loadConfig(configPath string, loadCfg func(string) (*config.Config, error)) (*loaded, error) {
-	cfg, err := loadCfg(configPath)
-	if err != nil {
-		return nil, err
-	}
-	rs, tmpl, err := loadRules(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &loaded{cfg: cfg, rules: rs, tmpl: tmpl}, nil
-}
-
 // runDaemon runs until ctx is cancelled. Shutdown has two phases: ctx stops
 // new work at once; work in flight gets shutdownGrace to finish.
 func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	log := o.log
-	l, err := load(configPath)
+	l, err := desk.Load(configPath, desk.LoadOptions{})
 	if err != nil {
 		return err
 	}
-	cfg := l.cfg
+	cfg := l.Config
 	st, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		return err
@@ -114,7 +84,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 
 	mboxes := mailboxesOf(cfg)
 	d, err := desk.New(desk.Options{
-		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes,
+		Store: st, Rules: l.Rules, Templates: l.Templates, Mailboxes: mboxes,
 		Location: cfg.Location, Clock: o.clock, Logger: log, DeadlinePass: o.deadlinePass,
 		TrustedAuthServID: cfg.TrustedAuthServID,
 	})
@@ -168,7 +138,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	if o.clock != nil {
 		now = o.clock.Now()
 	}
-	for _, w := range l.rules.Warnings(now) {
+	for _, w := range l.Rules.Warnings(now) {
 		log.Warn(w)
 	}
 	if o.ready != nil {

@@ -32,11 +32,11 @@ func deferTicket(ctx context.Context, configPath, idArg, until, reason, status s
 	if err != nil {
 		return err
 	}
-	rs, tmpl, err := loadRules(cfg)
+	l, err := desk.LoadRules(cfg)
 	if err != nil {
 		return err
 	}
-	d, err := desk.New(desk.Options{Store: st, Rules: rs, Templates: tmpl, Location: cfg.Location, Mailboxes: mailboxesOf(cfg)})
+	d, err := desk.New(desk.Options{Store: st, Rules: l.Rules, Templates: l.Templates, Location: cfg.Location, Mailboxes: mailboxesOf(cfg)})
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -17,8 +15,6 @@ import (
 
 	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/rules"
-	"github.com/kioi/maildesk/templates"
 )
 
 // reloadEvery is how often the rule and template files are checked for
@@ -72,13 +68,13 @@ func (r *reloader) run(ctx context.Context) error {
 // reload loads, checks and swaps in the rules and templates. Settings of
 // maildesk.toml itself (servers, mailboxes) need a restart.
 func (r *reloader) reload() {
-	rs, tmpl, err := loadRules(r.cfg)
+	l, err := desk.LoadRules(r.cfg)
 	if err != nil {
 		r.log.Error("rules not reloaded: the rules in force stay", "problems", err.Error())
 	} else {
-		r.desk.SetRules(rs)
-		r.desk.SetTemplates(tmpl)
-		r.log.Info("rules reloaded", "files", len(rs.Files), "categories", len(rs.Categories), "handlers", len(rs.Handlers))
+		r.desk.SetRules(l.Rules)
+		r.desk.SetTemplates(l.Templates)
+		r.log.Info("rules reloaded", "files", len(l.Rules.Files), "categories", len(l.Rules.Categories), "handlers", len(l.Rules.Handlers))
 	}
 	if r.done != nil {
 		r.done(err)
@@ -106,50 +102,4 @@ func (r *reloader) fingerprint() string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "\n")
-}
-
-// loadRules loads and checks the rules and templates a config names, all
-// problems together: the one path for startup, reload and `rules check`.
-func loadRules(cfg *config.Config) (*rules.Set, *templates.Set, error) {
-	var problems rules.Problems
-	collect := func(err error) {
-		var ps rules.Problems
-		if errors.As(err, &ps) {
-			problems = append(problems, ps...)
-		} else if err != nil {
-			// The templates name their own files and lines.
-			problems = append(problems, rules.Problem{Msg: err.Error()})
-		}
-	}
-	rs, err := rules.LoadWithZone(cfg.Rules, cfg.Location)
-	collect(err)
-	if err == nil {
-		d := rules.Deployment{File: cmp.Or(cfg.File, cfg.Path), Rules: cfg.Rules}
-		for _, m := range cfg.Mailboxes {
-			d.Mailboxes = append(d.Mailboxes, rules.DeployedMailbox{Name: m.Name, Line: m.Line})
-		}
-		collect(rs.Validate(d))
-	}
-	tmpl, err := templates.Load(cfg.Templates)
-	collect(err)
-	if rs != nil && tmpl != nil {
-		// A category's own template must exist and render as the kind of
-		// mail it is used for, or its first acknowledgement would fail.
-		for _, u := range rs.TemplateUses() {
-			err := tmpl.Check(u.Name, u.Kind)
-			switch {
-			case err == nil:
-			case errors.Is(err, templates.ErrNoTemplate):
-				problems = append(problems, rules.Problem{File: u.Pos.File, Line: u.Pos.Line,
-					Msg: fmt.Sprintf("%s: %v", u.Field, err)})
-			default:
-				problems = append(problems, rules.Problem{
-					Msg: fmt.Sprintf("%v (used as %s at %s:%d)", err, u.Field, u.Pos.File, u.Pos.Line)})
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return nil, nil, problems
-	}
-	return rs, tmpl, nil
 }
