@@ -19,19 +19,21 @@ const module = "github.com/kioi/maildesk/"
 // allowed lists, for each package, the project packages it may import.
 // A package not listed here must be added deliberately.
 var allowed = map[string][]string{
-	"cmd/maildesk": {"desk", "examples", "localmail", "mailbox", "message", "rules", "store", "templates"},
+	"cmd/maildesk": {"config", "desk", "examples", "localmail", "mailbox", "message", "rules", "store", "templates"},
 	// The benchmark command wires the same packages as the daemon, to drive
 	// them under load; nothing imports it.
-	"cmd/maildesk-bench": {"desk", "dovecottest", "examples", "localmail", "mailbox", "message", "rules", "store", "templates"},
+	"cmd/maildesk-bench": {"config", "desk", "dovecottest", "examples", "localmail", "mailbox", "message", "rules", "store", "templates"},
 	// Fault-injection tests drive the built binary and read its database.
 	"faulttest": {"desk", "dovecottest", "examples", "localmail", "mailbox", "message", "store"},
-	"desk":      {"mailbox", "message", "rules", "store", "templates"},
+	"desk":      {"config", "mailbox", "message", "rules", "store", "templates"},
+	// maildesk.toml; it shares the TOML problem code with rules.
+	"config": {"internal/tomlcheck"},
 	// message's charset decoders are a package of their own that only
 	// message can import (Go's internal rule).
 	"message":                  {"message/internal/charset"},
 	"message/internal/charset": {},
 	"mailbox":                  {"message"},
-	"rules":                    {},
+	"rules":                    {"internal/tomlcheck"},
 	"store":                    {},
 	"templates":                {},
 	"localmail":                {},
@@ -40,6 +42,8 @@ var allowed = map[string][]string{
 	"dovecottest": {},
 	// Finds the shared mail corpus for tests.
 	"corpustest": {},
+	// The line-indexed TOML problem code config and rules share.
+	"internal/tomlcheck": {},
 }
 
 // testOnly may be imported by any package's tests: fixtures, not layers.

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -37,8 +38,8 @@ type Mailbox struct {
 	Address string // e.g. fta-pass@origin.or.kr
 	// History says which mail already in the folder at the mailbox's
 	// first start is stored as history; the zero value is
-	// rules.DefaultHistory.
-	History rules.History
+	// config.DefaultHistory.
+	History config.History
 }
 
 // Options configure a Desk.

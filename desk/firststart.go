@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
@@ -52,8 +53,8 @@ func (d *Desk) historyCutoff(ctx context.Context, tx *store.Tx, mbox string) (ti
 	cutoff, ok := time.Time{}, false
 	if _, _, err := tx.Cursor(ctx, mbox); errors.Is(err, store.ErrNotFound) {
 		h := d.mailboxes[mbox].History
-		if h == (rules.History{}) {
-			h = rules.DefaultHistory
+		if h == (config.History{}) {
+			h = config.DefaultHistory
 		}
 		cutoff, ok = h.Cutoff(d.clock.Now())
 	} else if err != nil {

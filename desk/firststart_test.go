@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/mailbox"
-	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -84,7 +84,7 @@ func TestFirstStartSurvivesACrash(t *testing.T) {
 	}
 	f.clock.Add(24 * time.Hour) // the old mail is now only ten days old... and more
 	d2, err := New(Options{Store: f.store, Rules: f.desk.rules.Load(), Templates: f.desk.templates.Load(), Clock: f.clock,
-		Logger: discardLogger, Mailboxes: []Mailbox{{Name: "fta-pass", Address: "fta-pass@origin.or.kr", History: rules.History{Age: 24 * time.Hour}}}})
+		Logger: discardLogger, Mailboxes: []Mailbox{{Name: "fta-pass", Address: "fta-pass@origin.or.kr", History: config.History{Age: 24 * time.Hour}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,15 +109,15 @@ func TestFirstStartSurvivesACrash(t *testing.T) {
 func TestHistorySetting(t *testing.T) {
 	tests := []struct {
 		name    string
-		history rules.History
+		history config.History
 		cursor  bool
 		acks    int
 	}{
-		{"default 24h", rules.History{}, false, 1},
-		{"none", rules.History{None: true}, false, 3},
-		{"all", rules.History{All: true}, false, 0},
-		{"7d", rules.History{Age: 7 * 24 * time.Hour}, false, 2},
-		{"read before", rules.History{}, true, 3},
+		{"default 24h", config.History{}, false, 1},
+		{"none", config.History{None: true}, false, 3},
+		{"all", config.History{All: true}, false, 0},
+		{"7d", config.History{Age: 7 * 24 * time.Hour}, false, 2},
+		{"read before", config.History{}, true, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,11 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	// The calendar's zone ([calendar] timezone, Asia/Seoul by default) must
+	// load on any host (distroless images, Windows); config links the zone
+	// database too, for maildesk.toml's timezone.
+	_ "time/tzdata"
 )
 
 // Clock values of a category: how its reply window is counted.
@@ -164,7 +169,7 @@ func DefaultCalendar(loc *time.Location) *Calendar {
 func seoul() *time.Location {
 	loc, err := time.LoadLocation("Asia/Seoul")
 	if err != nil {
-		// time/tzdata is linked in (config.go), so this cannot happen;
+		// time/tzdata is linked in (above), so this cannot happen;
 		// KST has had no DST since 1988.
 		return time.FixedZone("KST", 9*60*60)
 	}
@@ -465,23 +470,23 @@ func (f *tomlFile) date(key string, v any) (Date, bool) {
 	name := key[strings.LastIndexByte(key, '.')+1:]
 	switch v := v.(type) {
 	case nil:
-		if !f.bad[key] {
-			f.addf(key, "missing %q in %s", name, f.tableName(key[:strings.LastIndexByte(key, '.')]))
+		if !f.Bad(key) {
+			f.Addf(key, "missing %q in %s", name, f.TableName(key[:strings.LastIndexByte(key, '.')]))
 		}
 	case toml.LocalDate:
 		d := Date{v.Year, time.Month(v.Month), v.Day}
 		if d.In(time.UTC).Day() == d.Day {
 			return d, true
 		}
-		f.addf(key, "%s %s is not a valid date", name, v)
+		f.Addf(key, "%s %s is not a valid date", name, v)
 	case string:
 		d, err := ParseDate(v)
 		if err == nil {
 			return d, true
 		}
-		f.addf(key, "%s: %v", name, err)
+		f.Addf(key, "%s: %v", name, err)
 	default:
-		f.addf(key, "%q must be a date like 2026-08-03", name)
+		f.Addf(key, "%q must be a date like 2026-08-03", name)
 	}
 	return Date{}, false
 }
@@ -494,7 +499,7 @@ func (f *tomlFile) calendar(raw *calendarFile, loc *time.Location) *Calendar {
 	if raw.Timezone != "" {
 		l, err := time.LoadLocation(raw.Timezone)
 		if err != nil {
-			f.addf(key+".timezone", "unknown timezone %q", raw.Timezone)
+			f.Addf(key+".timezone", "unknown timezone %q", raw.Timezone)
 		} else {
 			c.loc = l
 		}
@@ -505,19 +510,19 @@ func (f *tomlFile) calendar(raw *calendarFile, loc *time.Location) *Calendar {
 		if ok {
 			hours = p
 		} else {
-			f.addf(key+".hours", "hours = %q: want opening and closing time like \"09:00-18:00\"", raw.Hours)
+			f.Addf(key+".hours", "hours = %q: want opening and closing time like \"09:00-18:00\"", raw.Hours)
 		}
 	}
 	breaks := []period{{12 * time.Hour, 13 * time.Hour}}
-	if f.has(key + ".breaks") {
+	if f.Has(key + ".breaks") {
 		breaks = nil
 		for _, s := range raw.Breaks {
 			p, ok := parseSpan(s)
 			switch {
 			case !ok:
-				f.addf(key+".breaks", "break %q: want a time span like \"12:00-13:00\"", s)
+				f.Addf(key+".breaks", "break %q: want a time span like \"12:00-13:00\"", s)
 			case p.start <= hours.start || p.end >= hours.end:
-				f.addf(key+".breaks", "break %q is not inside the working hours", s)
+				f.Addf(key+".breaks", "break %q is not inside the working hours", s)
 			default:
 				breaks = append(breaks, p)
 			}
@@ -528,7 +533,7 @@ func (f *tomlFile) calendar(raw *calendarFile, loc *time.Location) *Calendar {
 	start := hours.start
 	for i, b := range breaks {
 		if i > 0 && b.start < breaks[i-1].end {
-			f.addf(key+".breaks", "breaks overlap")
+			f.Addf(key+".breaks", "breaks overlap")
 			break
 		}
 		c.periods = append(c.periods, period{start, b.start})
@@ -536,18 +541,18 @@ func (f *tomlFile) calendar(raw *calendarFile, loc *time.Location) *Calendar {
 	}
 	c.periods = append(c.periods, period{start, hours.end})
 
-	if f.has(key + ".working_days") {
+	if f.Has(key + ".working_days") {
 		c.weekdays = [7]bool{}
 		for _, s := range raw.WorkingDays {
 			wd, ok := parseWeekday(s)
 			if !ok {
-				f.addf(key+".working_days", "working day %q: want mon, tue, wed, thu, fri, sat or sun", s)
+				f.Addf(key+".working_days", "working day %q: want mon, tue, wed, thu, fri, sat or sun", s)
 				continue
 			}
 			c.weekdays[wd] = true
 		}
-		if c.weekdays == [7]bool{} && !f.bad[key+".working_days"] {
-			f.addf(key+".working_days", "working_days: no working day at all")
+		if c.weekdays == [7]bool{} && !f.Bad(key+".working_days") {
+			f.Addf(key+".working_days", "working_days: no working day at all")
 			c.weekdays[time.Monday] = true // keep the clocks usable
 		}
 	}
@@ -560,7 +565,7 @@ func (f *tomlFile) calendar(raw *calendarFile, loc *time.Location) *Calendar {
 			continue
 		}
 		if first, dup := where[d]; dup {
-			f.addf(k+".date", "%s is already added at line %d", d, f.line(first))
+			f.Addf(k+".date", "%s is already added at line %d", d, f.Line(first))
 			continue
 		}
 		where[d] = k + ".date"
@@ -577,12 +582,12 @@ func (f *tomlFile) calendar(raw *calendarFile, loc *time.Location) *Calendar {
 			continue
 		}
 		if first, dup := where[d]; dup {
-			f.addf(k+".date", "%s is both added and removed (see line %d)", d, f.line(first))
+			f.Addf(k+".date", "%s is both added and removed (see line %d)", d, f.Line(first))
 			continue
 		}
 		where[d] = k + ".date"
 		if _, ok := builtinHoliday(d); !ok {
-			f.addf(k+".date", "remove %s: not a built-in public holiday", d)
+			f.Addf(k+".date", "remove %s: not a built-in public holiday", d)
 			continue
 		}
 		c.removed[d] = true

@@ -282,22 +282,22 @@ func (f *tomlFile) strings(key string, v any) []string {
 		for _, e := range v {
 			s, ok := e.(string)
 			if !ok {
-				f.addf(key, "%q must be a string or an array of strings", name)
+				f.Addf(key, "%q must be a string or an array of strings", name)
 				return nil
 			}
 			out = append(out, s)
 		}
 		if len(out) == 0 {
-			f.addf(key, "%q must not be empty", name)
+			f.Addf(key, "%q must not be empty", name)
 			return nil
 		}
 	default:
-		f.addf(key, "%q must be a string or an array of strings", name)
+		f.Addf(key, "%q must be a string or an array of strings", name)
 		return nil
 	}
 	for _, s := range out {
 		if strings.TrimSpace(s) == "" {
-			f.addf(key, "%q: empty value would match every mail", name)
+			f.Addf(key, "%q: empty value would match every mail", name)
 			return nil
 		}
 	}
@@ -306,9 +306,9 @@ func (f *tomlFile) strings(key string, v any) []string {
 
 func (f *tomlFile) route(key string, raw *routeFile) *Route {
 	r := &Route{
-		File:          filepath.Base(f.path),
-		path:          f.path,
-		Line:          f.line(key),
+		File:          filepath.Base(f.Path),
+		path:          f.Path,
+		Line:          f.Line(key),
 		Name:          raw.Name,
 		Disabled:      raw.Disabled,
 		Mailboxes:     f.strings(key+".mailbox", raw.Mailbox),
@@ -326,7 +326,7 @@ func (f *tomlFile) route(key string, raw *routeFile) *Route {
 	}
 	for _, m := range r.Mailboxes {
 		if !nameRE.MatchString(m) {
-			f.addf(key+".mailbox", "mailbox %q: use lower-case letters, digits and '-'", m)
+			f.Addf(key+".mailbox", "mailbox %q: use lower-case letters, digits and '-'", m)
 		}
 	}
 	for _, field := range []struct {
@@ -336,37 +336,37 @@ func (f *tomlFile) route(key string, raw *routeFile) *Route {
 		for _, a := range field.vals {
 			local, domain, at := strings.Cut(strings.TrimPrefix(a, "@"), "@")
 			if strings.ContainsAny(a, " \t<>,") || at && (local == "" || domain == "") || !strings.Contains(domain+local, ".") {
-				f.addf(key+"."+field.name, "%s %q: want an address like name@example.org or a domain like example.org", field.name, a)
+				f.Addf(key+"."+field.name, "%s %q: want an address like name@example.org or a domain like example.org", field.name, a)
 			}
 		}
 	}
 	for _, p := range r.Attachments {
 		if _, err := path.Match(p, ""); err != nil {
-			f.addf(key+".attachment", "attachment pattern %q: %v", p, err)
+			f.Addf(key+".attachment", "attachment pattern %q: %v", p, err)
 		}
 	}
 	switch r.Priority {
 	case "", PriorityHigh, PriorityNormal, PriorityLow:
 	default:
-		f.addf(key+".priority", "priority = %q: want \"high\", \"normal\" or \"low\"", r.Priority)
+		f.Addf(key+".priority", "priority = %q: want \"high\", \"normal\" or \"low\"", r.Priority)
 	}
 	if r.Category != "" && !nameRE.MatchString(r.Category) {
-		f.addf(key+".category", "category %q: use lower-case letters, digits and '-'", r.Category)
+		f.Addf(key+".category", "category %q: use lower-case letters, digits and '-'", r.Category)
 	}
 	if r.Handler != "" && !nameRE.MatchString(r.Handler) {
-		f.addf(key+".handler", "handler %q: use lower-case letters, digits and '-'", r.Handler)
+		f.Addf(key+".handler", "handler %q: use lower-case letters, digits and '-'", r.Handler)
 	}
 	conditions := []string{"mailbox", "to", "from", "subject", "body", "keywords", "has_attachment", "attachment"}
 	has := false
 	for _, c := range conditions {
-		has = has || f.has(key+"."+c)
+		has = has || f.Has(key+"."+c)
 	}
 	if !has {
-		f.addf(key, "route has no condition and would match every mail: give mailbox, to, from, subject, body, keywords, has_attachment or attachment")
+		f.Addf(key, "route has no condition and would match every mail: give mailbox, to, from, subject, body, keywords, has_attachment or attachment")
 	}
 	if raw.Category == "" && raw.Handler == "" && raw.Priority == "" && raw.Acknowledge == nil &&
-		!f.has(key+".category") && !f.has(key+".handler") && !f.has(key+".priority") {
-		f.addf(key, "route does nothing: give category, handler, priority or acknowledge")
+		!f.Has(key+".category") && !f.Has(key+".handler") && !f.Has(key+".priority") {
+		f.Addf(key, "route does nothing: give category, handler, priority or acknowledge")
 	}
 	return r
 }

@@ -1,6 +1,6 @@
-// Package rules reads the files admins edit — maildesk.toml and the rules
-// directory — validates them with file:line errors, and makes pure decisions
-// from them (category, handler, deadline).
+// Package rules reads the rules directory admins edit, validates it with
+// file:line errors, and makes pure decisions from it (category, handler,
+// deadline); maildesk.toml is package config's.
 //
 // The rules directory holds any number of *.toml files, read in name order and
 // merged, so admins can split them as they like (handlers.toml,
@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kioi/maildesk/internal/tomlcheck"
 )
 
 // Handler is a member of staff who answers a kind of mail.
@@ -310,7 +312,7 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 				}
 			}
 		}
-		ps = append(ps, f.ps...)
+		ps = append(ps, f.Problems...)
 	}
 	if len(s.Files) == 0 {
 		ps = append(ps, Problem{File: dir, Msg: "no *.toml rule files"})
@@ -323,7 +325,7 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 			_, ok = s.Categories[r.value]
 		}
 		if !ok {
-			ps = append(ps, Problem{File: r.file.path, Line: r.file.line(r.key), Msg: fmt.Sprintf(r.msg, r.value)})
+			ps = append(ps, Problem{File: r.file.Path, Line: r.file.Line(r.key), Msg: fmt.Sprintf(r.msg, r.value)})
 		}
 	}
 	ps = append(ps, s.checkAbsences()...)
@@ -333,7 +335,7 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 	for _, c := range s.Categories {
 		c.cal = s.Calendar
 	}
-	if err := ps.err(s.Files...); err != nil {
+	if err := ps.Err(s.Files...); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -342,12 +344,12 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 // define records where a rule is defined, reporting an ID defined twice with
 // both places. It returns false for a duplicate.
 func (s *Set) define(f *tomlFile, kind, id, key string) bool {
-	here := Problem{File: f.path, Line: f.line(key)}
+	here := Problem{File: f.Path, Line: f.Line(key)}
 	if first, dup := s.where[kind+":"+id]; dup {
 		if id == "" {
-			f.addf(key, "[%s] already defined at %s:%d", kind, first.File, first.Line)
+			f.Addf(key, "[%s] already defined at %s:%d", kind, first.File, first.Line)
 		} else {
-			f.addf(key, "%s %q already defined at %s:%d", kind, id, first.File, first.Line)
+			f.Addf(key, "%s %q already defined at %s:%d", kind, id, first.File, first.Line)
 		}
 		return false
 	}
@@ -358,11 +360,11 @@ func (s *Set) define(f *tomlFile, kind, id, key string) bool {
 // id checks an ID's presence and spelling. IDs are typed by staff in
 // commands and by admins in references, so they are kept to [a-z0-9-]+.
 func (f *tomlFile) id(table, field, value string) bool {
-	if !f.required(table, field, value) {
+	if !f.Required(table, field, value) {
 		return false
 	}
 	if !nameRE.MatchString(value) {
-		f.addf(table+"."+field, "%s %q: use lower-case letters, digits and '-'", field, value)
+		f.Addf(table+"."+field, "%s %q: use lower-case letters, digits and '-'", field, value)
 		return false
 	}
 	return true
@@ -370,10 +372,10 @@ func (f *tomlFile) id(table, field, value string) bool {
 
 func (s *Set) addHandler(f *tomlFile, key string, raw *handlerFile) *Handler {
 	ok := f.id(key, "id", raw.ID)
-	f.required(key, "name", raw.Name)
-	if f.required(key, "email", raw.Email) {
+	f.Required(key, "name", raw.Name)
+	if f.Required(key, "email", raw.Email) {
 		if a, err := mail.ParseAddress(raw.Email); err != nil || a.Address != raw.Email {
-			f.addf(key+".email", "email %q is not an email address like name@example.org", raw.Email)
+			f.Addf(key+".email", "email %q is not an email address like name@example.org", raw.Email)
 		}
 	}
 	h := &Handler{ID: raw.ID, Name: raw.Name, Department: raw.Department, Phone: raw.Phone, Email: raw.Email}
@@ -382,23 +384,23 @@ func (s *Set) addHandler(f *tomlFile, key string, raw *handlerFile) *Handler {
 		a := &raw.Absence[i]
 		from, okFrom := f.date(k+".from", a.From)
 		to, okTo := f.date(k+".to", a.To)
-		f.required(k, "delegate", a.Delegate)
+		f.Required(k, "delegate", a.Delegate)
 		if a.Delegate != "" && a.Delegate == raw.ID {
-			f.addf(k+".delegate", "delegate %q is the absent handler itself", a.Delegate)
+			f.Addf(k+".delegate", "delegate %q is the absent handler itself", a.Delegate)
 			continue
 		}
 		if !okFrom || !okTo {
 			continue
 		}
 		if to.Before(from) {
-			f.addf(k+".to", "absence from %s is after to %s", from, to)
+			f.Addf(k+".to", "absence from %s is after to %s", from, to)
 			continue
 		}
 		if a.Delegate == "" {
 			continue
 		}
 		h.Absences = append(h.Absences, Absence{From: from, To: to, Delegate: a.Delegate, Note: a.Note,
-			pos: Problem{File: f.path, Line: f.line(k)}})
+			pos: Problem{File: f.Path, Line: f.Line(k)}})
 	}
 	if ok && s.define(f, "handler", raw.ID, key+".id") {
 		s.Handlers[raw.ID] = h
@@ -453,7 +455,7 @@ func (s *Set) checkAbsences() Problems {
 // window parses a window or lead time for a clock: a day is 8 working hours
 // on the working-hours clock and 24 hours on the others.
 func window(s, clock string) (time.Duration, error) {
-	days, rest, err := parseDays(s)
+	days, rest, err := tomlcheck.ParseDays(s)
 	if err != nil {
 		return 0, err
 	}
@@ -480,24 +482,24 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		NoticeTemplate: orDefault(raw.NoticeTemplate, "notice"),
 	}
 	idOK := f.id(key, "id", raw.ID)
-	f.required(key, "name", raw.Name)
-	tagOK := f.required(key, "tag", raw.Tag)
+	f.Required(key, "name", raw.Name)
+	tagOK := f.Required(key, "tag", raw.Tag)
 	if tagOK && !tagRE.MatchString(raw.Tag) {
-		f.addf(key+".tag", "tag %q: use upper-case letters, digits and '-'", raw.Tag)
+		f.Addf(key+".tag", "tag %q: use upper-case letters, digits and '-'", raw.Tag)
 		tagOK = false
 	}
 	clock, ok := NormalizeClock(orDefault(raw.Clock, ClockCalendar))
 	c.Clock = clock
 	if !ok {
-		f.addf(key+".clock", "clock = %q: want \"calendar\", \"business-days\" or \"working-hours\"", raw.Clock)
+		f.Addf(key+".clock", "clock = %q: want \"calendar\", \"business-days\" or \"working-hours\"", raw.Clock)
 	}
-	if f.required(key, "window", raw.Window) {
+	if f.Required(key, "window", raw.Window) {
 		d, err := window(raw.Window, clock)
 		switch {
 		case err != nil:
-			f.addf(key+".window", "window: %v", err)
+			f.Addf(key+".window", "window: %v", err)
 		case d <= 0:
-			f.addf(key+".window", "window %q must be positive", raw.Window)
+			f.Addf(key+".window", "window %q must be positive", raw.Window)
 		default:
 			c.Window = d
 		}
@@ -506,11 +508,11 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		d, err := window(raw.NoticeBefore, clock)
 		switch {
 		case err != nil:
-			f.addf(key+".notice_before", "notice_before: %v", err)
+			f.Addf(key+".notice_before", "notice_before: %v", err)
 		case d < 0:
-			f.addf(key+".notice_before", "notice_before %q must not be negative", raw.NoticeBefore)
+			f.Addf(key+".notice_before", "notice_before %q must not be negative", raw.NoticeBefore)
 		case c.Window > 0 && d >= c.Window:
-			f.addf(key+".notice_before", "notice_before %q must be shorter than window %q", raw.NoticeBefore, raw.Window)
+			f.Addf(key+".notice_before", "notice_before %q must be shorter than window %q", raw.NoticeBefore, raw.Window)
 		default:
 			c.NoticeBefore = d
 		}
@@ -521,10 +523,10 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		switch {
 		case t.value == "":
 		case !templateRE.MatchString(t.value):
-			f.addf(key+"."+t.field, "%s %q: use letters, digits, '-' and '_'", t.field, t.value)
+			f.Addf(key+"."+t.field, "%s %q: use letters, digits, '-' and '_'", t.field, t.value)
 		default:
 			c.templateUses = append(c.templateUses, TemplateUse{Field: t.field, Name: t.value, Kind: t.kind,
-				Pos: Problem{File: f.path, Line: f.line(key + "." + t.field)}})
+				Pos: Problem{File: f.Path, Line: f.Line(key + "." + t.field)}})
 		}
 	}
 	if !idOK || !s.define(f, "category", raw.ID, key+".id") {
@@ -551,11 +553,11 @@ func (s *Set) addMailbox(f *tomlFile, key string, raw *mailboxRuleFile) *Mailbox
 	switch r.Priority {
 	case PriorityHigh, PriorityNormal, PriorityLow:
 	default:
-		f.addf(key+".priority", "priority = %q: want \"high\", \"normal\" or \"low\"", r.Priority)
+		f.Addf(key+".priority", "priority = %q: want \"high\", \"normal\" or \"low\"", r.Priority)
 	}
 	ok := f.id(key, "name", raw.Name)
-	f.required(key, "category", raw.Category)
-	f.required(key, "handler", raw.Handler)
+	f.Required(key, "category", raw.Category)
+	f.Required(key, "handler", raw.Handler)
 	if ok && s.define(f, "mailbox", raw.Name, key+".name") {
 		s.Mailboxes[raw.Name] = r
 		return r
@@ -563,19 +565,28 @@ func (s *Set) addMailbox(f *tomlFile, key string, raw *mailboxRuleFile) *Mailbox
 	return nil
 }
 
-// Validate checks the set against the config: every config mailbox has a rule,
+// Deployment is what Validate checks a Set against: the mailboxes
+// maildesk.toml defines, and where, for messages. The config package reads
+// them; desk.Load fills this from its Config.
+type Deployment struct {
+	File      string // maildesk.toml as problems name it
+	Rules     string // the rules directory it names
+	Mailboxes []DeployedMailbox
+}
+
+// DeployedMailbox is a mailbox of maildesk.toml and the line of its name.
+type DeployedMailbox struct {
+	Name string
+	Line int
+}
+
+// Validate checks the set against the deployment: every mailbox has a rule,
 // and every rule names a known mailbox, category and handler. Load already
 // checked the references within the set; checking them again keeps Validate
 // correct for a Set built by hand.
-func (s *Set) Validate(cfg *Config) error {
-	if cfg == nil {
-		return errors.New("validate rules: no config")
-	}
+func (s *Set) Validate(d Deployment) error {
 	var ps Problems
-	cfgFile := cfg.file
-	if cfgFile == "" {
-		cfgFile = cfg.Path
-	}
+	cfgFile := d.File
 	at := func(kind, id string) Problem {
 		if p, ok := s.where[kind+":"+id]; ok {
 			return p
@@ -583,11 +594,11 @@ func (s *Set) Validate(cfg *Config) error {
 		return Problem{File: "rules"}
 	}
 	known := map[string]bool{}
-	for _, mb := range cfg.Mailboxes {
+	for _, mb := range d.Mailboxes {
 		known[mb.Name] = true
 		if _, ok := s.Mailboxes[mb.Name]; !ok {
-			ps = append(ps, Problem{File: cfgFile, Line: cfg.mailboxLines[mb.Name],
-				Msg: fmt.Sprintf("mailbox %q has no [[mailbox]] rule in %s", mb.Name, cfg.Rules)})
+			ps = append(ps, Problem{File: cfgFile, Line: mb.Line,
+				Msg: fmt.Sprintf("mailbox %q has no [[mailbox]] rule in %s", mb.Name, d.Rules)})
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Mailboxes)) {
@@ -624,7 +635,7 @@ func (s *Set) Validate(cfg *Config) error {
 			}
 		}
 	}
-	return ps.err(append([]string{cfgFile}, s.Files...)...)
+	return ps.Err(append([]string{cfgFile}, s.Files...)...)
 }
 
 // Input is what a decision looks at; callers fill what they know.
@@ -824,37 +835,4 @@ func ParseTag(subject string) (prefix string, n int64, ok bool) {
 // optional leading number of days ("5d", "1d12h"), since service standards are
 // written in days. A day is 24 hours here; a category's window on the
 // working-hours clock counts a day as 8 working hours instead.
-func ParseDuration(s string) (time.Duration, error) {
-	days, rest, err := parseDays(s)
-	if err != nil {
-		return 0, err
-	}
-	return time.Duration(days)*24*time.Hour + rest, nil
-}
-
-// parseDays splits a duration into whole days and the rest.
-func parseDays(s string) (days int64, d time.Duration, err error) {
-	rest := strings.TrimSpace(s)
-	if i := strings.IndexByte(rest, 'd'); i > 0 {
-		n, err := strconv.ParseInt(rest[:i], 10, 64)
-		if err == nil && n >= 0 && n <= 365*100 {
-			days, rest = n, rest[i+1:]
-		}
-	}
-	if rest == "" {
-		if days == 0 && strings.TrimSpace(s) == "" {
-			return 0, 0, fmt.Errorf("empty duration")
-		}
-		return days, 0, nil
-	}
-	if rest[0] == '-' || rest[0] == '+' {
-		if days > 0 {
-			return 0, 0, fmt.Errorf("invalid duration %q", s)
-		}
-	}
-	g, err := time.ParseDuration(rest)
-	if err != nil {
-		return 0, 0, fmt.Errorf("invalid duration %q: want e.g. \"48h\", \"30m\" or \"5d\"", s)
-	}
-	return days, g, nil
-}
+func ParseDuration(s string) (time.Duration, error) { return tomlcheck.ParseDuration(s) }

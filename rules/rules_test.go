@@ -194,28 +194,27 @@ func TestDecide(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	t.Setenv("MAILDESK_TEST_IMAP_PASSWORD", "x")
+	// The mailboxes of testdata/validate/maildesk.toml, as config reads
+	// them; desk's TestLoadValidate reads the file itself.
 	cfgFile := filepath.Join("testdata", "validate", "maildesk.toml")
-	cfg, err := LoadConfig(cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := Load(cfg.Rules)
+	dir := filepath.Join("testdata", "validate", "rules")
+	d := Deployment{File: cfgFile, Rules: dir, Mailboxes: []DeployedMailbox{{Name: "fta-pass", Line: 6}, {Name: "edu", Line: 14}}}
+	set, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		cfgFile + `:14: mailbox "edu" has no [[mailbox]] rule in ` + cfg.Rules,
-		filepath.Join(cfg.Rules, "rules.toml") + `:18: rule for mailbox "qual", which is not in ` + cfgFile,
-		filepath.Join(cfg.Rules, "rules.toml") + `:22: route names mailbox "archive", which is not in ` + cfgFile,
+		cfgFile + `:14: mailbox "edu" has no [[mailbox]] rule in ` + dir,
+		filepath.Join(dir, "rules.toml") + `:18: rule for mailbox "qual", which is not in ` + cfgFile,
+		filepath.Join(dir, "rules.toml") + `:22: route names mailbox "archive", which is not in ` + cfgFile,
 	}
-	checkProblems(t, set.Validate(cfg), want)
+	checkProblems(t, set.Validate(d), want)
 
 	// A set built by hand is checked for its references too.
 	set.Mailboxes["edu"] = &MailboxRule{Name: "edu", Category: "none", Handler: "nobody"}
 	delete(set.Mailboxes, "qual")
 	set.Routes = nil
-	err = set.Validate(cfg)
+	err = set.Validate(d)
 	got := problemStrings(t, err)
 	if len(got) != 2 || !strings.HasSuffix(got[0], `unknown category "none"`) || !strings.HasSuffix(got[1], `unknown handler "nobody"`) {
 		t.Errorf("got %q, want unknown category and handler", got)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/rules"
@@ -140,7 +141,7 @@ func loadDesk(dir string, st *store.Store, clock desk.Clock, pass func()) (*desk
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := rules.LoadConfig(cfgPath)
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return nil, err
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -108,7 +108,7 @@ func TestDovecotFirstStartHistory(t *testing.T) {
 // writing on into an unlinked file.
 func TestDaemonStopsWhenTheDatabaseIsDeleted(t *testing.T) {
 	s := newStack(t)
-	cfg, err := rules.LoadConfigNoSecrets(s.configPath)
+	cfg, err := config.LoadNoSecrets(s.configPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestDatabaseFileMode(t *testing.T) {
 	s := newStack(t)
 	d := startDaemon(t, s.configPath)
 	d.stop()
-	cfg, err := rules.LoadConfigNoSecrets(s.configPath)
+	cfg, err := config.LoadNoSecrets(s.configPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +174,9 @@ func TestCleartextWarning(t *testing.T) {
 	for _, tt := range tests {
 		var buf bytes.Buffer
 		log := slog.New(slog.NewTextHandler(&buf, nil))
-		warnCleartext(log, &rules.Config{
-			SMTP:      rules.SMTP{Host: tt.host, Security: rules.SecurityNone},
-			Mailboxes: []rules.Mailbox{{Name: "fta-pass", Host: tt.host, Security: rules.SecurityNone}, {Name: "tls", Host: "x", Security: rules.SecurityTLS}},
+		warnCleartext(log, &config.Config{
+			SMTP:      config.SMTP{Host: tt.host, Security: config.SecurityNone},
+			Mailboxes: []config.Mailbox{{Name: "fta-pass", Host: tt.host, Security: config.SecurityNone}, {Name: "tls", Host: "x", Security: config.SecurityTLS}},
 		})
 		got := strings.Count(buf.String(), "clear text")
 		if want := map[bool]int{true: 2, false: 0}[tt.warn]; got != want {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/rules"
 )
 
@@ -45,11 +46,11 @@ func calendarAt(args []string, now time.Time, stdout, stderr io.Writer) error {
 	}
 	// The calendar connects nowhere: like `rules test`, it needs no
 	// passwords.
-	l, err := loadNoSecrets(*config)
+	l, err := desk.Load(*config, desk.LoadOptions{NoSecrets: true})
 	if err != nil {
 		return err
 	}
-	cal := l.rules.Calendar
+	cal := l.Rules.Calendar
 	if year == 0 {
 		year = now.In(cal.Location()).Year()
 	}

@@ -13,11 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/mailbox"
-	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
-	"github.com/kioi/maildesk/templates"
 )
 
 type daemonOptions struct {
@@ -48,43 +47,15 @@ type daemonOptions struct {
 // transaction) may run on after the stop signal.
 const shutdownGrace = 10 * time.Second
 
-// loaded is everything the files admins edit say, checked together: the
-// same path serves `run`, `rules check` and (later) reloads.
-type loaded struct {
-	cfg   *rules.Config
-	rules *rules.Set
-	tmpl  *templates.Set
-}
-
-func load(configPath string) (*loaded, error) { return loadConfig(configPath, rules.LoadConfig) }
-
-// loadNoSecrets is load for commands that never connect anywhere (rules
-// test): an admin trying a rule edit on a workstation has no passwords.
-func loadNoSecrets(configPath string) (*loaded, error) {
-	return loadConfig(configPath, rules.LoadConfigNoSecrets)
-}
-
-func loadConfig(configPath string, loadCfg func(string) (*rules.Config, error)) (*loaded, error) {
-	cfg, err := loadCfg(configPath)
-	if err != nil {
-		return nil, err
-	}
-	rs, tmpl, err := loadRules(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &loaded{cfg: cfg, rules: rs, tmpl: tmpl}, nil
-}
-
 // runDaemon runs until ctx is cancelled. Shutdown has two phases: ctx stops
 // new work at once; work in flight gets shutdownGrace to finish.
 func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	log := o.log
-	l, err := load(configPath)
+	l, err := desk.Load(configPath, desk.LoadOptions{})
 	if err != nil {
 		return err
 	}
-	cfg := l.cfg
+	cfg := l.Config
 	release, err := store.Lock(cfg.Database)
 	if err != nil {
 		return err
@@ -135,7 +106,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 
 	mboxes := mailboxesOf(cfg)
 	d, err := desk.New(desk.Options{
-		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes,
+		Store: st, Rules: l.Rules, Templates: l.Templates, Mailboxes: mboxes,
 		Location: cfg.Location, Clock: o.clock, Logger: log, DeadlinePass: o.deadlinePass,
 		TrustedAuthServID: cfg.TrustedAuthServID, Abort: abort,
 	})
@@ -189,7 +160,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	if o.clock != nil {
 		now = o.clock.Now()
 	}
-	for _, w := range l.rules.Warnings(now) {
+	for _, w := range l.Rules.Warnings(now) {
 		log.Warn(w)
 	}
 	if o.ready != nil {
@@ -222,13 +193,13 @@ const fileCheckEvery = 5 * time.Second
 
 // warnCleartext warns of credentials that would cross a network in clear
 // text: security = "none" is for a relay or an IMAP server on this host.
-func warnCleartext(log *slog.Logger, cfg *rules.Config) {
-	if cfg.SMTP.Security == rules.SecurityNone && !isLoopback(cfg.SMTP.Host) {
+func warnCleartext(log *slog.Logger, cfg *config.Config) {
+	if cfg.SMTP.Security == config.SecurityNone && !isLoopback(cfg.SMTP.Host) {
 		log.Warn(`security = "none" to a host that is not this machine: the SMTP password and every mail cross the network in clear text`,
 			"host", cfg.SMTP.Host)
 	}
 	for _, m := range cfg.Mailboxes {
-		if m.Security == rules.SecurityNone && !isLoopback(m.Host) {
+		if m.Security == config.SecurityNone && !isLoopback(m.Host) {
 			log.Warn(`security = "none" to a host that is not this machine: the IMAP password and every mail cross the network in clear text`,
 				"mailbox", m.Name, "host", m.Host)
 		}

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/message"
-	"github.com/kioi/maildesk/rules"
 )
 
 // testClock is moved by the test; the daemon's loops are woken after each
@@ -79,7 +79,7 @@ func dovecotDeadlines(t *testing.T, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mboxes []rules.Mailbox
+	var mboxes []config.Mailbox
 	for _, m := range all {
 		if m.Name == "fta-pass" {
 			mboxes = append(mboxes, m)

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/rules"
 )
 
 // deferTicket sets a ticket's expected completion date, reason and status.
@@ -32,11 +32,11 @@ func deferTicket(ctx context.Context, configPath, idArg, until, reason, status s
 	if err != nil {
 		return err
 	}
-	rs, tmpl, err := loadRules(cfg)
+	l, err := desk.LoadRules(cfg)
 	if err != nil {
 		return err
 	}
-	d, err := desk.New(desk.Options{Store: st, Rules: rs, Templates: tmpl, Location: cfg.Location, Mailboxes: mailboxesOf(cfg)})
+	d, err := desk.New(desk.Options{Store: st, Rules: l.Rules, Templates: l.Templates, Location: cfg.Location, Mailboxes: mailboxesOf(cfg)})
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func parseUntil(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--until %q: want a date like 2026-12-01 or 2026-12-01T15:00", s)
 }
 
-func mailboxesOf(cfg *rules.Config) []desk.Mailbox {
+func mailboxesOf(cfg *config.Config) []desk.Mailbox {
 	var ms []desk.Mailbox
 	for _, m := range cfg.Mailboxes {
 		ms = append(ms, desk.Mailbox{Name: m.Name, Address: m.Address, History: m.History})

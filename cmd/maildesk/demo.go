@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/examples"
 	"github.com/kioi/maildesk/localmail"
@@ -163,7 +164,7 @@ Stop with Ctrl-C, or: kill %d
 
 // exampleMailboxes copies the example rules into dir and returns the
 // mailboxes the example config defines, so the demo serves exactly those.
-func exampleMailboxes(dir string) ([]rules.Mailbox, error) {
+func exampleMailboxes(dir string) ([]config.Mailbox, error) {
 	if _, err := copyExampleRules(dir, true); err != nil {
 		return nil, err
 	}
@@ -200,7 +201,7 @@ func copyExampleRules(dir string, overwrite bool) (kept []string, err error) {
 }
 
 // readExampleMailboxes reads the example config's mailboxes.
-func readExampleMailboxes(dir string) ([]rules.Mailbox, error) {
+func readExampleMailboxes(dir string) ([]config.Mailbox, error) {
 	// Read the example config itself, with stand-in passwords, for its
 	// mailbox names and addresses.
 	b, err := examples.FS.ReadFile("maildesk.toml")
@@ -216,7 +217,7 @@ func readExampleMailboxes(dir string) ([]rules.Mailbox, error) {
 			os.Setenv(v, demoPassword)
 		}
 	}
-	cfg, err := rules.LoadConfig(tmp)
+	cfg, err := config.Load(tmp)
 	if err != nil {
 		return nil, fmt.Errorf("example config: %w", err)
 	}
@@ -225,7 +226,7 @@ func readExampleMailboxes(dir string) ([]rules.Mailbox, error) {
 
 // writeDemoConfig writes a maildesk.toml for mboxes served on imapAddr, with
 // mail going out through smtpAddr, all in plain text on loopback.
-func writeDemoConfig(dir, imapAddr, smtpAddr string, mboxes []rules.Mailbox) (string, error) {
+func writeDemoConfig(dir, imapAddr, smtpAddr string, mboxes []config.Mailbox) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "demo.secret"), []byte(demoPassword+"\n"), 0o600); err != nil {
 		return "", err
 	}
@@ -309,7 +310,7 @@ func writeDemoStaffReply(dir string, notice *message.Message, staff string) (str
 	return path, os.WriteFile(path, []byte(raw), 0o644)
 }
 
-func names(ms []rules.Mailbox) []string {
+func names(ms []config.Mailbox) []string {
 	var s []string
 	for _, m := range ms {
 		s = append(s, m.Name)

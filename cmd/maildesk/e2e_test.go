@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
@@ -42,7 +43,7 @@ type stack struct {
 	dir        string
 	mail       *localmail.System
 	configPath string
-	mboxes     []rules.Mailbox
+	mboxes     []config.Mailbox
 }
 
 func newStack(t *testing.T) *stack {
@@ -227,7 +228,7 @@ func capturedKind(sys *localmail.System, keep func(string) bool) []localmail.Cap
 // db opens the daemon's database alongside it (WAL lets both in).
 func (s *stack) db() *store.Store {
 	s.t.Helper()
-	cfg, err := rules.LoadConfig(s.configPath)
+	cfg, err := config.Load(s.configPath)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -14,9 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/rules"
-	"github.com/kioi/maildesk/templates"
 )
 
 // reloadEvery is how often the rule and template files are checked for
@@ -28,7 +26,7 @@ const reloadEvery = 2 * time.Second
 // edit that does not pass the checks of `maildesk rules check` is logged
 // with every problem, and the rules in force stay.
 type reloader struct {
-	cfg   *rules.Config
+	cfg   *config.Config
 	desk  *desk.Desk
 	log   *slog.Logger
 	every time.Duration
@@ -70,13 +68,13 @@ func (r *reloader) run(ctx context.Context) error {
 // reload loads, checks and swaps in the rules and templates. Settings of
 // maildesk.toml itself (servers, mailboxes) need a restart.
 func (r *reloader) reload() {
-	rs, tmpl, err := loadRules(r.cfg)
+	l, err := desk.LoadRules(r.cfg)
 	if err != nil {
 		r.log.Error("rules not reloaded: the rules in force stay", "problems", err.Error())
 	} else {
-		r.desk.SetRules(rs)
-		r.desk.SetTemplates(tmpl)
-		r.log.Info("rules reloaded", "files", len(rs.Files), "categories", len(rs.Categories), "handlers", len(rs.Handlers))
+		r.desk.SetRules(l.Rules)
+		r.desk.SetTemplates(l.Templates)
+		r.log.Info("rules reloaded", "files", len(l.Rules.Files), "categories", len(l.Rules.Categories), "handlers", len(l.Rules.Handlers))
 	}
 	if r.done != nil {
 		r.done(err)
@@ -104,46 +102,4 @@ func (r *reloader) fingerprint() string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "\n")
-}
-
-// loadRules loads and checks the rules and templates a config names, all
-// problems together: the one path for startup, reload and `rules check`.
-func loadRules(cfg *rules.Config) (*rules.Set, *templates.Set, error) {
-	var problems rules.Problems
-	collect := func(err error) {
-		var ps rules.Problems
-		if errors.As(err, &ps) {
-			problems = append(problems, ps...)
-		} else if err != nil {
-			// The templates name their own files and lines.
-			problems = append(problems, rules.Problem{Msg: err.Error()})
-		}
-	}
-	rs, err := rules.LoadWithZone(cfg.Rules, cfg.Location)
-	collect(err)
-	if err == nil {
-		collect(rs.Validate(cfg))
-	}
-	tmpl, err := templates.Load(cfg.Templates)
-	collect(err)
-	if rs != nil && tmpl != nil {
-		// A category's own template must exist and render as the kind of
-		// mail it is used for, or its first acknowledgement would fail.
-		for _, u := range rs.TemplateUses() {
-			err := tmpl.Check(u.Name, u.Kind)
-			switch {
-			case err == nil:
-			case errors.Is(err, templates.ErrNoTemplate):
-				problems = append(problems, rules.Problem{File: u.Pos.File, Line: u.Pos.Line,
-					Msg: fmt.Sprintf("%s: %v", u.Field, err)})
-			default:
-				problems = append(problems, rules.Problem{
-					Msg: fmt.Sprintf("%v (used as %s at %s:%d)", err, u.Field, u.Pos.File, u.Pos.Line)})
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return nil, nil, problems
-	}
-	return rs, tmpl, nil
 }

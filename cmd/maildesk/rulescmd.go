@@ -24,7 +24,7 @@ func rulesCheck(configPath string, w io.Writer) error {
 
 // rulesCheckAt is rulesCheck as of now (tests).
 func rulesCheckAt(configPath string, now time.Time, w io.Writer) error {
-	l, err := load(configPath)
+	l, err := desk.Load(configPath, desk.LoadOptions{})
 	if err != nil {
 		var ps rules.Problems
 		if errors.As(err, &ps) {
@@ -33,9 +33,9 @@ func rulesCheckAt(configPath string, now time.Time, w io.Writer) error {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	fmt.Fprintf(w, "ok: %s: %d mailboxes, %d categories, %d handlers, rules from %d files, templates %s\n",
-		l.cfg.Path, len(l.cfg.Mailboxes), len(l.rules.Categories), len(l.rules.Handlers), len(l.rules.Files),
-		strings.Join(l.tmpl.Names(), ", "))
-	for _, warning := range l.rules.Warnings(now) {
+		l.Config.Path, len(l.Config.Mailboxes), len(l.Rules.Categories), len(l.Rules.Handlers), len(l.Rules.Files),
+		strings.Join(l.Templates.Names(), ", "))
+	for _, warning := range l.Rules.Warnings(now) {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
 	return nil
@@ -44,7 +44,7 @@ func rulesCheckAt(configPath string, now time.Time, w io.Writer) error {
 // rulesTest shows what maildesk would do with a mail, without changing
 // anything: the database, when there is one, is only read.
 func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool, w io.Writer) error {
-	l, err := loadNoSecrets(configPath)
+	l, err := desk.Load(configPath, desk.LoadOptions{NoSecrets: true})
 	if err != nil {
 		return err
 	}
@@ -54,20 +54,20 @@ func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool,
 	}
 	var now time.Time
 	if at != "" {
-		if now, err = parseUntil(at, l.cfg.Location); err != nil {
+		if now, err = parseUntil(at, l.Config.Location); err != nil {
 			return fmt.Errorf("-at: %w", err)
 		}
 	}
 	var st *store.Store
-	if _, err := os.Stat(l.cfg.Database); err == nil {
-		if st, err = store.Open(ctx, l.cfg.Database); err != nil {
+	if _, err := os.Stat(l.Config.Database); err == nil {
+		if st, err = store.Open(ctx, l.Config.Database); err != nil {
 			return err
 		}
 		defer st.Close()
 	}
-	mboxes := mailboxesOf(l.cfg)
+	mboxes := mailboxesOf(l.Config)
 	p, err := desk.Preview(ctx, desk.PreviewInput{
-		Store: st, Rules: l.rules, Templates: l.tmpl, Mailboxes: mboxes, Location: l.cfg.Location, Raw: raw, Now: now,
+		Store: st, Rules: l.Rules, Templates: l.Templates, Mailboxes: mboxes, Location: l.Config.Location, Raw: raw, Now: now,
 	})
 	if err != nil {
 		return err
@@ -89,7 +89,7 @@ func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool,
 		fmt.Fprintf(w, "ticket:       #%d\n", p.TicketID)
 	}
 	if p.Category != "" {
-		loc := l.cfg.Location
+		loc := l.Config.Location
 		fmt.Fprintf(w, "rule:         %s\n", p.Rule)
 		fmt.Fprintf(w, "category:     %s (priority %s)\n", p.Category, p.Priority)
 		fmt.Fprintf(w, "handler:      %s, %s, %s, %s\n", p.Handler.Name, p.Handler.Department, p.Handler.Phone, p.Handler.Email)

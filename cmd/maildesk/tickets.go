@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/text/width"
 
-	"github.com/kioi/maildesk/rules"
+	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -47,8 +47,8 @@ func viewOf(t *store.Ticket) ticketView { return ticketView{Ticket: t, Tag: t.Fu
 
 // openExisting opens the database of a config for reading; it does not
 // create one where none is, which would hide a wrong -config.
-func openExisting(ctx context.Context, configPath string) (*store.Store, *rules.Config, error) {
-	cfg, err := rules.LoadConfigNoSecrets(configPath)
+func openExisting(ctx context.Context, configPath string) (*store.Store, *config.Config, error) {
+	cfg, err := config.LoadNoSecrets(configPath)
 	if err != nil {
 		return nil, nil, err
 	}

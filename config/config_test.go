@@ -1,4 +1,4 @@
-package rules
+package config
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // setTestEnv sets the variables the config fixtures name, and makes sure the
@@ -55,7 +54,7 @@ func checkProblems(t *testing.T, err error, want []string) {
 	}
 }
 
-func TestLoadConfigProblems(t *testing.T) {
+func TestLoadProblems(t *testing.T) {
 	setTestEnv(t)
 	const pw = `: passwords do not belong in configuration files; use password_env (an environment variable) or password_file`
 	tests := []struct {
@@ -120,12 +119,12 @@ func TestLoadConfigProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			path := filepath.Join("testdata", "config", tt.file)
+			path := filepath.Join("testdata", tt.file)
 			var want []string
 			for _, w := range tt.want {
 				want = append(want, path+":"+w)
 			}
-			cfg, err := LoadConfig(path)
+			cfg, err := Load(path)
 			checkProblems(t, err, want)
 			if err != nil && cfg != nil {
 				t.Errorf("got config %v with error, want nil", cfg)
@@ -134,23 +133,23 @@ func TestLoadConfigProblems(t *testing.T) {
 	}
 }
 
-func TestLoadConfigMissingFile(t *testing.T) {
+func TestLoadMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "maildesk.toml")
-	_, err := LoadConfig(path)
+	_, err := Load(path)
 	got := problemStrings(t, err)
 	if len(got) != 1 || !strings.HasPrefix(got[0], path+": ") {
 		t.Errorf("got %q, want one problem about %s", got, path)
 	}
 }
 
-func TestLoadConfigValues(t *testing.T) {
+func TestLoadValues(t *testing.T) {
 	setTestEnv(t)
-	path := filepath.Join("testdata", "config", "good.toml")
-	cfg, err := LoadConfig(path)
+	path := filepath.Join("testdata", "good.toml")
+	cfg, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := filepath.Abs(filepath.Join("testdata", "config"))
+	dir, err := filepath.Abs("testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,6 +181,8 @@ func TestLoadConfigValues(t *testing.T) {
 		{"Mailboxes[1].Password", cfg.Mailboxes[1].Password.Reveal(), "imap-hunter2"},
 		{"Mailboxes[1].Folder", cfg.Mailboxes[1].Folder, "Inbox/Help"},
 		{"Mailboxes[1].After", cfg.Mailboxes[1].After, "move:Archive"},
+		{"File", cfg.File, path},
+		{"Mailboxes[0].Line", cfg.Mailboxes[0].Line, 13},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -220,7 +221,7 @@ password_env = "MAILDESK_TEST_IMAP_PASSWORD"
 			if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := LoadConfig(path)
+			cfg, err := Load(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +245,7 @@ password_env = "MAILDESK_TEST_IMAP_PASSWORD"
 // looks for the passwords.
 func TestSecretNeverPrints(t *testing.T) {
 	setTestEnv(t)
-	cfg, err := LoadConfig(filepath.Join("testdata", "config", "good.toml"))
+	cfg, err := Load(filepath.Join("testdata", "good.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,68 +304,21 @@ func TestSecretEmpty(t *testing.T) {
 }
 
 // TestExamples loads the shipped example configuration the way an admin would
-// after exporting the password variables.
+// after exporting the password variables. The rules' own example test
+// (rules.TestExamples) decides with the rules it names; desk.TestLoadExamples
+// checks the two together.
 func TestExamples(t *testing.T) {
 	t.Setenv("MAILDESK_SMTP_PASSWORD", "smtp-secret")
 	t.Setenv("MAILDESK_IMAP_PASSWORD", "imap-secret")
-	cfg, err := LoadConfig(filepath.Join("..", "examples", "maildesk.toml"))
+	cfg, err := Load(filepath.Join("..", "examples", "maildesk.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := LoadWithZone(cfg.Rules, cfg.Location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := set.Validate(cfg); err != nil {
-		t.Fatal(err)
-	}
-	// Complaints go to VOC from any mailbox but the correction one.
-	received := time.Date(2026, 11, 20, 17, 30, 0, 0, cfg.Location) // a Friday
-	for _, tt := range []struct {
-		mailbox, subject, category, handler string
-	}{
-		{"fta-pass", "직원이 불친절합니다", "voc", "kioi"},
-		{"education", "Complaint about the course", "voc", "kioi"},
-		{"correction", "불친절 시정요청", "correction", "kioi"},
-		{"qualification", "시험 일정 문의", "qualification", "bslee"},
-	} {
-		d, err := set.Decide(Input{Mailbox: tt.mailbox, Subject: tt.subject, At: received})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Category.ID != tt.category || d.Handler.ID != tt.handler {
-			t.Errorf("%s %q: got %s/%s (%s), want %s/%s", tt.mailbox, tt.subject, d.Category.ID, d.Handler.ID, d.Rule, tt.category, tt.handler)
-		}
-		if tt.category == "voc" {
-			// 5 days of 8 working hours from Friday 17:30.
-			if want := time.Date(2026, 11, 27, 17, 30, 0, 0, cfg.Location); !d.Due.Equal(want) || d.Category.Clock != ClockWorkingHours {
-				t.Errorf("voc due: got %v on %s, want %v on working-hours", d.Due, d.Category.Clock, want)
-			}
-		}
-	}
-	// An inquiry's 48 hours skip weekends and holidays: Chuseok
-	// (24–26 September 2026) and a weekend, and a Friday's weekend.
-	// The delay notice goes a working day before, at the hour the inquiry
-	// came in: never at night.
-	for _, tt := range []struct{ received, due, notice time.Time }{
-		{time.Date(2026, 9, 23, 10, 0, 0, 0, cfg.Location), time.Date(2026, 9, 29, 10, 0, 0, 0, cfg.Location), time.Date(2026, 9, 28, 10, 0, 0, 0, cfg.Location)},
-		{time.Date(2026, 11, 20, 17, 30, 0, 0, cfg.Location), time.Date(2026, 11, 24, 17, 30, 0, 0, cfg.Location), time.Date(2026, 11, 23, 17, 30, 0, 0, cfg.Location)},
-		// 제헌절 2027 on a Saturday: its substitute Monday 07-19 does not count.
-		{time.Date(2027, 7, 16, 9, 0, 0, 0, cfg.Location), time.Date(2027, 7, 21, 9, 0, 0, 0, cfg.Location), time.Date(2027, 7, 20, 9, 0, 0, 0, cfg.Location)},
-	} {
-		d, err := set.Decide(Input{Mailbox: "fta-pass", Subject: "원산지 문의", At: tt.received})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !d.Due.Equal(tt.due) || !d.NoticeAt.Equal(tt.notice) {
-			t.Errorf("fta-pass received %v: got due %v notice %v, want %v and %v", tt.received, d.Due, d.NoticeAt, tt.due, tt.notice)
-		}
-	}
-	want := map[string]struct{ address, tag, phone, email string }{
-		"fta-pass":      {"fta-pass@origin.or.kr", "FTA-PASS", "031-600-0722", "mslim@origin.or.kr"},
-		"qualification": {"qualification@origin.or.kr", "QUAL", "031-600-0745", "bslee@origin.or.kr"},
-		"education":     {"education@origin.or.kr", "EDU", "031-600-0743~44", "ohsk84@origin.or.kr"},
-		"correction":    {"correction@origin.or.kr", "CORR", "031-600-0734", "kioi@origin.or.kr"},
+	want := map[string]string{
+		"fta-pass":      "fta-pass@origin.or.kr",
+		"qualification": "qualification@origin.or.kr",
+		"education":     "education@origin.or.kr",
+		"correction":    "correction@origin.or.kr",
 	}
 	if len(cfg.Mailboxes) != len(want) {
 		t.Errorf("mailboxes: got %v, want %v", len(cfg.Mailboxes), len(want))
@@ -375,33 +329,20 @@ func TestExamples(t *testing.T) {
 			t.Errorf("unexpected mailbox %q", mb.Name)
 			continue
 		}
-		if mb.Address != w.address {
-			t.Errorf("%s address: got %v, want %v", mb.Name, mb.Address, w.address)
+		if mb.Address != w {
+			t.Errorf("%s address: got %v, want %v", mb.Name, mb.Address, w)
 		}
-		d, err := set.Decide(Input{Mailbox: mb.Name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := [...]string{d.Category.Tag, d.Handler.Phone, d.Handler.Email}
-		if got != [...]string{w.tag, w.phone, w.email} {
-			t.Errorf("%s: got %v, want %v", mb.Name, got, w)
-		}
-		// 48 hours on working days, as public institutions count them.
-		if d.Category.Window != 48*time.Hour || d.Category.NoticeBefore != 24*time.Hour || d.Category.Clock != ClockBusinessDays {
-			t.Errorf("%s: got window %v notice %v clock %v, want 48h0m0s 24h0m0s business-days",
-				mb.Name, d.Category.Window, d.Category.NoticeBefore, d.Category.Clock)
-		}
-		if !d.Acknowledge {
-			t.Errorf("%s: got acknowledge false, want true", mb.Name)
-		}
+	}
+	if cfg.Location.String() != "Asia/Seoul" || cfg.Rules != filepath.Join(filepath.Dir(cfg.Path), "rules") {
+		t.Errorf("got zone %v, rules %v; want Asia/Seoul and the rules directory beside the file", cfg.Location, cfg.Rules)
 	}
 	if cfg.SMTP.Password.Reveal() != "smtp-secret" || cfg.Mailboxes[0].Password.Reveal() != "imap-secret" {
 		t.Errorf("passwords not taken from the environment")
 	}
 }
 
-func FuzzLoadConfig(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("testdata", "config", "*.toml"))
+func FuzzLoad(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.toml"))
 	seeds = append(seeds, filepath.Join("..", "examples", "maildesk.toml"))
 	for _, s := range seeds {
 		if b, err := os.ReadFile(s); err == nil {
@@ -413,7 +354,7 @@ func FuzzLoadConfig(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := LoadConfig(path)
+		cfg, err := Load(path)
 		if err != nil {
 			var ps Problems
 			if !errors.As(err, &ps) || len(ps) == 0 {
@@ -429,17 +370,17 @@ func FuzzLoadConfig(f *testing.F) {
 
 // The read-only commands load the config without the daemon's environment:
 // the example names variables that are not set here.
-func TestLoadConfigNoSecrets(t *testing.T) {
+func TestLoadNoSecrets(t *testing.T) {
 	for _, v := range []string{"MAILDESK_SMTP_PASSWORD", "MAILDESK_IMAP_PASSWORD"} {
 		t.Setenv(v, "") // restores the variable afterwards
 		os.Unsetenv(v)
 	}
-	if _, err := LoadConfig("../examples/maildesk.toml"); err == nil {
-		t.Fatal("LoadConfig without the password variables: got nil error")
+	if _, err := Load("../examples/maildesk.toml"); err == nil {
+		t.Fatal("Load without the password variables: got nil error")
 	}
-	cfg, err := LoadConfigNoSecrets("../examples/maildesk.toml")
+	cfg, err := LoadNoSecrets("../examples/maildesk.toml")
 	if err != nil {
-		t.Fatalf("LoadConfigNoSecrets: %v", err)
+		t.Fatalf("LoadNoSecrets: %v", err)
 	}
 	if len(cfg.Mailboxes) != 4 || !cfg.SMTP.Password.IsZero() || !cfg.Mailboxes[0].Password.IsZero() {
 		t.Errorf("got %d mailboxes, smtp password set %v; want 4 and no passwords", len(cfg.Mailboxes), !cfg.SMTP.Password.IsZero())
@@ -460,7 +401,7 @@ func TestTrustedAuthServID(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tt.line+"\n"+base), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := LoadConfig(path)
+		cfg, err := Load(path)
 		if tt.wantErr != "" {
 			if err == nil || !strings.HasSuffix(err.Error(), tt.wantErr) {
 				t.Errorf("%s: got %v, want …%s", tt.line, err, tt.wantErr)

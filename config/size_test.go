@@ -1,4 +1,4 @@
-package rules
+package config
 
 import (
 	"os"
@@ -28,7 +28,7 @@ func TestParseSize(t *testing.T) {
 // to 25 MB, and a bad value is a problem with its line.
 func TestMaxMessageSizeKey(t *testing.T) {
 	setTestEnv(t)
-	good, err := os.ReadFile(filepath.Join("testdata", "config", "good.toml"))
+	good, err := os.ReadFile(filepath.Join("testdata", "good.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestMaxMessageSizeKey(t *testing.T) {
 			path := filepath.Join(dir, "maildesk.toml")
 			writeFile(t, path, text)
 			writeFile(t, filepath.Join(dir, "imap.secret"), "pw\n")
-			cfg, err := LoadConfig(path)
+			cfg, err := Load(path)
 			if tt.problem != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.problem) {
 					t.Fatalf("got %v, want a problem containing %q", err, tt.problem)
@@ -65,5 +65,12 @@ func TestMaxMessageSizeKey(t *testing.T) {
 				t.Errorf("MaxMessageSize: got %d, want %d", cfg.MaxMessageSize, tt.want)
 			}
 		})
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,10 +1,20 @@
-package rules
+// Package tomlcheck decodes the TOML files admins edit (maildesk.toml, the
+// rule files) strictly and reports what is wrong with them the way compilers
+// do: every problem at once, each as file:line: message, unknown keys named
+// with the table they are in, type mismatches in the admins' words.
+//
+// A File remembers the line of every key, so that checks a package makes
+// after decoding (a value out of range, a reference to something undefined)
+// still point at the offending line. The config and rules packages share it;
+// it imports no package of the project.
+package tomlcheck
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,8 +42,8 @@ func (p Problem) Error() string {
 	}
 }
 
-// Problems is a list of problems; it is the error type returned by LoadConfig
-// and Load. Admins fix files in one pass when they see everything at once, so
+// Problems is a list of problems; it is the error type the loaders of config
+// and rules return. Admins fix files in one pass when they see everything at once, so
 // loaders collect problems rather than stopping at the first.
 type Problems []Problem
 
@@ -46,9 +56,9 @@ func (ps Problems) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// sorted orders each file's problems by line, files in the order given and
+// Sorted orders each file's problems by line, files in the order given and
 // then in the order they were first reported, so output reads top to bottom.
-func (ps Problems) sorted(files ...string) Problems {
+func (ps Problems) Sorted(files ...string) Problems {
 	order := map[string]int{}
 	for _, f := range files {
 		if _, ok := order[f]; !ok {
@@ -69,31 +79,31 @@ func (ps Problems) sorted(files ...string) Problems {
 	return ps
 }
 
-// err returns ps, sorted, as an error, or nil when there is nothing wrong: a
+// Err returns ps, sorted, as an error, or nil when there is nothing wrong: a
 // nil Problems stored in an error interface would not compare equal to nil.
-func (ps Problems) err(files ...string) error {
+func (ps Problems) Err(files ...string) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	return ps.sorted(files...)
+	return ps.Sorted(files...)
 }
 
-// tomlFile is one TOML file being decoded, with the line of every key so that
+// File is one TOML file being decoded, with the line of every key so that
 // checks made after decoding can still point at the offending line.
 //
 // Keys are dotted paths in which the n-th table of an array of tables (1-based)
 // is a path element: "smtp.security", "mailbox.1" (the [[mailbox]] header),
 // "mailbox.1.port".
-type tomlFile struct {
-	path   string
+type File struct {
+	Path string // as given to Decode; problems name it
+	// Problems found so far: by Decode, then by the checks of the caller
+	// (Add, Addf, Required).
+	Problems Problems
+
 	lines  map[string]int
 	arrays map[string]bool // paths that are arrays of tables, for messages
 	bad    map[string]bool // keys whose value could not be decoded
 	exprs  []tomlExpr      // top-level expressions, to skip a key/value that cannot be decoded
-	ps     Problems
-	// noSecrets skips resolving passwords: for commands that only read
-	// the database and must not need the daemon's environment.
-	noSecrets bool
 }
 
 type tomlExpr struct {
@@ -103,7 +113,7 @@ type tomlExpr struct {
 	key   string
 }
 
-// decodeTOML decodes data into v, rejecting unknown keys, and indexes the
+// Decode decodes data into v, rejecting unknown keys, and indexes the
 // lines of all keys. It returns false when the file could not be decoded at all
 // (a syntax error); v then holds nothing useful and semantic checks should be
 // skipped.
@@ -111,9 +121,9 @@ type tomlExpr struct {
 // The decoder stops at the first value of the wrong type. To still report every
 // problem, the offending key/value is blanked out (newlines kept, so lines do
 // not move), remembered in bad, and decoding starts over.
-func decodeTOML(path string, data []byte, v any) (*tomlFile, bool) {
-	f := &tomlFile{
-		path:   path,
+func Decode(path string, data []byte, v any) (*File, bool) {
+	f := &File{
+		Path:   path,
 		lines:  map[string]int{},
 		arrays: map[string]bool{},
 		bad:    map[string]bool{},
@@ -123,11 +133,11 @@ func decodeTOML(path string, data []byte, v any) (*tomlFile, bool) {
 		// position already computed.
 		var discard map[string]any
 		f.addDecodeError(toml.Unmarshal(data, &discard))
-		for i := range f.ps {
-			f.ps[i].Msg = "syntax error: " + f.ps[i].Msg
+		for i := range f.Problems {
+			f.Problems[i].Msg = "syntax error: " + f.Problems[i].Msg
 		}
-		if len(f.ps) == 0 {
-			f.add(0, "cannot parse TOML")
+		if len(f.Problems) == 0 {
+			f.Add(0, "cannot parse TOML")
 		}
 		return f, false
 	}
@@ -150,7 +160,7 @@ func decodeTOML(path string, data []byte, v any) (*tomlFile, bool) {
 		}
 		var de *toml.DecodeError
 		if !errors.As(err, &de) {
-			f.add(0, "%s", err.Error())
+			f.Add(0, "%s", err.Error())
 			return f, false
 		}
 		f.addDecodeError(de)
@@ -174,7 +184,7 @@ func decodeTOML(path string, data []byte, v any) (*tomlFile, bool) {
 
 // index walks the document with the unstable parser and fills lines, arrays
 // and exprs. It returns false on a syntax error.
-func (f *tomlFile) index(data []byte) bool {
+func (f *File) index(data []byte) bool {
 	var p unstable.Parser
 	p.Reset(data)
 	counts := map[string]int{} // array-of-tables path -> tables seen so far
@@ -225,7 +235,7 @@ func (f *tomlFile) index(data []byte) bool {
 
 // indexValue records key, and the keys inside inline tables and arrays of
 // inline tables, which admins may write instead of [table] headers.
-func (f *tomlFile) indexValue(p *unstable.Parser, key string, line int, v *unstable.Node) {
+func (f *File) indexValue(p *unstable.Parser, key string, line int, v *unstable.Node) {
 	f.setLine(key, line)
 	switch v.Kind {
 	case unstable.InlineTable:
@@ -251,7 +261,7 @@ func (f *tomlFile) indexValue(p *unstable.Parser, key string, line int, v *unsta
 	}
 }
 
-func (f *tomlFile) setLine(key string, line int) {
+func (f *File) setLine(key string, line int) {
 	if _, ok := f.lines[key]; !ok {
 		f.lines[key] = line
 	}
@@ -281,7 +291,7 @@ func joinKey(prefix, key string) string {
 
 // exprAt returns the last top-level expression starting at or before line: a
 // multi-line array reports its errors on a line after its key.
-func (f *tomlFile) exprAt(line int) *tomlExpr {
+func (f *File) exprAt(line int) *tomlExpr {
 	for i := len(f.exprs) - 1; i >= 0; i-- {
 		if f.exprs[i].line <= line {
 			return &f.exprs[i]
@@ -290,9 +300,9 @@ func (f *tomlFile) exprAt(line int) *tomlExpr {
 	return nil
 }
 
-// line returns the line of key, or of the closest enclosing table when key is
+// Line returns the line of key, or of the closest enclosing table when key is
 // absent (a missing key is reported at its table's header), or 0.
-func (f *tomlFile) line(key string) int {
+func (f *File) Line(key string) int {
 	for key != "" {
 		if l, ok := f.lines[key]; ok {
 			return l
@@ -306,26 +316,31 @@ func (f *tomlFile) line(key string) int {
 	return 0
 }
 
-// has reports whether key was written in the file, even with a bad value.
-func (f *tomlFile) has(key string) bool {
+// Has reports whether key was written in the file, even with a bad value.
+func (f *File) Has(key string) bool {
 	_, ok := f.lines[key]
 	return ok
 }
 
-func (f *tomlFile) add(line int, format string, args ...any) {
-	f.ps = append(f.ps, Problem{File: f.path, Line: line, Msg: fmt.Sprintf(format, args...)})
+// Bad reports whether key was written with a value that could not be
+// decoded (already reported): checks of its value should be skipped.
+func (f *File) Bad(key string) bool { return f.bad[key] }
+
+// Add reports a problem at line (0: the whole file).
+func (f *File) Add(line int, format string, args ...any) {
+	f.Problems = append(f.Problems, Problem{File: f.Path, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
-// addf reports a problem at key's line.
-func (f *tomlFile) addf(key, format string, args ...any) {
-	f.add(f.line(key), format, args...)
+// Addf reports a problem at key's line.
+func (f *File) Addf(key, format string, args ...any) {
+	f.Add(f.Line(key), format, args...)
 }
 
-func (f *tomlFile) addDecodeError(err error) {
+func (f *File) addDecodeError(err error) {
 	var de *toml.DecodeError
 	if !errors.As(err, &de) {
 		if err != nil {
-			f.add(0, "%s", strings.TrimPrefix(err.Error(), "toml: "))
+			f.Add(0, "%s", strings.TrimPrefix(err.Error(), "toml: "))
 		}
 		return
 	}
@@ -339,13 +354,15 @@ func (f *tomlFile) addDecodeError(err error) {
 			msg = fmt.Sprintf("%q: %s", name, msg)
 		}
 	}
-	f.add(line, "%s", msg)
+	f.Add(line, "%s", msg)
 }
 
 // typeMessage rewrites the decoder's type mismatch message, which names Go
 // types admins have never seen ("cannot decode TOML integer into struct field
-// rules.smtpFile.Host of type string"), into `"host" must be a string, not an
+// config.smtpFile.Host of type string"), into `"host" must be a string, not an
 // integer`.
+var structRE = regexp.MustCompile(`^[a-z][a-z0-9]*\.[A-Za-z_][A-Za-z0-9_]*$`)
+
 func typeMessage(key, msg string) (string, bool) {
 	rest, ok := strings.CutPrefix(msg, "cannot decode TOML ")
 	if !ok {
@@ -368,7 +385,9 @@ func typeMessage(key, msg string) (string, bool) {
 		want = "an integer"
 	case strings.HasPrefix(goType, "bool"):
 		want = "true or false"
-	case strings.HasPrefix(goType, "rules."):
+	case structRE.MatchString(goType):
+		// A struct of the caller's package: rules.categoryFile,
+		// config.smtpFile.
 		want = "a table"
 	default:
 		return "", false
@@ -385,15 +404,15 @@ func typeMessage(key, msg string) (string, bool) {
 
 // addUnknown reports a key or table the schema does not know, naming the
 // table it is in: `unknown key "hots" in [smtp]`.
-func (f *tomlFile) addUnknown(de *toml.DecodeError) {
+func (f *File) addUnknown(de *toml.DecodeError) {
 	line, _ := de.Position()
 	k := de.Key()
 	if len(k) == 0 {
-		f.add(line, "unknown key")
+		f.Add(line, "unknown key")
 		return
 	}
 	if strings.Contains(de.Error(), "missing table") {
-		f.add(line, "unknown table [%s]", strings.Join(k, "."))
+		f.Add(line, "unknown table [%s]", strings.Join(k, "."))
 		return
 	}
 	name := k[len(k)-1]
@@ -409,5 +428,48 @@ func (f *tomlFile) addUnknown(de *toml.DecodeError) {
 	if name == "password" {
 		msg += ": passwords do not belong in configuration files; use password_env (an environment variable) or password_file"
 	}
-	f.add(line, "%s", msg)
+	f.Add(line, "%s", msg)
+}
+
+// Required reports an empty value as missing, unless it was there with a
+// value of the wrong type (already reported). It returns whether the value is
+// set.
+func (f *File) Required(table, name, value string) bool {
+	key := table + "." + name
+	if value != "" {
+		return true
+	}
+	if f.bad[key] {
+		return false
+	}
+	if f.Has(key) {
+		f.Addf(key, "%q must not be empty", name)
+	} else {
+		f.Addf(table, "missing %q in %s", name, f.TableName(table))
+	}
+	return false
+}
+
+// TableName names a table as written: [smtp], [[mailbox]],
+// [[handler.absence]] (the key "handler.2.absence.1" without its indexes).
+func (f *File) TableName(key string) string {
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		if _, err := strconv.Atoi(key[i+1:]); err == nil && f.arrays[key[:i]] {
+			return "[[" + unindexed(key[:i]) + "]]"
+		}
+	}
+	return "[" + unindexed(key) + "]"
+}
+
+// unindexed drops the array indexes from a key path: "handler.2.absence"
+// is written [[handler.absence]].
+func unindexed(key string) string {
+	parts := strings.Split(key, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if _, err := strconv.Atoi(p); err != nil {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
 }

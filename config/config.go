@@ -1,4 +1,11 @@
-package rules
+// Package config reads maildesk.toml: where the database, the rules and the
+// templates are, the mail servers and the mailboxes to watch. Load checks it
+// whole and reports every problem as file:line: message; passwords are
+// resolved from the environment or a file into Secrets, which never print.
+//
+// The rules directory the file names is read by package rules; the two meet
+// in package desk (desk.Load), which checks one against the other.
+package config
 
 import (
 	"errors"
@@ -11,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kioi/maildesk/internal/tomlcheck"
+
 	// The deadlines are computed in the configured zone; embedding the zone
 	// database makes that independent of the host (distroless images,
 	// Windows) at a cost of about 450 kB.
@@ -21,7 +30,11 @@ import (
 // Paths are absolute and passwords are resolved, so nothing downstream depends
 // on the working directory or the environment.
 type Config struct {
-	Path      string // absolute path of the file
+	Path string // absolute path of the file
+	// File is the path as given to Load, which problems name (as the
+	// admin typed it); "" in a Config built by hand, whose problems name
+	// Path.
+	File      string
 	Database  string // absolute; default "maildesk.db" next to the file
 	Rules     string // absolute directory of rule files; default "rules"
 	Templates string // absolute directory of template overrides, "" when unset
@@ -39,11 +52,6 @@ type Config struct {
 	Location       *time.Location
 	SMTP           SMTP
 	Mailboxes      []Mailbox
-
-	// For Set.Validate's problems: the path as given to LoadConfig and the
-	// line of each mailbox's name.
-	file         string
-	mailboxLines map[string]int
 }
 
 // SMTP is the submission server every outgoing mail goes through.
@@ -68,6 +76,9 @@ type Mailbox struct {
 	Folder   string // default "INBOX"
 	After    string // what to do with a stored message: "seen" (default) | "keep" | "move:FOLDER"
 	History  History
+	// Line is the line of the mailbox's name in the file, for problems
+	// found elsewhere (a mailbox without a rule); 0 when built by hand.
+	Line int
 }
 
 // History says which mail already in a mailbox when maildesk first reads it
@@ -158,16 +169,32 @@ var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
 var authservRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 
-// LoadConfig reads and checks maildesk.toml. On failure the error is Problems
+// Problem is one thing wrong in the file; its Error is file:line: message.
+type Problem = tomlcheck.Problem
+
+// Problems is the error Load returns: every problem, one per line, sorted by
+// line.
+type Problems = tomlcheck.Problems
+
+// file is maildesk.toml being decoded; the checks of this package are its
+// methods.
+type file struct {
+	*tomlcheck.File
+	// noSecrets skips resolving passwords: for commands that only read
+	// the database and must not need the daemon's environment.
+	noSecrets bool
+}
+
+// Load reads and checks maildesk.toml. On failure the error is Problems
 // listing everything wrong, each with the file and line.
-func LoadConfig(path string) (*Config, error) { return loadConfig(path, false) }
+func Load(path string) (*Config, error) { return load(path, false) }
 
-// LoadConfigNoSecrets is LoadConfig without resolving passwords, for
-// commands that only read the database (maildesk tickets): an admin can run
-// them without the daemon's environment. Every Password is empty.
-func LoadConfigNoSecrets(path string) (*Config, error) { return loadConfig(path, true) }
+// LoadNoSecrets is Load without resolving passwords, for commands that only
+// read the database (maildesk tickets): an admin can run them without the
+// daemon's environment. Every Password is empty.
+func LoadNoSecrets(path string) (*Config, error) { return load(path, true) }
 
-func loadConfig(path string, noSecrets bool) (*Config, error) {
+func load(path string, noSecrets bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Problems{{File: path, Msg: err.Error()}}
@@ -177,20 +204,19 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 		return nil, Problems{{File: path, Msg: err.Error()}}
 	}
 	var raw configFile
-	f, ok := decodeTOML(path, data, &raw)
+	tf, ok := tomlcheck.Decode(path, data, &raw)
 	if !ok {
-		return nil, f.ps.err()
+		return nil, tf.Problems.Err()
 	}
-	f.noSecrets = noSecrets
+	f := &file{File: tf, noSecrets: noSecrets}
 	dir := filepath.Dir(abs)
 	cfg := &Config{
 		Path:              abs,
-		file:              path,
+		File:              path,
 		Database:          resolvePath(dir, orDefault(raw.Database, "maildesk.db")),
 		Rules:             resolvePath(dir, orDefault(raw.Rules, "rules")),
 		Timezone:          orDefault(raw.Timezone, "Asia/Seoul"),
 		TrustedAuthServID: strings.ToLower(strings.TrimSpace(raw.TrustedAuthServID)),
-		mailboxLines:      map[string]int{},
 	}
 	if raw.Templates != "" {
 		cfg.Templates = resolvePath(dir, raw.Templates)
@@ -200,34 +226,34 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 		n, err := ParseSize(raw.MaxMessageSize)
 		switch {
 		case err != nil:
-			f.addf("max_message_size", "max_message_size: %v", err)
+			f.Addf("max_message_size", "max_message_size: %v", err)
 		case n < minMaxMessageSize:
-			f.addf("max_message_size", "max_message_size %q is below the minimum of 64KB", raw.MaxMessageSize)
+			f.Addf("max_message_size", "max_message_size %q is below the minimum of 64KB", raw.MaxMessageSize)
 		default:
 			cfg.MaxMessageSize = n
 		}
 	}
 	if id := cfg.TrustedAuthServID; id != "" && !authservRE.MatchString(id) {
-		f.addf("trusted_authserv_id", "trusted_authserv_id %q is not a host name", raw.TrustedAuthServID)
+		f.Addf("trusted_authserv_id", "trusted_authserv_id %q is not a host name", raw.TrustedAuthServID)
 	}
-	if !f.bad["timezone"] {
+	if !f.Bad("timezone") {
 		loc, err := time.LoadLocation(cfg.Timezone)
 		if err != nil {
-			f.addf("timezone", "unknown timezone %q", cfg.Timezone)
+			f.Addf("timezone", "unknown timezone %q", cfg.Timezone)
 		}
 		cfg.Location = loc
 	}
 
 	if raw.SMTP == nil {
-		if !f.bad["smtp"] {
-			f.add(0, "missing [smtp] table")
+		if !f.Bad("smtp") {
+			f.Add(0, "missing [smtp] table")
 		}
 	} else {
 		cfg.SMTP = f.smtp(dir, raw.SMTP)
 	}
 
-	if len(raw.Mailbox) == 0 && !f.bad["mailbox"] {
-		f.add(0, "no [[mailbox]] tables: maildesk needs at least one mailbox to watch")
+	if len(raw.Mailbox) == 0 && !f.Bad("mailbox") {
+		f.Add(0, "no [[mailbox]] tables: maildesk needs at least one mailbox to watch")
 	}
 	names := map[string]string{}     // name -> key of its first definition
 	addresses := map[string]string{} // lower-cased address -> key
@@ -236,29 +262,28 @@ func loadConfig(path string, noSecrets bool) (*Config, error) {
 		mb := f.mailbox(dir, key, &raw.Mailbox[i])
 		if mb.Name != "" {
 			if first, dup := names[mb.Name]; dup {
-				f.addf(key+".name", "duplicate mailbox name %q (first at line %d)", mb.Name, f.line(first))
+				f.Addf(key+".name", "duplicate mailbox name %q (first at line %d)", mb.Name, f.Line(first))
 			} else {
 				names[mb.Name] = key + ".name"
-				cfg.mailboxLines[mb.Name] = f.line(key + ".name")
 			}
 		}
 		if mb.Address != "" {
 			la := strings.ToLower(mb.Address)
 			if first, dup := addresses[la]; dup {
-				f.addf(key+".address", "duplicate mailbox address %q (first at line %d)", mb.Address, f.line(first))
+				f.Addf(key+".address", "duplicate mailbox address %q (first at line %d)", mb.Address, f.Line(first))
 			} else {
 				addresses[la] = key + ".address"
 			}
 		}
 		cfg.Mailboxes = append(cfg.Mailboxes, mb)
 	}
-	if err := f.ps.err(); err != nil {
+	if err := f.Problems.Err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
-func (f *tomlFile) smtp(dir string, raw *smtpFile) SMTP {
+func (f *file) smtp(dir string, raw *smtpFile) SMTP {
 	const key = "smtp"
 	s := SMTP{
 		Host:     raw.Host,
@@ -266,15 +291,16 @@ func (f *tomlFile) smtp(dir string, raw *smtpFile) SMTP {
 		Username: raw.Username,
 		Helo:     raw.Helo,
 	}
-	f.required(key, "host", raw.Host)
+	f.Required(key, "host", raw.Host)
 	f.security(key, raw.Security)
 	s.Port = f.port(key, raw.Port, map[string]int{SecurityTLS: 465, SecurityStartTLS: 587, SecurityNone: 25}[raw.Security])
 	s.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, raw.Username != "")
 	return s
 }
 
-func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
+func (f *file) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	mb := Mailbox{
+		Line:     f.Line(key + ".name"),
 		Name:     raw.Name,
 		Address:  raw.Address,
 		Host:     raw.Host,
@@ -283,22 +309,22 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 		Folder:   orDefault(raw.Folder, "INBOX"),
 		After:    orDefault(raw.After, "seen"),
 	}
-	if f.required(key, "name", raw.Name) && !nameRE.MatchString(raw.Name) {
-		f.addf(key+".name", "mailbox name %q: use lower-case letters, digits and '-'", raw.Name)
+	if f.Required(key, "name", raw.Name) && !nameRE.MatchString(raw.Name) {
+		f.Addf(key+".name", "mailbox name %q: use lower-case letters, digits and '-'", raw.Name)
 	}
-	if f.required(key, "address", raw.Address) {
+	if f.Required(key, "address", raw.Address) {
 		if a, err := mail.ParseAddress(raw.Address); err != nil || a.Address != raw.Address {
-			f.addf(key+".address", "address %q is not an email address like name@example.org", raw.Address)
+			f.Addf(key+".address", "address %q is not an email address like name@example.org", raw.Address)
 		}
 	}
-	f.required(key, "host", raw.Host)
+	f.Required(key, "host", raw.Host)
 	def := 143
 	if raw.Security == SecurityTLS {
 		def = 993
 	}
 	f.security(key, raw.Security)
 	mb.Port = f.port(key, raw.Port, def)
-	f.required(key, "username", raw.Username)
+	f.Required(key, "username", raw.Username)
 	mb.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, true)
 	mb.History = DefaultHistory
 	switch h := strings.TrimSpace(raw.History); h {
@@ -308,8 +334,8 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	case "none":
 		mb.History = History{None: true}
 	default:
-		if d, err := ParseDuration(h); err != nil || d <= 0 {
-			f.addf(key+".history", "history = %q: want a duration like \"24h\" or \"7d\", \"all\" or \"none\"", raw.History)
+		if d, err := tomlcheck.ParseDuration(h); err != nil || d <= 0 {
+			f.Addf(key+".history", "history = %q: want a duration like \"24h\" or \"7d\", \"all\" or \"none\"", raw.History)
 		} else {
 			mb.History = History{Age: d}
 		}
@@ -318,74 +344,32 @@ func (f *tomlFile) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	case mb.After == "seen" || mb.After == "keep":
 	case isMove && strings.TrimSpace(folder) != "":
 	default:
-		f.addf(key+".after", "after = %q: want \"seen\", \"keep\" or \"move:FOLDER\"", mb.After)
+		f.Addf(key+".after", "after = %q: want \"seen\", \"keep\" or \"move:FOLDER\"", mb.After)
 	}
 	return mb
 }
 
-// required reports an empty value as missing, unless it was there with a value
-// of the wrong type (already reported). It returns whether the value is set.
-func (f *tomlFile) required(table, name, value string) bool {
-	key := table + "." + name
-	if value != "" {
-		return true
-	}
-	if f.bad[key] {
-		return false
-	}
-	if f.has(key) {
-		f.addf(key, "%q must not be empty", name)
-	} else {
-		f.addf(table, "missing %q in %s", name, f.tableName(table))
-	}
-	return false
-}
-
-// tableName names a table as written: [smtp], [[mailbox]],
-// [[handler.absence]] (the key "handler.2.absence.1" without its indexes).
-func (f *tomlFile) tableName(key string) string {
-	if i := strings.LastIndexByte(key, '.'); i >= 0 {
-		if _, err := strconv.Atoi(key[i+1:]); err == nil && f.arrays[key[:i]] {
-			return "[[" + unindexed(key[:i]) + "]]"
-		}
-	}
-	return "[" + unindexed(key) + "]"
-}
-
-// unindexed drops the array indexes from a key path: "handler.2.absence"
-// is written [[handler.absence]].
-func unindexed(key string) string {
-	parts := strings.Split(key, ".")
-	out := parts[:0]
-	for _, p := range parts {
-		if _, err := strconv.Atoi(p); err != nil {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, ".")
-}
-
-func (f *tomlFile) security(table, value string) bool {
-	if !f.required(table, "security", value) {
+func (f *file) security(table, value string) bool {
+	if !f.Required(table, "security", value) {
 		return false
 	}
 	switch value {
 	case SecurityTLS, SecurityStartTLS, SecurityNone:
 		return true
 	}
-	f.addf(table+".security", "security = %q: want \"tls\", \"starttls\" or \"none\"", value)
+	f.Addf(table+".security", "security = %q: want \"tls\", \"starttls\" or \"none\"", value)
 	return false
 }
 
 // port returns the configured port, or the conventional one for the security
 // mode when the key is omitted.
-func (f *tomlFile) port(table string, value *int, def int) int {
+func (f *file) port(table string, value *int, def int) int {
 	key := table + ".port"
 	if value == nil {
 		return def
 	}
 	if *value < 1 || *value > 65535 {
-		f.addf(key, "port %d out of range 1-65535", *value)
+		f.Addf(key, "port %d out of range 1-65535", *value)
 		return 0
 	}
 	return *value
@@ -393,20 +377,20 @@ func (f *tomlFile) port(table string, value *int, def int) int {
 
 // password resolves password_env or password_file. Error messages name the
 // variable or file, never the value.
-func (f *tomlFile) password(dir, table, env, file string, needed bool) Secret {
+func (f *file) password(dir, table, env, file string, needed bool) Secret {
 	if f.noSecrets {
 		return Secret{}
 	}
 	switch {
 	case env != "" && file != "":
-		f.addf(table+".password_file", "set password_env or password_file, not both")
+		f.Addf(table+".password_file", "set password_env or password_file, not both")
 	case env != "":
 		v, ok := os.LookupEnv(env)
 		switch {
 		case !ok:
-			f.addf(table+".password_env", "password_env: environment variable %s is not set", env)
+			f.Addf(table+".password_env", "password_env: environment variable %s is not set", env)
 		case v == "":
-			f.addf(table+".password_env", "password_env: environment variable %s is empty", env)
+			f.Addf(table+".password_env", "password_env: environment variable %s is empty", env)
 		}
 		return Secret{value: v}
 	case file != "":
@@ -419,18 +403,18 @@ func (f *tomlFile) password(dir, table, env, file string, needed bool) Secret {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			f.addf(table+".password_file", "password_file %q: %v", file, err)
+			f.Addf(table+".password_file", "password_file %q: %v", file, err)
 			return Secret{}
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if v == "" {
-			f.addf(table+".password_file", "password_file %q is empty", file)
+			f.Addf(table+".password_file", "password_file %q is empty", file)
 		}
 		return Secret{value: v}
-	case needed && !f.bad[table+".password_env"] && !f.bad[table+".password_file"] && !f.has(table+".password"):
+	case needed && !f.Bad(table+".password_env") && !f.Bad(table+".password_file") && !f.Has(table+".password"):
 		// A password written in the file was reported as an unknown key
 		// that names both alternatives.
-		f.addf(table, "missing password_env or password_file in %s", f.tableName(table))
+		f.Addf(table, "missing password_env or password_file in %s", f.TableName(table))
 	}
 	return Secret{}
 }

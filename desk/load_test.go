@@ -1,0 +1,172 @@
+package desk
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kioi/maildesk/config"
+	"github.com/kioi/maildesk/examples"
+)
+
+// loadProblems returns the problems of err, which must be config.Problems.
+func loadProblems(t *testing.T, err error) []string {
+	t.Helper()
+	var ps config.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("got error %T %v, want Problems", err, err)
+	}
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Error())
+	}
+	return out
+}
+
+// TestLoadExamples: the shipped configuration and rules agree, and every
+// template a category names renders.
+func TestLoadExamples(t *testing.T) {
+	t.Setenv("MAILDESK_SMTP_PASSWORD", "smtp-secret")
+	t.Setenv("MAILDESK_IMAP_PASSWORD", "imap-secret")
+	l, err := Load(filepath.Join("..", "examples", "maildesk.toml"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Config.Mailboxes) != 4 || len(l.Rules.Mailboxes) != 4 || l.Templates == nil {
+		t.Errorf("got %d mailboxes, %d mailbox rules, templates %v; want 4, 4 and templates", len(l.Config.Mailboxes), len(l.Rules.Mailboxes), l.Templates)
+	}
+	if l.Rules.Calendar.Location() != l.Config.Location {
+		t.Errorf("calendar zone: got %v, want maildesk.toml's %v", l.Rules.Calendar.Location(), l.Config.Location)
+	}
+	if l.Config.SMTP.Password.Reveal() != "smtp-secret" {
+		t.Error("the SMTP password was not resolved")
+	}
+}
+
+// TestLoadValidate: the rules are checked against the mailboxes of
+// maildesk.toml, at the lines that define them (rules.TestValidate has the
+// same fixture with the mailboxes written out).
+func TestLoadValidate(t *testing.T) {
+	t.Setenv("MAILDESK_TEST_IMAP_PASSWORD", "x")
+	cfgFile := filepath.Join("..", "rules", "testdata", "validate", "maildesk.toml")
+	_, err := Load(cfgFile, LoadOptions{})
+	dir, _ := filepath.Abs(filepath.Join("..", "rules", "testdata", "validate", "rules"))
+	want := []string{
+		cfgFile + `:14: mailbox "edu" has no [[mailbox]] rule in ` + dir,
+		filepath.Join(dir, "rules.toml") + `:18: rule for mailbox "qual", which is not in ` + cfgFile,
+		filepath.Join(dir, "rules.toml") + `:22: route names mailbox "archive", which is not in ` + cfgFile,
+	}
+	if got := loadProblems(t, err); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got problems\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+}
+
+// TestLoadNoSecrets: the commands that connect nowhere load without the
+// daemon's environment; the daemon's load names every missing variable.
+func TestLoadNoSecrets(t *testing.T) {
+	for _, v := range []string{"MAILDESK_SMTP_PASSWORD", "MAILDESK_IMAP_PASSWORD"} {
+		t.Setenv(v, "") // restores the variable afterwards
+		os.Unsetenv(v)
+	}
+	path := filepath.Join("..", "examples", "maildesk.toml")
+	_, err := Load(path, LoadOptions{})
+	if got := loadProblems(t, err); len(got) != 5 || !strings.HasPrefix(got[0], path+":31: password_env: environment variable MAILDESK_SMTP_PASSWORD is not set") {
+		t.Errorf("got %q, want the five password_env lines", got)
+	}
+	l, err := Load(path, LoadOptions{NoSecrets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.Config.SMTP.Password.IsZero() || len(l.Rules.Categories) == 0 {
+		t.Errorf("got SMTP password set %v, %d categories; want none and the rules", !l.Config.SMTP.Password.IsZero(), len(l.Rules.Categories))
+	}
+}
+
+// TestLoadAllProblems: problems of the rules and of the templates come
+// together, each at its file and line; a category's template is rendered on
+// trial; problems of maildesk.toml come alone.
+func TestLoadAllProblems(t *testing.T) {
+	dir := t.TempDir()
+	files, err := examples.FS.ReadDir("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"rules", "tmpl"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cats string
+	for _, f := range files {
+		b, err := examples.FS.ReadFile("rules/" + f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Name() == "categories.toml" {
+			cats = string(b)
+		}
+		writeLoadFile(t, filepath.Join(dir, "rules", f.Name()), string(b))
+	}
+	cfg, err := examples.FS.ReadFile("maildesk.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "maildesk.toml")
+	writeLoadFile(t, path, "templates = \"tmpl\"\n"+string(cfg))
+	check := func(name string, want ...string) {
+		t.Helper()
+		_, err := Load(path, LoadOptions{NoSecrets: true})
+		if len(want) == 0 {
+			if err != nil {
+				t.Errorf("%s: got %v, want no problems", name, err)
+			}
+			return
+		}
+		got := loadProblems(t, err)
+		if len(got) != len(want) {
+			t.Errorf("%s: got %d problems %q, want %d", name, len(got), got, len(want))
+		}
+		for _, w := range want {
+			if !strings.Contains(strings.Join(got, "\n"), w) {
+				t.Errorf("%s: problems lack %q:\n%s", name, w, strings.Join(got, "\n"))
+			}
+		}
+	}
+	check("good")
+
+	zz := filepath.Join(dir, "rules", "zz.toml")
+	writeLoadFile(t, zz, "[[handler]]\nid = \"x\"\nname = \"X\"\nemail = \"x@origin.or.kr\"\nphonne = \"1\"\n")
+	ack := filepath.Join(dir, "tmpl", "ack.txt")
+	writeLoadFile(t, ack, "hello\n{{ .Tag \n")
+	check("rules and templates", zz+`:5: unknown key "phonne" in [[handler]]`, ack+":3: unclosed action")
+
+	os.Remove(zz)
+	os.Remove(ack)
+	lines := strings.Split(cats, "\n")
+	at := -1
+	for i, l := range lines {
+		if l == `id = "voc"` {
+			at = i
+		}
+	}
+	if at < 0 {
+		t.Fatal(`no id = "voc" in the example categories`)
+	}
+	lines = append(lines[:at+1], append([]string{`ack_template = "nope"`}, lines[at+1:]...)...)
+	catsPath := filepath.Join(dir, "rules", "categories.toml")
+	writeLoadFile(t, catsPath, strings.Join(lines, "\n"))
+	check("template use", fmt.Sprintf(`%s:%d: ack_template: no such template "nope"`, catsPath, at+2))
+
+	writeLoadFile(t, path, "colour = 1\ntemplates = \"tmpl\"\n"+string(cfg))
+	check("config", path+`:1: unknown key "colour"`)
+}
+
+func writeLoadFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
