@@ -392,7 +392,7 @@ func (f *file) password(dir, table, env, file string, needed bool) Secret {
 		case v == "":
 			f.Addf(table+".password_env", "password_env: environment variable %s is empty", env)
 		}
-		return Secret{value: v}
+		return Secret{value: v, source: "password_env " + env}
 	case file != "":
 		path := resolvePath(dir, file)
 		b, err := os.ReadFile(path)
@@ -410,7 +410,7 @@ func (f *file) password(dir, table, env, file string, needed bool) Secret {
 		if v == "" {
 			f.Addf(table+".password_file", "password_file %q is empty", file)
 		}
-		return Secret{value: v}
+		return Secret{value: v, source: "password_file " + path}
 	case needed && !f.Bad(table+".password_env") && !f.Bad(table+".password_file") && !f.Has(table+".password"):
 		// A password written in the file was reported as an unknown key
 		// that names both alternatives.

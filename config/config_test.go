@@ -413,3 +413,24 @@ func TestTrustedAuthServID(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretSource: a password says where it came from, for log lines,
+// and the source never holds the password.
+func TestSecretSource(t *testing.T) {
+	setTestEnv(t)
+	cfg, err := Load(filepath.Join("testdata", "good.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.SMTP.Password.Source(); got != "password_env MAILDESK_TEST_SMTP_PASSWORD" {
+		t.Errorf("smtp password source: %q", got)
+	}
+	if got := cfg.Mailboxes[0].Password.Source(); !strings.HasPrefix(got, "password_file ") || !strings.HasSuffix(got, "imap.secret") {
+		t.Errorf("mailbox password source: %q", got)
+	}
+	for _, s := range []Secret{cfg.SMTP.Password, cfg.Mailboxes[0].Password} {
+		if strings.Contains(s.Source(), s.Reveal()) {
+			t.Errorf("source %q holds the password", s.Source())
+		}
+	}
+}

@@ -10,8 +10,15 @@ import (
 // whole without leaking it. Only Reveal gives the value, at the one place that
 // needs it (the login).
 type Secret struct {
-	value string
+	value  string
+	source string // "password_env NAME" or "password_file PATH"
 }
+
+// Source says where the password came from ("password_env
+// MAILDESK_IMAP_PASSWORD", "password_file /etc/maildesk/imap.secret"), for
+// a log line about a refused login; "" when it was not read from the
+// configuration. It never includes the password.
+func (s Secret) Source() string { return s.source }
 
 const masked = "********"
 

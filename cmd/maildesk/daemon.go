@@ -124,7 +124,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		w := &mailbox.Watcher{
 			Account: mailbox.Account{
 				Name: m.Name, Host: m.Host, Port: m.Port, Security: m.Security,
-				Username: m.Username, Password: m.Password.Reveal(), Folder: m.Folder, After: m.After,
+				Username: m.Username, Password: m.Password.Reveal(), Credentials: m.Password.Source(), Folder: m.Folder, After: m.After,
 				MaxMessageSize: cfg.MaxMessageSize,
 			},
 			Handler: d,
