@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
@@ -393,13 +392,7 @@ func TestLongTextIsCutInTheNotice(t *testing.T) {
 // early.)
 func TestOutboxClockSteppedBack(t *testing.T) {
 	f := newFixture(t)
-	sys, err := localmail.Start(localmail.Options{IMAPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
-	host, port := splitAddr(t, sys.SMTPAddr())
-	sender := mailbox.NewSender(mailbox.SMTPConfig{Host: host, Port: port, Security: "none"})
+	sys, sender := smtpSink(t)
 	ctx := context.Background()
 
 	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "c1@x"}.raw())

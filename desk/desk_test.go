@@ -424,17 +424,23 @@ func TestMalformedMailIsQuarantined(t *testing.T) {
 	}
 }
 
-// TestOutboxDelivers runs the outbox against a real SMTP server: temporary
-// refusals are retried on the schedule, a permanent one is recorded.
-func TestOutboxDelivers(t *testing.T) {
-	f := newFixture(t)
+// smtpSink is a real SMTP server on loopback and a Sender to it.
+func smtpSink(t *testing.T) (*localmail.System, *mailbox.Sender) {
+	t.Helper()
 	sys, err := localmail.Start(localmail.Options{IMAPAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sys.Close()
+	t.Cleanup(func() { sys.Close() })
 	host, port := splitAddr(t, sys.SMTPAddr())
-	sender := mailbox.NewSender(mailbox.SMTPConfig{Host: host, Port: port, Security: "none"})
+	return sys, mailbox.NewSender(mailbox.SMTPConfig{Host: host, Port: port, Security: "none"})
+}
+
+// TestOutboxDelivers runs the outbox against a real SMTP server: temporary
+// refusals are retried on the schedule, a permanent one is recorded.
+func TestOutboxDelivers(t *testing.T) {
+	f := newFixture(t)
+	sys, sender := smtpSink(t)
 	ctx := context.Background()
 
 	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "o1@x"}.raw())

@@ -146,14 +146,7 @@ func dovecotDeadlines(t *testing.T, mode string) {
 	}
 	if mode == "answered" {
 		// The handler answers within the window: no notice, no alert.
-		var notice *message.Message
-		waitUntil(t, "the handler's notice", func() bool {
-			for _, c := range s.staffNotices() {
-				notice, _ = message.Parse(c.Raw)
-				return true
-			}
-			return false
-		})
+		notice := firstStaffNotice(t, s)
 		dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
 			"dl-answer@origin.or.kr", "답변드립니다.\r\n", "In-Reply-To: <"+notice.MessageID+">"))
 		s.waitCaptured(2)
@@ -237,14 +230,7 @@ func dovecotDeadlines(t *testing.T, mode string) {
 // date, nothing at the old deadline, and the supervisor's alert comes
 // when the new date passes.
 func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk *desk.Desk, settle func()) {
-	var notice *message.Message
-	waitUntil(t, "the handler's notice", func() bool {
-		for _, c := range s.staffNotices() {
-			notice, _ = message.Parse(c.Raw)
-			return true
-		}
-		return false
-	})
+	notice := firstStaffNotice(t, s)
 	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
 		"dl-defer1@origin.or.kr", "#defer 2026-11-20 관세청 질의 중\r\n", "In-Reply-To: <"+notice.MessageID+">"))
 	var refused *message.Message
@@ -292,6 +278,20 @@ func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk 
 	if a, _ := message.Parse(caps[2].Raw); a == nil || a.Header.Get("X-Maildesk-Kind") != desk.KindAlert || caps[2].To[0] != "kioi@origin.or.kr" {
 		t.Fatalf("after the new date: got %v to %v, want the alert to the supervisor", a.Header.Get("X-Maildesk-Kind"), caps[2].To)
 	}
+}
+
+// firstStaffNotice waits for the first handler's notice and parses it.
+func firstStaffNotice(t *testing.T, s *stack) *message.Message {
+	t.Helper()
+	var notice *message.Message
+	waitUntil(t, "the handler's notice", func() bool {
+		for _, c := range s.staffNotices() {
+			notice, _ = message.Parse(c.Raw)
+			return notice != nil
+		}
+		return false
+	})
+	return notice
 }
 
 func headerEnd(raw []byte) int {
