@@ -12,12 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/dovecottest"
-	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
-	"github.com/kioi/maildesk/templates"
 )
 
 // genBatch is how many messages one generating transaction writes.
@@ -141,15 +138,7 @@ func loadDesk(dir string, st *store.Store, clock desk.Clock, pass func()) (*desk
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := rules.LoadWithZone(cfg.Rules, cfg.Location)
-	if err != nil {
-		return nil, err
-	}
-	tmpl, err := templates.Load("")
+	l, err := desk.Load(cfgPath, desk.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +146,7 @@ func loadDesk(dir string, st *store.Store, clock desk.Clock, pass func()) (*desk
 	for _, m := range benchMailboxes {
 		mbs = append(mbs, desk.Mailbox{Name: m.name, Address: m.address})
 	}
-	return desk.New(desk.Options{Store: st, Rules: rs, Templates: tmpl, Mailboxes: mbs, Location: cfg.Location,
+	return desk.New(desk.Options{Store: st, Rules: l.Rules, Templates: l.Templates, Mailboxes: mbs, Location: l.Config.Location,
 		Clock: clock, DeadlinePass: pass, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 

@@ -180,3 +180,13 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeTableType: a struct of the caller's package is "a table" to the
+// admin, whatever the package is called.
+func TestDecodeTableType(t *testing.T) {
+	f, _, _ := decode(t, "server = \"x\"\nmailbox = 3\n")
+	want := "x.toml:1: \"server\" must be a table, not a string\nx.toml:2: \"mailbox\" must be an array of tables, not an integer"
+	if got := problems(f); got != want {
+		t.Errorf("got problems\n%s\nwant\n%s", got, want)
+	}
+}
