@@ -22,9 +22,9 @@ var allowed = map[string][]string{
 	"cmd/maildesk": {"config", "desk", "examples", "localmail", "mailbox", "message", "rules", "store", "templates"},
 	// The benchmark command wires the same packages as the daemon, to drive
 	// them under load; nothing imports it.
-	"cmd/maildesk-bench": {"desk", "dovecottest", "examples", "localmail", "mailbox", "message", "store", "templates"},
+	"cmd/maildesk-bench": {"desk", "examples", "internal/dovecot", "localmail", "mailbox", "message", "store", "templates"},
 	// Fault-injection tests drive the built binary and read its database.
-	"faulttest": {"desk", "dovecottest", "examples", "localmail", "mailbox", "message", "store"},
+	"faulttest": {"desk", "examples", "localmail", "mailbox", "message", "store"},
 	"desk":      {"config", "mailbox", "message", "rules", "store", "templates"},
 	// maildesk.toml; it shares the TOML problem code with rules.
 	"config": {"internal/tomlcheck"},
@@ -38,16 +38,24 @@ var allowed = map[string][]string{
 	"templates":                {},
 	"localmail":                {},
 	"examples":                 {},
-	// A throwaway Dovecot for tests and benchmarks.
-	"dovecottest": {},
-	// Finds the shared mail corpus for tests.
-	"corpustest": {},
+	// A throwaway Dovecot for tests and the benchmark; it does not
+	// import testing, so a binary may use it.
+	"internal/dovecot": {},
+	// What the tests share (Dovecot that skips or fails the test, the
+	// corpus, mail builders, waits). It imports testing: only tests may
+	// import it.
+	"internal/maildesktest": {"internal/dovecot", "store"},
 	// The line-indexed TOML problem code config and rules share.
 	"internal/tomlcheck": {},
 }
 
 // testOnly may be imported by any package's tests: fixtures, not layers.
-var testOnly = []string{"localmail", "examples", "dovecottest", "corpustest"}
+var testOnly = []string{"localmail", "examples", "internal/dovecot", "internal/maildesktest"}
+
+// testingAllowed are the packages whose non-test files may import
+// "testing": test support that only tests import. Any other importer
+// would link the testing package (and its flags) into a binary.
+var testingAllowed = []string{"internal/maildesktest"}
 
 func TestLayering(t *testing.T) {
 	found := map[string]bool{}
@@ -72,13 +80,21 @@ func TestLayering(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		test := strings.HasSuffix(path, "_test.go")
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
+			if p == "testing" && !test && !contains(testingAllowed, pkg) {
+				t.Errorf("%s imports testing outside a _test.go file: a binary that imports %s would link it", path, pkg)
+			}
 			dep, ours := strings.CutPrefix(p, module)
 			if !ours {
 				continue
 			}
-			if strings.HasSuffix(path, "_test.go") && contains(testOnly, dep) {
+			if test && contains(testOnly, dep) {
+				continue
+			}
+			if !test && contains(testingAllowed, dep) {
+				t.Errorf("%s imports %s, which only tests may import", path, p)
 				continue
 			}
 			if !contains(ok, dep) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -31,7 +31,7 @@ func (f *fixture) acksQueued() int {
 // (RFC 3834, DESIGN invariant 5). The rate limit is lifted so that it
 // cannot hide an acknowledgement.
 func TestCorpusBouncesGetNoAck(t *testing.T) {
-	dir := corpustest.Dir(t)
+	dir := maildesktest.Corpus(t)
 	sets := []struct {
 		name string
 		glob []string

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
@@ -28,7 +28,7 @@ type loreThread struct {
 // TestCorpusLoreThreads delivers the 16 complete Outlook/Korean mailing-list
 // threads into one mailbox: each must become exactly one ticket.
 func TestCorpusLoreThreads(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "lore-linux-samsung-soc-threads")
+	dir := filepath.Join(maildesktest.Corpus(t), "lore-linux-samsung-soc-threads")
 	f := newFixture(t)
 	threads, err := filepath.Glob(filepath.Join(dir, "thread*"))
 	if err != nil || len(threads) == 0 {
@@ -89,7 +89,7 @@ func TestCorpusLoreThreads(t *testing.T) {
 // not: nothing may fail or panic, everything is stored, and what could not be
 // parsed is quarantined with a reason.
 func TestCorpusIntake(t *testing.T) {
-	dir := corpustest.Dir(t)
+	dir := maildesktest.Corpus(t)
 	f := newFixture(t)
 	uid := uint32(0)
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -292,7 +292,7 @@ func parseThreadResponse(s string) [][]int {
 // deliberately differs, the case is listed with the reason; every other
 // case must give exactly the expected conversations.
 func TestCorpusThreadingCases(t *testing.T) {
-	dir := corpustest.Dir(t)
+	dir := maildesktest.Corpus(t)
 	deliberate := map[string]string{
 		// b names a in References; the algorithm drops that link to break
 		// the b<->c loop. A ticket keeps the explicit reference.
@@ -425,7 +425,7 @@ func TestCorpusThreadingCases(t *testing.T) {
 // around it (a second parse, a Desk built differently, a decision taken
 // outside classify) makes them drift apart.
 func TestCorpusPreviewMatchesIntake(t *testing.T) {
-	dir := corpustest.Dir(t)
+	dir := maildesktest.Corpus(t)
 	f := newFixture(t)
 	var got Decision
 	intakeDecided = func(_ uint32, dec Decision) { got = dec }

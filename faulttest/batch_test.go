@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/internal/maildesktest"
 )
 
 // TestCrashMidBatch: a backlog waits in Dovecot before the daemon starts,
@@ -42,7 +43,7 @@ func TestCrashMidBatch(t *testing.T) {
 		p := e.start(t)
 		// Wait for this run's intake to move, then kill it a moment later:
 		// a batch of 100 takes a few hundred milliseconds to store.
-		deadline := time.Now().Add(waitLimit)
+		deadline := time.Now().Add(maildesktest.WaitLimit)
 		for {
 			if p.exited() {
 				t.Fatalf("maildesk exited on its own after restart %d: %v", kills, p.err)
@@ -51,7 +52,7 @@ func TestCrashMidBatch(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("run %d: intake did not move within %v", kills+1, waitLimit)
+				t.Fatalf("run %d: intake did not move within %v", kills+1, maildesktest.WaitLimit)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -83,7 +84,7 @@ func TestCrashMidBatch(t *testing.T) {
 	s := e.snapshot(t)
 	checkStoredOnce(t, s, convs)
 	for _, tk := range s.tickets {
-		if a := countKind(s.messages[tk.ID], desk.KindAck); a > 1 {
+		if a := maildesktest.CountKind(s.messages[tk.ID], desk.KindAck); a > 1 {
 			t.Errorf("ticket %d: got %d acknowledgements, want at most 1", tk.ID, a)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -44,7 +45,7 @@ func planConversations(rng *rand.Rand, n int, mailboxes []string) ([]conversatio
 			c.ids = append(c.ids, id)
 			convs = append(convs, c)
 			mails = append(mails, plannedMail{conv: len(convs) - 1, user: c.mailbox, from: c.customer,
-				raw: mail(c.customer, c.mailbox+"@origin.or.kr", "원산지 문의 "+strconv.Itoa(len(convs)), id,
+				raw: maildesktest.Inquiry(c.customer, c.mailbox+"@origin.or.kr", "원산지 문의 "+strconv.Itoa(len(convs)), id,
 					"안녕하세요. 원산지확인서 발급 문의입니다.\r\n")})
 			continue
 		}
@@ -54,7 +55,7 @@ func planConversations(rng *rand.Rand, n int, mailboxes []string) ([]conversatio
 		id := fmt.Sprintf("r%d.%d@example.com", k+1, i)
 		c.ids = append(c.ids, id)
 		mails = append(mails, plannedMail{conv: k, user: c.mailbox, from: c.customer,
-			raw: mail(c.customer, c.mailbox+"@origin.or.kr", "RE: 원산지 문의 "+strconv.Itoa(k+1), id,
+			raw: maildesktest.Inquiry(c.customer, c.mailbox+"@origin.or.kr", "RE: 원산지 문의 "+strconv.Itoa(k+1), id,
 				"추가 문의드립니다.\r\n", "In-Reply-To: <"+parent+">", "References: <"+parent+">")})
 	}
 	return convs, mails
@@ -154,7 +155,7 @@ func TestCrashDuringIntake(t *testing.T) {
 	dups := sinkDuplicates(t, sk, s)
 	acks := 0
 	for _, tk := range s.tickets {
-		a := countKind(s.messages[tk.ID], desk.KindAck)
+		a := maildesktest.CountKind(s.messages[tk.ID], desk.KindAck)
 		acks += a
 		if a > 1 {
 			t.Errorf("ticket %d: got %d acknowledgements, want at most 1", tk.ID, a)
@@ -167,16 +168,6 @@ func TestCrashDuringIntake(t *testing.T) {
 		"%d tickets, %d acknowledgements (max 1 per ticket), outbox %d sent %d queued %d failed; SMTP saw %d mails, %d duplicate deliveries",
 		n, len(convs), kills, s.counts["in/inquiry"]+s.counts["in/followup"], len(s.tickets), acks,
 		len(s.sent), len(s.queued), len(s.failed), len(sk.mails()), dups)
-}
-
-func countKind(ms []*store.Message, kind string) int {
-	n := 0
-	for _, m := range ms {
-		if m.Kind == kind {
-			n++
-		}
-	}
-	return n
 }
 
 // checkStoredOnce checks that each planned mail is stored exactly once and

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -61,7 +62,7 @@ func TestDatabaseLocked(t *testing.T) {
 
 	const before = 3
 	for i := 1; i <= before; i++ {
-		if err := dv.Deliver("fta-pass", "a@example.com", mail(fmt.Sprintf("c%d@example.com", i), "fta-pass@origin.or.kr",
+		if err := dv.Deliver("fta-pass", "a@example.com", maildesktest.Inquiry(fmt.Sprintf("c%d@example.com", i), "fta-pass@origin.or.kr",
 			"문의", fmt.Sprintf("lock-pre%d@example.com", i), "문의\r\n")); err != nil {
 			t.Fatal(err)
 		}
@@ -87,14 +88,14 @@ func TestDatabaseLocked(t *testing.T) {
 
 	const during = 5
 	for i := 1; i <= during; i++ {
-		if err := dv.Deliver("fta-pass", "b@example.com", mail(fmt.Sprintf("d%d@example.com", i), "fta-pass@origin.or.kr",
+		if err := dv.Deliver("fta-pass", "b@example.com", maildesktest.Inquiry(fmt.Sprintf("d%d@example.com", i), "fta-pass@origin.or.kr",
 			"문의", fmt.Sprintf("lock-during%d@example.com", i), "문의\r\n")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The daemon's busy timeout is 5 s: wait until it has given up at least
 	// once and said so.
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(maildesktest.WaitLimit)
 	for e.countLog("level=WARN", "locked") == 0 && e.countLog("level=ERROR", "locked") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("no warning about the locked database in the log")

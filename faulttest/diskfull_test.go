@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kioi/maildesk/internal/maildesktest"
 )
 
 // smallDisk mounts a tmpfs of size bytes on a fresh directory, for the
@@ -82,7 +84,7 @@ func TestDiskFull(t *testing.T) {
 		t.Helper()
 		c := fmt.Sprintf("full%d@example.com", i)
 		id := fmt.Sprintf("full%d@example.com", i)
-		if err := dv.Deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의", id, body)); err != nil {
+		if err := dv.Deliver("fta-pass", c, maildesktest.Inquiry(c, "fta-pass@origin.or.kr", "문의", id, body)); err != nil {
 			t.Fatal(err)
 		}
 		convs = append(convs, conversation{customer: c, ids: []string{id}})
@@ -101,7 +103,7 @@ func TestDiskFull(t *testing.T) {
 	for i := before + 1; i <= before+during; i++ {
 		send(i, big)
 	}
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(maildesktest.WaitLimit)
 	for e.countLog("database disk is full") < 2 {
 		if p.exited() {
 			t.Fatalf("maildesk exited on a full disk: %v", p.err)

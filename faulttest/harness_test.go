@@ -11,7 +11,6 @@ package faulttest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -35,15 +34,12 @@ import (
 	"github.com/emersion/go-smtp"
 	_ "modernc.org/sqlite"
 
-	"github.com/kioi/maildesk/dovecottest"
 	"github.com/kioi/maildesk/examples"
+	"github.com/kioi/maildesk/internal/dovecot"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
-
-// waitLimit is a hang guard only: no assertion depends on how fast
-// anything is.
-const waitLimit = 90 * time.Second
 
 const password = "demo"
 
@@ -88,13 +84,13 @@ func seed(t *testing.T) *rand.Rand {
 
 // needDovecot skips the test where Dovecot cannot run, except in CI, where
 // these tests are the proof and must not silently vanish.
-func needDovecot(t *testing.T) { t.Helper(); dovecottest.Need(t) }
+func needDovecot(t *testing.T) { t.Helper(); maildesktest.NeedDovecot(t) }
 
 // startDovecot starts a throwaway Dovecot with the password on every
 // account.
-func startDovecot(t *testing.T, users []string) *dovecottest.Server {
+func startDovecot(t *testing.T, users []string) *dovecot.Server {
 	t.Helper()
-	return dovecottest.New(t, users, password)
+	return maildesktest.Dovecot(t, users, password)
 }
 
 // --- SMTP sink -------------------------------------------------------------
@@ -306,7 +302,7 @@ func (e *env) startReady(t *testing.T) *proc {
 	t.Helper()
 	before := e.countLog(`msg="maildesk running"`)
 	p := e.start(t)
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(maildesktest.WaitLimit)
 	for e.countLog(`msg="maildesk running"`) == before {
 		if p.exited() {
 			t.Fatalf("maildesk exited at startup: %v", p.err)
@@ -331,7 +327,7 @@ func (p *proc) stop(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(waitLimit):
+	case <-time.After(maildesktest.WaitLimit):
 		p.kill()
 		t.Fatalf("maildesk did not stop after SIGTERM")
 	}
@@ -453,7 +449,7 @@ func (e *env) progress(t *testing.T) (progress, error) {
 // waitProgress polls the database until ok holds.
 func (e *env) waitProgress(t *testing.T, what string, ok func(progress) bool) progress {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(maildesktest.WaitLimit)
 	var last progress
 	var lastErr error
 	for time.Now().Before(deadline) {
@@ -536,17 +532,6 @@ func (e *env) snapshot(t *testing.T) *snapshot {
 }
 
 // --- mail ------------------------------------------------------------------
-
-func mail(from, to, subject, msgID, body string, extra ...string) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: Wed, 25 Nov 2026 10:00:00 +0900\r\nMessage-ID: <%s>\r\n", from, to, subject, msgID)
-	for _, h := range extra {
-		b.WriteString(h + "\r\n")
-	}
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	b.WriteString(body)
-	return b.Bytes()
-}
 
 func tail(s string, n int) string {
 	if len(s) <= n {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kioi/maildesk/internal/maildesktest"
 )
 
 // proxy is a TCP relay between the daemon and Dovecot that can refuse new
@@ -157,7 +159,7 @@ func TestIMAPTrouble(t *testing.T) {
 			total++
 			id := fmt.Sprintf("imap%d.%s@example.com", total, tag)
 			c := fmt.Sprintf("i%d@example.com", total)
-			if err := dv.Deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의 "+tag, id, "문의입니다.\r\n")); err != nil {
+			if err := dv.Deliver("fta-pass", c, maildesktest.Inquiry(c, "fta-pass@origin.or.kr", "문의 "+tag, id, "문의입니다.\r\n")); err != nil {
 				t.Fatal(err)
 			}
 			convs = append(convs, conversation{customer: c, ids: []string{id}})
@@ -225,7 +227,7 @@ func TestIMAPTrouble(t *testing.T) {
 	waitStored("mail after the Dovecot restart with a recreated folder")
 	// A pass over the re-read folder is not visible in the counts: wait
 	// for the warning that it happened, then for any stray duplicate.
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(maildesktest.WaitLimit)
 	for e.countLog("UIDVALIDITY changed") == 0 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kioi/maildesk/internal/maildesktest"
 )
 
 // exitBound is how long a SIGTERMed daemon may take to exit: the daemon's
@@ -81,7 +83,7 @@ func TestShutdown(t *testing.T) {
 			for i := 1; i <= n; i++ {
 				id := fmt.Sprintf("term%d@example.com", i)
 				c := fmt.Sprintf("term%d@example.com", i)
-				if err := dv.Deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의", id, "문의\r\n")); err != nil {
+				if err := dv.Deliver("fta-pass", c, maildesktest.Inquiry(c, "fta-pass@origin.or.kr", "문의", id, "문의\r\n")); err != nil {
 					t.Fatal(err)
 				}
 				convs = append(convs, conversation{customer: c, ids: []string{id}})
@@ -102,7 +104,7 @@ func TestShutdown(t *testing.T) {
 			start := time.Now()
 			p.cmd.Process.Signal(syscall.SIGTERM)
 			if second {
-				deadline := time.Now().Add(waitLimit)
+				deadline := time.Now().Add(maildesktest.WaitLimit)
 				for e.countLog("shutting down") == 0 {
 					if time.Now().After(deadline) {
 						t.Fatal("the daemon did not log the first SIGTERM")

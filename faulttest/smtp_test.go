@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -29,7 +30,7 @@ func TestSMTPTrouble(t *testing.T) {
 	var convs []conversation
 	for i, c := range customers {
 		id := fmt.Sprintf("smtp%d@example.com", i+1)
-		if err := dv.Deliver("fta-pass", c, mail(c, "fta-pass@origin.or.kr", "문의 "+c, id, "문의입니다.\r\n")); err != nil {
+		if err := dv.Deliver("fta-pass", c, maildesktest.Inquiry(c, "fta-pass@origin.or.kr", "문의 "+c, id, "문의입니다.\r\n")); err != nil {
 			t.Fatal(err)
 		}
 		convs = append(convs, conversation{customer: c, ids: []string{id}})
@@ -98,7 +99,7 @@ func TestSMTPTrouble(t *testing.T) {
 
 	// Issue 7 also asks that the handler is told of a permanent failure.
 	t.Run("handler told", func(t *testing.T) {
-		staff := countKind(s.messages[tid], desk.KindStaffNotice)
+		staff := maildesktest.CountKind(s.messages[tid], desk.KindStaffNotice)
 		for _, m := range s.messages[tid] {
 			if m.Direction == store.Out && m.Kind == desk.KindStaffNotice && m.CreatedAt.After(s.failed[0].CreatedAt) {
 				return

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -819,7 +819,7 @@ func onWire(raw []byte) []byte {
 // null sender, a list post with lines starting with dots) and checks that
 // they are captured and delivered byte for byte.
 func TestCorpusVerbatim(t *testing.T) {
-	dir := corpustest.Dir(t)
+	dir := maildesktest.Corpus(t)
 	tests := []struct {
 		file, from string
 	}{

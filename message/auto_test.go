@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 )
 
 func TestAutomatic(t *testing.T) {
@@ -77,7 +77,7 @@ func TestAutomatic(t *testing.T) {
 // TestCorpusAutomatic runs Automatic over real bounces and auto-replies of
 // the sisimai corpus and the chatwoot helpdesk-loop case.
 func TestCorpusAutomatic(t *testing.T) {
-	dir := corpustest.Dir(t)
+	dir := maildesktest.Corpus(t)
 
 	raw, err := os.ReadFile(filepath.Join(dir, "chatwoot-selected", "spec", "fixtures", "files", "bounced_with_no_from.eml"))
 	if err != nil {

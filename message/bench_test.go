@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 )
 
 // benchCorpus returns the .eml files of the shared corpus, skipping (or, in
 // CI, failing) when it is absent.
 func benchCorpus(b *testing.B) [][]byte {
 	b.Helper()
-	dir := corpustest.Dir(b)
+	dir := maildesktest.Corpus(b)
 	var msgs [][]byte
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".eml") {

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/message/internal/charset"
 )
 
@@ -13,7 +13,7 @@ import (
 // compares with their UTF-8 versions, as text (charset.Decode) and as
 // 8-bit mail bodies (Parse).
 func TestCorpusCJKEncodings(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "cpython-cjkencodings-korean", "Lib", "test", "cjkencodings")
+	dir := filepath.Join(maildesktest.Corpus(t), "cpython-cjkencodings-korean", "Lib", "test", "cjkencodings")
 	n, ok := 0, 0
 	for file, label := range map[string]string{
 		"euc_kr": "euc-kr", "cp949": "cp949", "iso2022_kr": "iso-2022-kr", "johab": "johab",

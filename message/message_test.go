@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"time"
 	"unicode/utf8"
 )
@@ -486,7 +486,7 @@ func TestAddressString(t *testing.T) {
 // quarantines), grouped by kind, separately for mail-like files and for
 // the rest (expected-output JSON, XML, licences, ...).
 func TestCorpusNoPanic(t *testing.T) {
-	dir := corpustest.Dir(t)
+	dir := maildesktest.Corpus(t)
 	defer func(old bool) { recoverPanics = old }(recoverPanics)
 	recoverPanics = false
 	type tally struct {
@@ -622,7 +622,7 @@ func errorKind(err error) string {
 // TestCorpusKoreanThreads checks real Outlook ks_c_5601-1987 mail from the
 // linux-samsung-soc list against the ids and subjects in thread.json.
 func TestCorpusKoreanThreads(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "lore-linux-samsung-soc-threads")
+	dir := filepath.Join(maildesktest.Corpus(t), "lore-linux-samsung-soc-threads")
 	threads, _ := filepath.Glob(filepath.Join(dir, "thread*", "thread.json"))
 	if len(threads) == 0 {
 		t.Fatal("no thread.json found")
@@ -711,7 +711,7 @@ func TestCorpusKoreanThreads(t *testing.T) {
 }
 
 func TestCorpusThunderbirdEUCKR(t *testing.T) {
-	p := filepath.Join(corpustest.Dir(t), "lore-korean-thunderbird-euc-kr", "dri-devel-5E17C9AA.6010501@samsung.com.eml")
+	p := filepath.Join(maildesktest.Corpus(t), "lore-korean-thunderbird-euc-kr", "dri-devel-5E17C9AA.6010501@samsung.com.eml")
 	raw, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -740,7 +740,7 @@ func TestCorpusThunderbirdEUCKR(t *testing.T) {
 // TestCorpusMikelKorean covers the mikel/mail Korean fixtures (see its
 // EXPECTED.json: "스티해" for the 8-bit ks_c_5601-1987 body).
 func TestCorpusMikelKorean(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "mikel-mail", "spec", "fixtures", "emails")
+	dir := filepath.Join(maildesktest.Corpus(t), "mikel-mail", "spec", "fixtures", "emails")
 	for _, tt := range []struct {
 		file, subject, textHas string
 	}{
@@ -769,7 +769,7 @@ func TestCorpusMikelKorean(t *testing.T) {
 // expectations converted from ikvk/imap_tools. Differences where our result
 // is the better one are listed explicitly.
 func TestCorpusImapToolsSubjects(t *testing.T) {
-	root := filepath.Join(corpustest.Dir(t), "ikvk-imap_tools", "tests")
+	root := filepath.Join(maildesktest.Corpus(t), "ikvk-imap_tools", "tests")
 	ours := map[string]string{
 		// raw 8-bit Latin-1 subject: imap_tools drops the letters.
 		"error_emails/invalid_subject_characters": "Formação FrenetikPolis: Mega Campanha Final Verão | Cursos de Setembro",
@@ -844,7 +844,7 @@ func FuzzParse(f *testing.F) {
 	// Seed with the real mail of the shared corpus when it is there: the
 	// mutations of real Outlook, webmail and bounce messages reach deeper
 	// than anything written by hand.
-	dir, _ := corpustest.Find()
+	dir, _ := maildesktest.FindCorpus()
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil

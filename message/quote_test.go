@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"time"
 )
 
@@ -149,7 +149,7 @@ func short(s string) string {
 // TestCorpusReplyDiscourse compares the new text with discourse's
 // trimmed/ output for each test/emails/*.txt.
 func TestCorpusReplyDiscourse(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "discourse-email_reply_trimmer", "test")
+	dir := filepath.Join(maildesktest.Corpus(t), "discourse-email_reply_trimmer", "test")
 	files, _ := filepath.Glob(filepath.Join(dir, "emails", "*.txt"))
 	s := &replyScore{t: t, set: "discourse-email_reply_trimmer"}
 	for _, f := range files {
@@ -178,7 +178,7 @@ func strconvQ(s string) string { return "«" + s + "»" }
 // the reply without touching the signature, so its expectation is compared
 // with the new text plus the signature.
 func TestCorpusReplyTalon(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "mailgun-talon", "tests", "fixtures")
+	dir := filepath.Join(maildesktest.Corpus(t), "mailgun-talon", "tests", "fixtures")
 	s := &replyScore{t: t, set: "mailgun-talon"}
 	emls, _ := filepath.Glob(filepath.Join(dir, "standard_replies", "*.eml"))
 	for _, f := range emls {
@@ -227,7 +227,7 @@ func TestCorpusReplyTalon(t *testing.T) {
 // fragment that is neither quoted nor hidden must be in the new text and a
 // hidden one must not.
 func TestCorpusReplyGitHub(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "github-email_reply_parser")
+	dir := filepath.Join(maildesktest.Corpus(t), "github-email_reply_parser")
 	b, err := os.ReadFile(filepath.Join(dir, "EXPECTED.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +313,7 @@ func TestCorpusReplyGitHub(t *testing.T) {
 
 // TestCorpusReplyCrisp compares the new text with crisp's first fragment.
 func TestCorpusReplyCrisp(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "crisp-oss-email-reply-parser")
+	dir := filepath.Join(maildesktest.Corpus(t), "crisp-oss-email-reply-parser")
 	b, err := os.ReadFile(filepath.Join(dir, "EXPECTED-first-fragment.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -354,7 +354,7 @@ func TestCorpusReplyCrisp(t *testing.T) {
 // a replacement character, carries Korean (the sender's name or the
 // text), and its Outlook "-----Original Message-----" header is split off.
 func TestCorpusKoreanOutlook(t *testing.T) {
-	dir := filepath.Join(corpustest.Dir(t), "lore-linux-samsung-soc-threads")
+	dir := filepath.Join(maildesktest.Corpus(t), "lore-linux-samsung-soc-threads")
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.eml"))
 	hangul := func(s string) bool {
 		for _, r := range s {
@@ -431,7 +431,7 @@ func FuzzSplitReply(f *testing.F) {
 		f.Add(s)
 	}
 	// Seed with the reply corpora when they are there.
-	dir, _ := corpustest.Find()
+	dir, _ := maildesktest.FindCorpus()
 	for _, g := range []string{"discourse-email_reply_trimmer/test/emails/*.txt", "crisp-oss-email-reply-parser/test/fixtures/*.txt", "github-email_reply_parser/test/emails/email_*.txt"} {
 		files, _ := filepath.Glob(filepath.Join(dir, filepath.FromSlash(g)))
 		for _, file := range files {

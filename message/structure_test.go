@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 )
 
 // stalwartDoc is the part of stalwart's expected parse tree we compare.
@@ -85,7 +85,7 @@ func (d *stalwartDoc) expected() (subject, from, text string) {
 // TestCorpusStructure compares subject, sender and text with the expected
 // output of stalwartlabs/mail-parser and ikvk/imap_tools.
 func TestCorpusStructure(t *testing.T) {
-	root := corpustest.Dir(t)
+	root := maildesktest.Corpus(t)
 	type result struct{ n, subj, from, text int }
 	report := func(set string, r, floor result) {
 		t.Helper()

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"unicode/utf8"
 )
 
@@ -24,7 +24,7 @@ var foldSeeds = []string{
 // base64, whatever it holds).
 func TestFoldFastPath(t *testing.T) {
 	inputs := append([]string(nil), foldSeeds...)
-	dir, err := corpustest.Find()
+	dir, err := maildesktest.FindCorpus()
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/dovecottest"
+	"github.com/kioi/maildesk/internal/dovecot"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -268,7 +268,7 @@ func benchStore(ctx context.Context, o options, dir string) ([]result, error) {
 	st.Close()
 
 	// The daemon idling on this database, in its own process.
-	if _, err := dovecottest.Find(); err != nil {
+	if _, err := dovecot.Find(); err != nil {
 		return append(rs, result{"3 store", "daemon RSS, idle on this database", "not measured: " + err.Error(), ""}), nil
 	}
 	dv, err := startDovecot(dir, mailboxNames())

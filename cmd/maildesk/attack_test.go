@@ -21,6 +21,7 @@ import (
 
 	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -36,11 +37,11 @@ func TestDovecotReferencesFlood(t *testing.T) {
 	for i := range 40000 {
 		fmt.Fprintf(&refs, " <r%d@flood.example>", i)
 	}
-	flood := inquiry("flood@example.com", "fta-pass@origin.or.kr", "flood", "flood@example.com", "x\r\n",
+	flood := maildesktest.Inquiry("flood@example.com", "fta-pass@origin.or.kr", "flood", "flood@example.com", "x\r\n",
 		"References:"+refs.String())
 	dv.deliver(t, "fta-pass", "flood@example.com", flood)
 	dv.deliver(t, "fta-pass", "kim@example.co.kr",
-		inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "원산지 문의", "after-flood@example.co.kr", "문의입니다.\r\n"))
+		maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "원산지 문의", "after-flood@example.co.kr", "문의입니다.\r\n"))
 	snap := s.waitFor(st, "the inquiry after the flood acknowledged", func(sn snapshot) bool {
 		for _, o := range sn.outbox {
 			if o.Kind == desk.KindAck && o.To[0] == "kim@example.co.kr" && o.State == store.Sent {
@@ -69,7 +70,7 @@ func TestDovecotFirstStartHistory(t *testing.T) {
 	}
 	old := time.Now().Add(-10 * 24 * time.Hour)
 	for i := range 20 {
-		raw := inquiry(fmt.Sprintf("old%d@example.com", i), "fta-pass@origin.or.kr", "지난 문의", fmt.Sprintf("old%d@example.com", i), "예전 문의입니다.\r\n")
+		raw := maildesktest.Inquiry(fmt.Sprintf("old%d@example.com", i), "fta-pass@origin.or.kr", "지난 문의", fmt.Sprintf("old%d@example.com", i), "예전 문의입니다.\r\n")
 		cmd := c.Append("INBOX", int64(len(raw)), &imap.AppendOptions{Time: old})
 		if _, err := cmd.Write(raw); err != nil {
 			t.Fatal(err)
@@ -93,7 +94,7 @@ func TestDovecotFirstStartHistory(t *testing.T) {
 	if snap.staff[0].To[0] != "mslim@origin.or.kr" {
 		t.Errorf("summary to %v", snap.staff[0].To)
 	}
-	dv.deliver(t, "fta-pass", "new@example.com", inquiry("new@example.com", "fta-pass@origin.or.kr", "새 문의", "new@example.com", "새 문의입니다.\r\n"))
+	dv.deliver(t, "fta-pass", "new@example.com", maildesktest.Inquiry("new@example.com", "fta-pass@origin.or.kr", "새 문의", "new@example.com", "새 문의입니다.\r\n"))
 	snap = s.waitFor(st, "the new inquiry acknowledged", func(sn snapshot) bool {
 		return len(sn.outbox) == 1 && sn.outbox[0].State == store.Sent && sn.outbox[0].To[0] == "new@example.com"
 	})
@@ -133,7 +134,7 @@ func TestDaemonStopsWhenTheDatabaseIsDeleted(t *testing.T) {
 		if !errors.Is(err, store.ErrFileReplaced) {
 			t.Fatalf("daemon stopped with %v, want ErrFileReplaced", err)
 		}
-	case <-time.After(waitLimit):
+	case <-time.After(maildesktest.WaitLimit):
 		t.Fatal("the daemon ran on after its database was deleted")
 	}
 }
@@ -342,10 +343,10 @@ func TestShutdownAbortsAHungConversation(t *testing.T) {
 	}()
 	<-ready
 	s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
-		inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "원산지 문의", "hang@example.co.kr", "문의입니다.\r\n"))
+		maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "원산지 문의", "hang@example.co.kr", "문의입니다.\r\n"))
 	select {
 	case <-dataSeen:
-	case <-time.After(waitLimit):
+	case <-time.After(maildesktest.WaitLimit):
 		t.Fatal("the acknowledgement never reached the end of DATA")
 	}
 	stopped := time.Now()
@@ -355,7 +356,7 @@ func TestShutdownAbortsAHungConversation(t *testing.T) {
 		if err != nil {
 			t.Fatalf("daemon: %v", err)
 		}
-	case <-time.After(waitLimit):
+	case <-time.After(maildesktest.WaitLimit):
 		t.Fatal("the daemon did not stop")
 	}
 	// The grace is 300 ms; the sender's own timeout is a minute.

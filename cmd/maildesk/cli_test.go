@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/rules"
 )
 
@@ -75,7 +76,7 @@ func TestTicketsJSONContract(t *testing.T) {
 	d := startDaemon(t, s.configPath)
 	d.waitSynced(t, len(s.mboxes))
 	s.send("kim@example.co.kr", []string{"education@origin.or.kr"},
-		inquiry("kim@example.co.kr", "education@origin.or.kr", "교육 신청 문의", "cli1@example.co.kr", "교육 일정이 궁금합니다.\r\n"))
+		maildesktest.Inquiry("kim@example.co.kr", "education@origin.or.kr", "교육 신청 문의", "cli1@example.co.kr", "교육 일정이 궁금합니다.\r\n"))
 	s.waitFor(st, "ack sent", func(sn snapshot) bool { return len(sn.outbox) == 1 && sn.outbox[0].State == "sent" })
 
 	out, err := runCLI(t, "tickets", "-config", s.configPath, "-json")
@@ -191,7 +192,7 @@ func TestTicketsJSONContract(t *testing.T) {
 func TestRulesTestChangesNothing(t *testing.T) {
 	s := newStack(t)
 	eml := filepath.Join(s.dir, "q.eml")
-	os.WriteFile(eml, inquiry("kim@example.co.kr", "correction@origin.or.kr", "불친절 시정요청", "rt1@x", "시정을 요청합니다.\r\n"), 0o644)
+	os.WriteFile(eml, maildesktest.Inquiry("kim@example.co.kr", "correction@origin.or.kr", "불친절 시정요청", "rt1@x", "시정을 요청합니다.\r\n"), 0o644)
 	out, err := runCLI(t, "rules", "test", "-config", s.configPath, "-json", eml)
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +218,7 @@ func TestRulesTestNeedsNoSecrets(t *testing.T) {
 		os.Unsetenv(v)
 	}
 	eml := filepath.Join(t.TempDir(), "q.eml")
-	os.WriteFile(eml, inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "FTA-PASS 문의", "rt2@x", "문의드립니다.\r\n"), 0o644)
+	os.WriteFile(eml, maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "FTA-PASS 문의", "rt2@x", "문의드립니다.\r\n"), 0o644)
 	out, err := runCLI(t, "rules", "test", "-config", "../../examples/maildesk.toml", "-json", "-at", "2026-09-23T10:00", eml)
 	if err != nil {
 		t.Fatalf("rules test without passwords: %v", err)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/dovecottest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/message"
 )
@@ -73,7 +73,7 @@ func TestDovecotDeadlines(t *testing.T) {
 }
 
 func dovecotDeadlines(t *testing.T, mode string) {
-	dovecottest.Need(t)
+	maildesktest.NeedDovecot(t)
 	dir := t.TempDir()
 	all, err := exampleMailboxes(dir)
 	if err != nil {
@@ -126,12 +126,12 @@ func dovecotDeadlines(t *testing.T, mode string) {
 		dk.Wake()
 		select {
 		case <-passes:
-		case <-time.After(waitLimit):
+		case <-time.After(maildesktest.WaitLimit):
 			t.Fatal("the deadline clock did not run")
 		}
 	}
 
-	dv.deliver(t, "fta-pass", "kim@example.co.kr", inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
+	dv.deliver(t, "fta-pass", "kim@example.co.kr", maildesktest.Inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
 		"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?=", "dl1@example.co.kr", "원산지 문의입니다.\r\n"))
 	caps := s.waitCaptured(1)
 	checkAck(t, caps[0], "kim@example.co.kr", "dl1@example.co.kr", "[FTA-PASS #1]", "031-600-0722")
@@ -147,7 +147,7 @@ func dovecotDeadlines(t *testing.T, mode string) {
 	if mode == "answered" {
 		// The handler answers within the window: no notice, no alert.
 		notice := firstStaffNotice(t, s)
-		dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
+		dv.deliver(t, "fta-pass", "mslim@origin.or.kr", maildesktest.Inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
 			"dl-answer@origin.or.kr", "답변드립니다.\r\n", "In-Reply-To: <"+notice.MessageID+">"))
 		s.waitCaptured(2)
 		s.waitFor(s.db(), "answered", func(sn snapshot) bool { return sn.tickets[0].Status == "answered" })
@@ -229,12 +229,12 @@ func dovecotDeadlines(t *testing.T, mode string) {
 // customer gets one delay notice at once with the promised and the new
 // date, nothing at the old deadline, and the supervisor's alert comes
 // when the new date passes.
-func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk *desk.Desk, settle func()) {
+func deferredDeadline(t *testing.T, s *stack, dv *dovecotInstance, clock *testClock, dk *desk.Desk, settle func()) {
 	notice := firstStaffNotice(t, s)
-	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
+	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", maildesktest.Inquiry("mslim@origin.or.kr", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
 		"dl-defer1@origin.or.kr", "#defer 2026-11-20 관세청 질의 중\r\n", "In-Reply-To: <"+notice.MessageID+">"))
 	var refused *message.Message
-	waitUntil(t, "the not-processed mail", func() bool {
+	maildesktest.WaitUntil(t, "the not-processed mail", func() bool {
 		for _, c := range s.staffNotices() {
 			if m, _ := message.Parse(c.Raw); m != nil && strings.Contains(m.Subject, "Not processed") {
 				refused = m
@@ -246,7 +246,7 @@ func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk 
 	if len(refused.ReplyTo) != 1 || !strings.HasPrefix(refused.ReplyTo[0].Addr, "fta-pass+t1.") {
 		t.Fatalf("the not-processed mail carries no token: Reply-To %v", refused.ReplyTo)
 	}
-	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", inquiry("mslim@origin.or.kr", refused.ReplyTo[0].Addr, "RE: "+refused.Subject,
+	dv.deliver(t, "fta-pass", "mslim@origin.or.kr", maildesktest.Inquiry("mslim@origin.or.kr", refused.ReplyTo[0].Addr, "RE: "+refused.Subject,
 		"dl-defer2@origin.or.kr", "#defer 2026-11-27 관세청 질의 중\r\n", "In-Reply-To: <"+refused.MessageID+">"))
 	caps := s.waitCaptured(2)
 	n, err := message.Parse(caps[1].Raw)
@@ -284,7 +284,7 @@ func deferredDeadline(t *testing.T, s *stack, dv *dovecot, clock *testClock, dk 
 func firstStaffNotice(t *testing.T, s *stack) *message.Message {
 	t.Helper()
 	var notice *message.Message
-	waitUntil(t, "the handler's notice", func() bool {
+	maildesktest.WaitUntil(t, "the handler's notice", func() bool {
 		for _, c := range s.staffNotices() {
 			notice, _ = message.Parse(c.Raw)
 			return notice != nil

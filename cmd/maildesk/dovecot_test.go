@@ -13,24 +13,24 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
-	"github.com/kioi/maildesk/corpustest"
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/dovecottest"
+	"github.com/kioi/maildesk/internal/dovecot"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/store"
 )
 
-// dovecot is a throwaway Dovecot instance on a loopback port, with the
+// dovecotInstance is a throwaway Dovecot instance on a loopback port, with the
 // demo's password on every account.
-type dovecot struct{ *dovecottest.Server }
+type dovecotInstance struct{ *dovecot.Server }
 
-func startDovecot(t *testing.T, users []string) *dovecot {
+func startDovecot(t *testing.T, users []string) *dovecotInstance {
 	t.Helper()
-	return &dovecot{dovecottest.New(t, users, demoPassword)}
+	return &dovecotInstance{maildesktest.Dovecot(t, users, demoPassword)}
 }
 
 // deliver hands raw to Dovecot's LDA, as the institute's MTA would.
-func (dv *dovecot) deliver(t *testing.T, user, from string, raw []byte) {
+func (dv *dovecotInstance) deliver(t *testing.T, user, from string, raw []byte) {
 	t.Helper()
 	if err := dv.Deliver(user, from, raw); err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func (dv *dovecot) deliver(t *testing.T, user, from string, raw []byte) {
 }
 
 // seenFlags reports, for each message in user's INBOX, whether it is \Seen.
-func (dv *dovecot) seenFlags(t *testing.T, user string) []bool {
+func (dv *dovecotInstance) seenFlags(t *testing.T, user string) []bool {
 	t.Helper()
 	c, err := imapclient.DialInsecure(dv.Addr(), nil)
 	if err != nil {
@@ -72,9 +72,9 @@ func (dv *dovecot) seenFlags(t *testing.T, user string) []bool {
 	return seen
 }
 
-func newDovecotStack(t *testing.T) (*stack, *dovecot) {
+func newDovecotStack(t *testing.T) (*stack, *dovecotInstance) {
 	t.Helper()
-	dovecottest.Need(t)
+	maildesktest.NeedDovecot(t)
 	dir := t.TempDir()
 	mboxes, err := exampleMailboxes(dir)
 	if err != nil {
@@ -115,7 +115,7 @@ func TestDovecotEndToEnd(t *testing.T) {
 		if i > 1 {
 			cust = fmt.Sprintf("kim%d@example.co.kr", i)
 		}
-		raw := inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <"+cust+">", "fta-pass@origin.or.kr",
+		raw := maildesktest.Inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <"+cust+">", "fta-pass@origin.or.kr",
 			"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?= "+strconv.Itoa(i), id, "원산지확인서 발급 문의입니다.\r\n")
 		start := time.Now()
 		dv.deliver(t, "fta-pass", cust, raw)
@@ -131,13 +131,13 @@ func TestDovecotEndToEnd(t *testing.T) {
 	// A reply threads into its ticket without a new acknowledgement.
 	first := s.captured()[0]
 	ack := checkAck(t, first, "kim@example.co.kr", "dq1@example.co.kr", "[FTA-PASS #1]", "031-600-0722")
-	dv.deliver(t, "fta-pass", "kim@example.co.kr", inquiry("kim@example.co.kr", "fta-pass@origin.or.kr",
+	dv.deliver(t, "fta-pass", "kim@example.co.kr", maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr",
 		"RE: "+ack.Subject, "dr1@example.co.kr", "답변 기다립니다.\r\n", "In-Reply-To: <"+ack.MessageID+">"))
 	// An auto-reply is stored and never answered.
-	dv.deliver(t, "education", "robot@example.com", inquiry("robot@example.com", "education@origin.or.kr",
+	dv.deliver(t, "education", "robot@example.com", maildesktest.Inquiry("robot@example.com", "education@origin.or.kr",
 		"Automatic reply", "dauto@example.com", "away\r\n", "Auto-Submitted: auto-replied"))
 	// The same mail delivered twice is one ticket and one ack.
-	dup := inquiry("park@example.com", "qualification@origin.or.kr", "=?UTF-8?B?7Iuc7KCV7JqU7LKt?=", "ddup@example.com", "자격시험 문의\r\n")
+	dup := maildesktest.Inquiry("park@example.com", "qualification@origin.or.kr", "=?UTF-8?B?7Iuc7KCV7JqU7LKt?=", "ddup@example.com", "자격시험 문의\r\n")
 	dv.deliver(t, "qualification", "park@example.com", dup)
 	dv.deliver(t, "qualification", "park@example.com", dup)
 
@@ -153,7 +153,7 @@ func TestDovecotEndToEnd(t *testing.T) {
 				return false
 			}
 		}
-		return countKind(sn.messages[1], desk.KindFollowUp) == 1
+		return maildesktest.CountKind(sn.messages[1], desk.KindFollowUp) == 1
 	})
 	if got := len(s.captured()); got != n+1 {
 		t.Fatalf("mails sent: got %d, want %d", got, n+1)
@@ -185,7 +185,7 @@ func TestDovecotEndToEnd(t *testing.T) {
 // threads of the corpus into one Dovecot mailbox, in archive order, while
 // the daemon runs: each thread must become exactly one ticket.
 func TestDovecotLoreThreads(t *testing.T) {
-	dir := corpustest.Path(t, "lore-linux-samsung-soc-threads")
+	dir := maildesktest.CorpusFile(t, "lore-linux-samsung-soc-threads")
 	s, dv := newDovecotStack(t)
 	st := s.db()
 	d := startDaemon(t, s.configPath)

@@ -19,16 +19,13 @@ import (
 
 	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 )
-
-// waitLimit bounds every wait for something asynchronous. It is a failure
-// guard, not a speed assertion: the events it waits for take milliseconds.
-const waitLimit = 90 * time.Second
 
 func testLogger(t *testing.T) *slog.Logger {
 	if testing.Verbose() {
@@ -120,7 +117,7 @@ func startDaemon(t *testing.T, configPath string) *daemon {
 func (d *daemon) waitSynced(t *testing.T, mailboxes int) {
 	t.Helper()
 	seen := map[string]bool{}
-	deadline := time.After(waitLimit)
+	deadline := time.After(maildesktest.WaitLimit)
 	for len(seen) < mailboxes {
 		select {
 		case n := <-d.synced:
@@ -142,7 +139,7 @@ func (s *stack) send(from string, to []string, raw []byte) {
 // left maildesk, and returns those in order.
 func (s *stack) waitCaptured(n int) []localmail.Captured {
 	s.t.Helper()
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(maildesktest.WaitLimit)
 	for {
 		got := s.captured()
 		if len(got) >= n {
@@ -302,7 +299,7 @@ func (s *stack) setConfig(lines ...string) {
 // waitFor polls the database until cond holds.
 func (s *stack) waitFor(st *store.Store, what string, cond func(snapshot) bool) snapshot {
 	s.t.Helper()
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(maildesktest.WaitLimit)
 	pause := 20 * time.Millisecond
 	for {
 		snap := s.snapshot(st)
@@ -310,7 +307,7 @@ func (s *stack) waitFor(st *store.Store, what string, cond func(snapshot) bool) 
 			return snap
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("waiting for %s: gave up after %v; last state: %s", what, waitLimit, snap)
+			s.t.Fatalf("waiting for %s: gave up after %v; last state: %s", what, maildesktest.WaitLimit, snap)
 		}
 		// Each snapshot reads every ticket: poll less often as the wait
 		// goes on, so a slow machine (or -race) is not slowed further.
@@ -337,27 +334,6 @@ func (sn snapshot) String() string {
 	}
 	return fmt.Sprintf("%d tickets, %d messages in, %d out; outbox by state %v (%d handler notices); cursors %v",
 		len(sn.tickets), in, out, states, len(sn.staff), sn.cursors)
-}
-
-func countKind(ms []*store.Message, kind string) int {
-	n := 0
-	for _, m := range ms {
-		if m.Kind == kind {
-			n++
-		}
-	}
-	return n
-}
-
-func inquiry(from, to, subject, msgID, body string, extra ...string) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: Wed, 25 Nov 2026 10:00:00 +0900\r\nMessage-ID: <%s>\r\n", from, to, subject, msgID)
-	for _, h := range extra {
-		b.WriteString(h + "\r\n")
-	}
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	b.WriteString(body)
-	return b.Bytes()
 }
 
 // checkAck asserts what the charter promises of an acknowledgement.
@@ -400,7 +376,7 @@ func TestEndToEndInquiryAckReplyRestart(t *testing.T) {
 
 	// A Korean inquiry gets a ticket and an acknowledgement naming the handler.
 	s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
-		inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
+		maildesktest.Inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
 			"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?=", "q1@example.co.kr", "원산지확인서 발급 방법을 알려주세요.\r\n"))
 	caps := s.waitCaptured(1)
 	ack := checkAck(t, caps[0], "kim@example.co.kr", "q1@example.co.kr", "[FTA-PASS #1]", "031-600-0722")
@@ -424,34 +400,34 @@ func TestEndToEndInquiryAckReplyRestart(t *testing.T) {
 	// The customer's reply to the acknowledgement joins the same ticket and
 	// is not acknowledged again.
 	s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
-		inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "Re: "+ack.Subject, "q2@example.co.kr",
+		maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "Re: "+ack.Subject, "q2@example.co.kr",
 			"추가로 질문드립니다.\r\n", "In-Reply-To: <"+ack.MessageID+">", "References: <q1@example.co.kr> <"+ack.MessageID+">"))
 	snap = s.waitFor(st, "reply stored", func(sn snapshot) bool {
-		return len(sn.tickets) == 1 && countKind(sn.messages[tk.ID], desk.KindFollowUp) == 1
+		return len(sn.tickets) == 1 && maildesktest.CountKind(sn.messages[tk.ID], desk.KindFollowUp) == 1
 	})
 
 	// The same reply quoting only the tag in the subject, from the same
 	// customer, also threads; from someone else it opens a new ticket.
 	s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"},
-		inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "RE: [FTA-PASS #1] 또 문의", "q3@example.co.kr", "세번째\r\n"))
+		maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "RE: [FTA-PASS #1] 또 문의", "q3@example.co.kr", "세번째\r\n"))
 	s.send("lee@example.com", []string{"fta-pass@origin.or.kr"},
-		inquiry("lee@example.com", "fta-pass@origin.or.kr", "RE: [FTA-PASS #1] 저도 문의", "q4@example.com", "다른 고객\r\n"))
+		maildesktest.Inquiry("lee@example.com", "fta-pass@origin.or.kr", "RE: [FTA-PASS #1] 저도 문의", "q4@example.com", "다른 고객\r\n"))
 	snap = s.waitFor(st, "tag threading", func(sn snapshot) bool {
-		return len(sn.tickets) == 2 && countKind(sn.messages[tk.ID], desk.KindFollowUp) == 2
+		return len(sn.tickets) == 2 && maildesktest.CountKind(sn.messages[tk.ID], desk.KindFollowUp) == 2
 	})
 	caps = s.waitCaptured(2)
 	checkAck(t, caps[1], "lee@example.com", "q4@example.com", "[FTA-PASS #2]", "031-600-0722")
 
 	// Automatic mail is stored but never answered.
 	s.send("robot@example.com", []string{"qualification@origin.or.kr"},
-		inquiry("robot@example.com", "qualification@origin.or.kr", "Out of office", "auto1@example.com",
+		maildesktest.Inquiry("robot@example.com", "qualification@origin.or.kr", "Out of office", "auto1@example.com",
 			"I am away.\r\n", "Auto-Submitted: auto-replied"))
 	s.send("MAILER-DAEMON@example.com", []string{"education@origin.or.kr"},
-		inquiry("Mail Delivery System <MAILER-DAEMON@example.com>", "education@origin.or.kr", "Undelivered Mail", "bounce1@example.com",
+		maildesktest.Inquiry("Mail Delivery System <MAILER-DAEMON@example.com>", "education@origin.or.kr", "Undelivered Mail", "bounce1@example.com",
 			"bounce\r\n"))
 
 	// The same message delivered twice makes one ticket and one ack.
-	dup := inquiry("park@example.com", "correction@origin.or.kr", "=?UTF-8?B?7Iuc7KCV7JqU7LKt?=", "dup@example.com", "시정을 요청합니다.\r\n")
+	dup := maildesktest.Inquiry("park@example.com", "correction@origin.or.kr", "=?UTF-8?B?7Iuc7KCV7JqU7LKt?=", "dup@example.com", "시정을 요청합니다.\r\n")
 	if err := s.mail.Deliver("correction@origin.or.kr", dup); err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +491,7 @@ func TestDemoAcknowledgesTheREADMEInquiry(t *testing.T) {
 	case sys = <-ready:
 	case err := <-errc:
 		t.Fatalf("demo stopped: %v", err)
-	case <-time.After(waitLimit):
+	case <-time.After(maildesktest.WaitLimit):
 		t.Fatal("demo did not start")
 	}
 	// Send the file the demo wrote, as the printed curl command would.
@@ -526,7 +502,7 @@ func TestDemoAcknowledgesTheREADMEInquiry(t *testing.T) {
 	if err := smtp.SendMail(sys.mail.SMTPAddr(), nil, "customer@example.com", []string{"fta-pass@origin.or.kr"}, raw); err != nil {
 		t.Fatal(err)
 	}
-	wctx, wcancel := context.WithTimeout(ctx, waitLimit)
+	wctx, wcancel := context.WithTimeout(ctx, maildesktest.WaitLimit)
 	defer wcancel()
 	caps, err := sys.mail.WaitCaptured(wctx, 1)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -14,11 +15,11 @@ import (
 func TestMaxMessageSizeEndToEnd(t *testing.T) {
 	s := newStack(t)
 	s.setConfig(`max_message_size = "64KB"`)
-	big := inquiry("big@example.com", "fta-pass@origin.or.kr", "도면", "big@example.com", strings.Repeat("0123456789abcdef\r\n", 6000))
+	big := maildesktest.Inquiry("big@example.com", "fta-pass@origin.or.kr", "도면", "big@example.com", strings.Repeat("0123456789abcdef\r\n", 6000))
 	if err := s.mail.Deliver("fta-pass@origin.or.kr", big); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.mail.Deliver("fta-pass@origin.or.kr", inquiry("small@example.com", "fta-pass@origin.or.kr", "문의", "small@example.com", "문의\r\n")); err != nil {
+	if err := s.mail.Deliver("fta-pass@origin.or.kr", maildesktest.Inquiry("small@example.com", "fta-pass@origin.or.kr", "문의", "small@example.com", "문의\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	startDaemon(t, s.configPath)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
@@ -70,7 +71,7 @@ func TestMailLoopWithAutoResponder(t *testing.T) {
 				}
 				responded++
 				subj, hdrs := tt.reply(responded, m)
-				raw := inquiry(customer, "fta-pass@origin.or.kr", subj, fmt.Sprintf("auto%d@customer.example", responded),
+				raw := maildesktest.Inquiry(customer, "fta-pass@origin.or.kr", subj, fmt.Sprintf("auto%d@customer.example", responded),
 					"I am out of the office.\r\n", hdrs...)
 				if err := s.mail.Deliver("fta-pass@origin.or.kr", raw); err != nil {
 					t.Errorf("responder: %v", err)
@@ -79,7 +80,7 @@ func TestMailLoopWithAutoResponder(t *testing.T) {
 			startDaemon(t, s.configPath)
 			st := s.db()
 			s.send(customer, []string{"fta-pass@origin.or.kr"},
-				inquiry(customer, "fta-pass@origin.or.kr", "원산지 문의", "first@customer.example", "문의드립니다.\r\n"))
+				maildesktest.Inquiry(customer, "fta-pass@origin.or.kr", "원산지 문의", "first@customer.example", "문의드립니다.\r\n"))
 
 			// Quiet means: every mail in the inbox stored (the cursor is at
 			// the inquiry plus every answer), nothing queued, and every

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/rules"
 )
@@ -48,7 +49,7 @@ func TestHotReload(t *testing.T) {
 		// the hour would meet the acknowledgement rate limit.
 		from := fmt.Sprintf("kim%d@example.co.kr", n)
 		s.send(from, []string{"fta-pass@origin.or.kr"},
-			inquiry(from, "fta-pass@origin.or.kr", "문의 "+step, fmt.Sprintf("reload%d@x", n), "질문\r\n"))
+			maildesktest.Inquiry(from, "fta-pass@origin.or.kr", "문의 "+step, fmt.Sprintf("reload%d@x", n), "질문\r\n"))
 		caps := s.waitCaptured(n)
 		m, err := message.Parse(caps[n-1].Raw)
 		if err != nil {
@@ -84,7 +85,7 @@ func TestHotReload(t *testing.T) {
 			if wantErr && !strings.Contains(err.Error(), "handlers.toml:") {
 				t.Errorf("reload error lacks file:line: %v", err)
 			}
-		case <-time.After(waitLimit):
+		case <-time.After(maildesktest.WaitLimit):
 			t.Fatal("no reload after the edit")
 		}
 	}
@@ -139,7 +140,7 @@ func TestStartWarnsOfTableEnd(t *testing.T) {
 	// The reloader takes its first look at the files concurrently with
 	// ready: an edit before that look is no change to it, so edit again
 	// until a reload happens.
-	deadline := time.After(waitLimit)
+	deadline := time.After(maildesktest.WaitLimit)
 	for n := 1; ; n++ {
 		if err := os.WriteFile(cal, fmt.Appendf(b, "\n# edit %d\n", n), 0o644); err != nil {
 			t.Fatal(err)

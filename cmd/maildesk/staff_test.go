@@ -4,8 +4,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
@@ -34,11 +34,11 @@ var replyStyles = map[string]func(notice *message.Message) string{
 // signature, threaded into their conversation; the ticket is answered.
 func staffFlow(t *testing.T, s *stack, quote func(*message.Message) string, deliver func(from string, raw []byte)) {
 	st := s.db()
-	deliver("kim@example.co.kr", inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
+	deliver("kim@example.co.kr", maildesktest.Inquiry("=?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>", "fta-pass@origin.or.kr",
 		"=?UTF-8?B?7JuQ7IKw7KeAIOusuOydmA==?=", "sf1@example.co.kr", "원산지확인서 발급 방법을 알려 주세요.\r\n"))
 	acks := s.waitCaptured(1)
 	var notice *message.Message
-	waitUntil(t, "the handler's notice", func() bool {
+	maildesktest.WaitUntil(t, "the handler's notice", func() bool {
 		for _, c := range s.staffNotices() {
 			notice, _ = message.Parse(c.Raw)
 			return true
@@ -49,7 +49,7 @@ func staffFlow(t *testing.T, s *stack, quote func(*message.Message) string, deli
 		t.Fatalf("notice to %v:\n%s", notice.To, notice.Text)
 	}
 	quoted := quote(notice)
-	deliver("mslim@origin.or.kr", inquiry("임민수 <mslim@origin.or.kr>", notice.ReplyTo[0].Addr, "RE: "+notice.Subject, "sf-answer@origin.or.kr",
+	deliver("mslim@origin.or.kr", maildesktest.Inquiry("임민수 <mslim@origin.or.kr>", notice.ReplyTo[0].Addr, "RE: "+notice.Subject, "sf-answer@origin.or.kr",
 		"안녕하십니까.\r\nFTA-PASS의 [원산지확인서] 메뉴에서 발급하실 수 있습니다.\r\n감사합니다."+quoted,
 		"In-Reply-To: <"+notice.MessageID+">"))
 	caps := s.waitCaptured(2)
@@ -101,17 +101,6 @@ func TestDovecotStaffAnswer(t *testing.T) {
 			})
 			d.stop()
 		})
-	}
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

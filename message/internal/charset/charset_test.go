@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kioi/maildesk/corpustest"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"testing/iotest"
 
 	"github.com/emersion/go-message"
@@ -194,7 +194,7 @@ func TestKoreanDecodersStreaming(t *testing.T) {
 // TestCorpusKoreanVectors runs korean_vectors.json: RFC 2047 words, 8-bit
 // bodies and label aliases.
 func TestCorpusKoreanVectors(t *testing.T) {
-	p := filepath.Join(corpustest.Dir(t), "korean-test-vectors", "korean_vectors.json")
+	p := filepath.Join(maildesktest.Corpus(t), "korean-test-vectors", "korean_vectors.json")
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,15 @@
-// Package dovecottest runs a throwaway Dovecot IMAP server on a loopback
+// Package dovecot runs a throwaway Dovecot IMAP server on a loopback
 // port: the real IMAP server of maildesk's end-to-end tests, fault tests
-// and benchmarks.
+// and benchmark. It does not import testing, so the benchmark binary can
+// use it; the tests' wrapper (skip or fail where Dovecot cannot run) is
+// maildesktest.Dovecot.
 //
 // The instance lives in a directory of its own (configuration, maildirs,
 // state, log) with one passwd-file account per user, delivers with
 // dovecot-lda as an MTA would, and listens on a free port on 127.0.0.1
 // only. Dovecot drops privileges, so it needs root and the Debian package
 // dovecot-imapd.
-package dovecottest
+package dovecot
 
 import (
 	"bytes"
@@ -21,7 +23,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -122,43 +123,6 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// New starts an instance for a test in a temporary directory, with the
-// given accounts. Where Dovecot cannot run it skips the test, except when
-// CI is set: there the Dovecot tests are the end-to-end proof and must not
-// silently vanish, so it fails. The instance stops when the test ends; if
-// the test failed, its output and log are in the test's log.
-func New(t testing.TB, users []string, password string) *Server {
-	t.Helper()
-	Need(t)
-	dir := t.TempDir()
-	// t.TempDir makes the directory above dir 0700 too.
-	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Start(Config{Dir: dir, Users: users, Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() {
-			t.Logf("dovecot:\n%s", s.Logs(4000))
-		}
-	})
-	return s
-}
-
-// Need skips t where Dovecot cannot run, or fails it when CI is set.
-func Need(t testing.TB) {
-	t.Helper()
-	if _, err := Find(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must run the Dovecot tests: %v", err)
-		}
-		t.Skip(err)
-	}
 }
 
 // Addr is the IMAP listener's host:port.

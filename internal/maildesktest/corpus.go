@@ -1,12 +1,12 @@
-// Package corpustest finds the shared mail corpus for the tests that read
-// it: real mail from other projects' test suites (reply-quoting fixtures,
+package maildesktest
+
+// The shared mail corpus: real mail from other projects' test suites (reply-quoting fixtures,
 // bounces, auto-replies, MIME and charset samples, Korean Outlook threads),
 // kept beside the repository in ../shared/corpus and read in place, never
 // copied into the repository.
 //
 // Where the corpus is absent, the tests that need it skip with a message;
 // with CI set they fail instead, because there it must be.
-package corpustest
 
 import (
 	"errors"
@@ -16,15 +16,15 @@ import (
 	"testing"
 )
 
-// Env names a corpus directory that replaces the default.
-const Env = "MAILDESK_CORPUS"
+// CorpusEnv names a corpus directory that replaces the default.
+const CorpusEnv = "MAILDESK_CORPUS"
 
-// Find returns the corpus directory: $MAILDESK_CORPUS when set, otherwise
+// FindCorpus returns the corpus directory: $MAILDESK_CORPUS when set, otherwise
 // shared/corpus beside the repository (the module root is found from the
 // working directory, so it works from any package). The directory must
 // hold the corpus's SOURCES.md.
-func Find() (string, error) {
-	dir := os.Getenv(Env)
+func FindCorpus() (string, error) {
+	dir := os.Getenv(CorpusEnv)
 	if dir == "" {
 		root, err := moduleRoot()
 		if err != nil {
@@ -33,16 +33,16 @@ func Find() (string, error) {
 		dir = filepath.Join(filepath.Dir(root), "shared", "corpus")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
-		return dir, fmt.Errorf("the shared corpus is not at %s (set %s): %w", dir, Env, err)
+		return dir, fmt.Errorf("the shared corpus is not at %s (set %s): %w", dir, CorpusEnv, err)
 	}
 	return dir, nil
 }
 
-// Dir returns the corpus directory for t, or skips t without it (fails
+// Corpus returns the corpus directory for t, or skips t without it (fails
 // it when CI is set).
-func Dir(t testing.TB) string {
+func Corpus(t testing.TB) string {
 	t.Helper()
-	dir, err := Find()
+	dir, err := FindCorpus()
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal(err)
@@ -52,10 +52,10 @@ func Dir(t testing.TB) string {
 	return dir
 }
 
-// Path joins elem to the corpus directory of t (see Dir).
-func Path(t testing.TB, elem ...string) string {
+// CorpusFile joins elem to the corpus directory of t (see Corpus).
+func CorpusFile(t testing.TB, elem ...string) string {
 	t.Helper()
-	return filepath.Join(append([]string{Dir(t)}, elem...)...)
+	return filepath.Join(append([]string{Corpus(t)}, elem...)...)
 }
 
 // moduleRoot is the nearest directory at or above the working directory

@@ -1,4 +1,4 @@
-package corpustest
+package maildesktest
 
 import (
 	"os"
@@ -7,24 +7,24 @@ import (
 	"testing"
 )
 
-func TestFind(t *testing.T) {
+func TestFindCorpus(t *testing.T) {
 	with := t.TempDir()
 	if err := os.WriteFile(filepath.Join(with, "SOURCES.md"), []byte("# sources\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	without := t.TempDir()
 
-	t.Setenv(Env, with)
-	if dir, err := Find(); err != nil || dir != with {
-		t.Errorf("%s=%s: got %q, %v", Env, with, dir, err)
+	t.Setenv(CorpusEnv, with)
+	if dir, err := FindCorpus(); err != nil || dir != with {
+		t.Errorf("%s=%s: got %q, %v", CorpusEnv, with, dir, err)
 	}
-	t.Setenv(Env, without)
-	if _, err := Find(); err == nil || !strings.Contains(err.Error(), without) || !strings.Contains(err.Error(), Env) {
-		t.Errorf("a directory without SOURCES.md: got %v, want an error naming it and %s", err, Env)
+	t.Setenv(CorpusEnv, without)
+	if _, err := FindCorpus(); err == nil || !strings.Contains(err.Error(), without) || !strings.Contains(err.Error(), CorpusEnv) {
+		t.Errorf("a directory without SOURCES.md: got %v, want an error naming it and %s", err, CorpusEnv)
 	}
 	// By default: shared/corpus beside the repository, from any package.
-	t.Setenv(Env, "")
-	dir, _ := Find()
+	t.Setenv(CorpusEnv, "")
+	dir, _ := FindCorpus()
 	if want := filepath.Join("shared", "corpus"); !strings.HasSuffix(dir, want) {
 		t.Errorf("default: got %q, want a path ending in %s", dir, want)
 	}

@@ -1,4 +1,4 @@
-package dovecottest
+package dovecot_test
 
 import (
 	"os"
@@ -6,10 +6,13 @@ import (
 	"testing"
 
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/kioi/maildesk/internal/dovecot"
+	"github.com/kioi/maildesk/internal/maildesktest"
 )
 
 // count logs in as user and returns how many messages INBOX holds.
-func count(t *testing.T, s *Server, user string) uint32 {
+func count(t *testing.T, s *dovecot.Server, user string) uint32 {
 	t.Helper()
 	c, err := imapclient.DialInsecure(s.Addr(), nil)
 	if err != nil {
@@ -27,7 +30,7 @@ func count(t *testing.T, s *Server, user string) uint32 {
 }
 
 func TestServer(t *testing.T) {
-	s := New(t, []string{"fta-pass", "education"}, "pw")
+	s := maildesktest.Dovecot(t, []string{"fta-pass", "education"}, "pw")
 	raw := []byte("From: a@example.com\r\nTo: fta-pass@origin.or.kr\r\nSubject: hi\r\nMessage-ID: <1@x>\r\n\r\nhello\r\n")
 	if err := s.Deliver("fta-pass", "a@example.com", raw); err != nil {
 		t.Fatal(err)
