@@ -104,7 +104,7 @@ func TestBatchThreadsWithinTheBatch(t *testing.T) {
 // in as usual and the cursor passes all of them.
 func TestBatchQuarantinesOnlyTheBadMail(t *testing.T) {
 	f := newFixture(t)
-	bad := []byte("From: park@example.co.kr\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: text/plain\r\nthis line is no header\r\n")
+	bad := []byte("From: park@example.co.kr\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n--x--\r\n")
 	n, err := f.deliverBatch("fta-pass", 1, 1,
 		mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의 하나", id: "q1@x"}.raw(),
 		bad,

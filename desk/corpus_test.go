@@ -114,10 +114,13 @@ func TestCorpusIntake(t *testing.T) {
 		t.Fatalf("cursor: got %d, want %d (every file stored or recognised as stored)", s.cursor.LastUID, uid)
 	}
 	reasons := map[string]int{}
+	readAround := 0 // taken in as mail, with defects
 	for _, tk := range s.tickets {
 		for _, m := range s.messages[tk.ID] {
 			if m.Quarantine != "" {
 				reasons[quarantineKind(m.Quarantine)]++
+			} else if len(m.Defects) > 0 {
+				readAround++
 			}
 		}
 	}
@@ -134,11 +137,17 @@ func TestCorpusIntake(t *testing.T) {
 		lines = append(lines, strings.TrimSpace(r)+": "+strconv.Itoa(n))
 	}
 	sort.Strings(lines)
-	t.Logf("%d files, %d tickets, messages stored %v; quarantine reasons:\n  %s",
-		uid, len(s.tickets), counts, strings.Join(lines, "\n  "))
-	// Held numbers (measured 2026-11-25: 54 of 2,873 files quarantined).
-	if n := counts["in/quarantined"]; n > 80 {
-		t.Errorf("quarantined: got %d, want at most 80", n)
+	t.Logf("%d files, %d tickets, messages stored %v; %d on tickets read around defects; quarantine reasons:\n  %s",
+		uid, len(s.tickets), counts, readAround, strings.Join(lines, "\n  "))
+	// Held numbers. Measured 2026-11-25: 54 of 2,873 files quarantined;
+	// 2026-12-04, once what can be read is read around defects: 15 (the
+	// rest: a multipart whose boundary is not in the body, a text part
+	// with broken base64).
+	if n := counts["in/quarantined"]; n > 15 {
+		t.Errorf("quarantined: got %d, want at most 15", n)
+	}
+	if readAround == 0 {
+		t.Error("no mail on a ticket was read around a defect; the corpus has dozens")
 	}
 	if uid < 2500 {
 		t.Errorf("files read: got %d, want the whole corpus (2,800+)", uid)

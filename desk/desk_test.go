@@ -393,7 +393,9 @@ func TestAckRateLimit(t *testing.T) {
 
 func TestMalformedMailIsQuarantined(t *testing.T) {
 	f := newFixture(t)
-	raw := []byte("From: kim@example.co.kr\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: text/plain\r\nthis line is no header\r\n")
+	// The text is in parts whose boundary the body does not use: what
+	// is there is raw MIME, which cannot be read as the customer's words.
+	raw := []byte("From: kim@example.co.kr\r\nSubject: broken\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n--x--\r\n")
 	f.deliver("fta-pass", 1, 1, raw)
 	s := f.state("fta-pass")
 	if len(s.tickets) != 1 || s.tickets[0].Status != store.StatusQuarantined {
@@ -421,6 +423,49 @@ func TestMalformedMailIsQuarantined(t *testing.T) {
 	})
 	if err != nil || !bytes.Equal(stored, raw) {
 		t.Errorf("raw bytes: got %q, %v; want them verbatim", stored, err)
+	}
+}
+
+// TestReadableMailWithDefectsIsAnswered: a mail whose text can be read is
+// taken in and acknowledged like any other, whatever else is broken in it,
+// as Python's email package, PHP and Thunderbird read it; what was read
+// around is kept on the stored message for the ticket view.
+func TestReadableMailWithDefectsIsAnswered(t *testing.T) {
+	png := "Content-Type: image/png; name=\"=?UTF-8?B?7Jik66WY7ZmU66m0LnBuZw==?=\"\r\nContent-Transfer-Encoding: base64\r\n" +
+		"Content-Disposition: attachment; filename=\"=?UTF-8?B?7Jik66WY7ZmU66m0LnBuZw==?=\"\r\n\r\niVBORw0KGgo!!!AAAANSUhEUg\r\n"
+	text := "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		"7JuQ7IKw7KeA7ZmV7J247IScIOuwnOq4iSDtmZTrqbTsl5DshJwg7Jik66WY6rCAIOuCqeuLiOuLpC4=\r\n"
+	head := "From: kim@example.co.kr\r\nTo: fta-pass@origin.or.kr\r\nSubject: =?UTF-8?B?7Jik66WYIOusuOydmA==?=\r\n" +
+		"Message-ID: <%s>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	for _, tt := range []struct {
+		name, body, defect string
+	}{
+		{"broken attachment", "--b\r\n" + text + "--b\r\n" + png + "--b--\r\n", `parse image/png part: decode base64`},
+		{"no final boundary", "--b\r\n" + text + "--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjcK\r\n",
+			`missing closing boundary "--b--"`},
+		{"a part header line that is no field", "--b\r\nthis line is no header\r\n" + text + "--b--\r\n", "parse part header: malformed MIME header"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.deliver("fta-pass", 1, 1, []byte(fmt.Sprintf(head, "d1@example.co.kr")+tt.body))
+			s := f.state("fta-pass")
+			if len(s.tickets) != 1 || s.tickets[0].Status != store.StatusOpen {
+				t.Fatalf("tickets: got %+v, want one open", s.tickets)
+			}
+			ms := s.messages[s.tickets[0].ID]
+			if len(ms) == 0 || ms[0].Kind != KindInquiry || ms[0].Quarantine != "" {
+				t.Fatalf("stored: got %+v, want the inquiry, not quarantined", ms)
+			}
+			if !strings.Contains(ms[0].Text, "원산지확인서 발급 화면에서 오류가 납니다.") {
+				t.Errorf("text: got %q", ms[0].Text)
+			}
+			if d := strings.Join(ms[0].Defects, "\n"); !strings.Contains(d, tt.defect) {
+				t.Errorf("defects: got %q, want one containing %q", ms[0].Defects, tt.defect)
+			}
+			if len(s.outbox) != 1 || s.outbox[0].To[0] != "kim@example.co.kr" || s.outbox[0].Kind != KindAck {
+				t.Fatalf("queued: got %+v, want the acknowledgement to the customer", s.outbox)
+			}
+		})
 	}
 }
 

@@ -627,6 +627,7 @@ func fillStored(m *store.Message, msg *message.Message) {
 		m.Date = &dt
 	}
 	m.Text, m.NewText = msg.Text, msg.NewText
+	m.Defects = msg.Defects
 	m.Refs = append(append([]string(nil), msg.InReplyTo...), msg.References...)
 }
 

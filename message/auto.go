@@ -27,7 +27,7 @@ const (
 //   - "list": List-Id or List-Unsubscribe present;
 //   - "null-sender": Return-Path <>, or From missing or without address;
 //   - "mailer-daemon": From or Return-Path local part MAILER-DAEMON or
-//     postmaster (any case);
+//     postmaster (any case, with or without "-" and "_");
 //   - "delivery-report": Content-Type multipart/report, or a
 //     message/delivery-status part anywhere (also the other machine reports:
 //     message/disposition-notification, message/feedback-report);
@@ -89,5 +89,13 @@ func isDaemon(addr string) bool {
 		local = addr[:i]
 	}
 	local = strings.Trim(local, `"`)
-	return strings.EqualFold(local, "mailer-daemon") || strings.EqualFold(local, "postmaster")
+	// Spelled variously by real MTAs: MAILER-DAEMON, mailer_daemon,
+	// post_master (Verizon), Post-Master.
+	local = strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' {
+			return -1
+		}
+		return r
+	}, local)
+	return strings.EqualFold(local, "mailerdaemon") || strings.EqualFold(local, "postmaster")
 }

@@ -57,6 +57,8 @@ func TestAutomatic(t *testing.T) {
 		{"mailer-daemon from", "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>\r\n\r\n", ReasonMailerDaemon},
 		{"bare mailer-daemon", "From: MAILER-DAEMON\r\n\r\n", ReasonMailerDaemon},
 		{"postmaster from", "From: PostMaster@example.com\r\n\r\n", ReasonMailerDaemon},
+		{"post_master from (Verizon)", "From: post_master@vtext.example.com\r\n\r\n", ReasonMailerDaemon},
+		{"mailer_daemon from", "From: Mailer_Daemon@example.com\r\n\r\n", ReasonMailerDaemon},
 		{"mailer-daemon return-path", "Return-Path: <mailer-daemon@mx.example.com>\r\nFrom: a@b.c\r\n\r\n", ReasonMailerDaemon},
 		{"postmaster-like is fine", "From: postmaster.kim@example.com\r\n\r\n", ""},
 	} {

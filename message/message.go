@@ -79,11 +79,20 @@ type Message struct {
 	// methods, or the fields above, for decoded values).
 	Header mail.Header
 
+	// Defects are what Parse read around: problems that did not keep the
+	// text from being read (a header line that is not a field, a missing
+	// final boundary, an attachment whose base64 is broken, a forwarded
+	// mail that is itself broken). What cannot be read is a *ParseError
+	// instead. Each is short enough to show in a ticket view.
+	Defects []string
+
 	deliveryReport bool // a multipart/report or machine-report part (delivery-status, ...) was seen
 }
 
-// ParseError lists what Parse could not decode. Error() gives the first
-// problem, which is short enough to serve as a quarantine reason.
+// ParseError lists why Parse could not read a mail: no header at all, a
+// text that could not be decoded (its multipart structure lost, its base64
+// broken), a resource limit passed. Error() gives the first problem, which
+// is short enough to serve as a quarantine reason.
 type ParseError struct {
 	Problems []string
 }
@@ -112,14 +121,17 @@ const MaxParts = 10000
 // switches it off so that a panic is seen.
 var recoverPanics = true
 
-// Parse parses raw RFC 5322 bytes. It is forgiving: it returns as much as it
-// could decode together with a non-nil *ParseError when the mail is
-// malformed: no header at all, header lines that are not fields, multipart
-// bodies without (closing) boundary, nesting deeper than MaxDepth, broken
-// base64 or an unknown Content-Transfer-Encoding. An unknown or wrong
-// charset is not an error (see charset.Decode), and neither are missing or
-// unparsable Message-ID, Date or address headers. The returned Message is
-// never nil.
+// Parse parses raw RFC 5322 bytes. It is forgiving, as Python's email
+// package, PHP's mailparse and Thunderbird are: what it can read around is
+// listed in Message.Defects (header lines that are not fields, a missing
+// closing boundary, a guessed boundary, an attachment with broken base64
+// or an unknown Content-Transfer-Encoding, a broken forwarded mail). Only
+// a mail that cannot be read returns a non-nil *ParseError, together with
+// as much as could be decoded: no header fields at all, a text whose
+// multipart structure or transfer encoding is broken, nesting deeper than
+// MaxDepth, more than MaxParts parts. An unknown or wrong charset is
+// neither (see charset.Decode), and nor are missing or unparsable
+// Message-ID, Date or address headers. The returned Message is never nil.
 func Parse(raw []byte) (msg *Message, err error) {
 	p := &parser{}
 	m := &Message{}
@@ -127,6 +139,7 @@ func Parse(raw []byte) (msg *Message, err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				msg = m
+				m.Defects = p.defects
 				p.fail("parse: internal error: %v", r)
 				err = &ParseError{Problems: p.problems}
 			}
@@ -145,7 +158,7 @@ func (p *parser) message(m *Message, raw []byte, depth int) {
 	raw = normalizeLineEnds(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")))
 	h, body, herr := readHeader(raw, true)
 	if herr != "" {
-		p.fail("parse header: %s", herr)
+		p.defect("parse header: %s", herr)
 	}
 	if h.Len() == 0 {
 		p.fail("parse header: no header fields")
@@ -160,6 +173,10 @@ func (p *parser) message(m *Message, raw []byte, depth int) {
 	var texts []string
 	htmlOnly := false
 	for _, f := range c.frags {
+		if f.problem != "" {
+			// This is the text the mail is read by, and it is broken.
+			p.fail("%s", f.problem)
+		}
 		t := tidyFragment(f.text)
 		if t == "" {
 			continue
@@ -175,12 +192,14 @@ func (p *parser) message(m *Message, raw []byte, depth int) {
 	m.Text = strings.Join(texts, "\n\n")
 	m.HTMLOnly = htmlOnly
 	m.NewText, m.Quoted = SplitReply(m.Text)
+	m.Defects = p.defects
 }
 
 // embedded parses a message/rfc822 part one level below depth. Its own
-// defects are not the outer mail's: a forwarded mail with a broken part
-// must not quarantine the reply that carries it. Only the resource limits
-// (MaxDepth, MaxParts), which guard the whole parse, carry over.
+// problems are only defects of the outer mail: a forwarded mail with a
+// broken part must not quarantine the reply that carries it. Only the
+// resource limits (MaxDepth, MaxParts), which guard the whole parse, carry
+// over as they are.
 func (p *parser) embedded(data []byte, depth int) *Message {
 	sub := &parser{parts: p.parts}
 	m := &Message{}
@@ -193,21 +212,33 @@ func (p *parser) embedded(data []byte, depth int) *Message {
 	for _, pr := range sub.problems {
 		if strings.Contains(pr, "nesting deeper than") || strings.Contains(pr, "MIME parts") {
 			p.fail("%s", pr)
-			break
+			return m
 		}
+	}
+	for _, pr := range sub.problems {
+		p.defect("forwarded mail: %s", pr)
 	}
 	return m
 }
 
 type parser struct {
-	problems       []string
+	problems       []string // the mail cannot be read: a *ParseError
+	defects        []string // read around: Message.Defects
 	deliveryReport bool
 	parts          int
 }
 
+// fail notes why the mail cannot be read.
 func (p *parser) fail(format string, args ...any) {
 	if len(p.problems) < maxProblems {
 		p.problems = append(p.problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// defect notes a problem read around.
+func (p *parser) defect(format string, args ...any) {
+	if len(p.defects) < maxProblems {
+		p.defects = append(p.defects, fmt.Sprintf(format, args...))
 	}
 }
 
@@ -755,6 +786,10 @@ func parseDate(v string) time.Time {
 type textFrag struct {
 	text string
 	html bool
+	// problem is why text could not be decoded: the mail cannot be read
+	// when this fragment is its text (an alternative not chosen is only
+	// a defect).
+	problem string
 }
 
 type content struct {
@@ -793,7 +828,7 @@ func (p *parser) entity(h textproto.Header, body []byte, depth int, defaultType 
 	}
 	switch mt {
 	case "message/rfc822", "message/global":
-		data := p.decodeBody(h, body, mt)
+		data := p.attachmentBody(h, body, mt)
 		if name == "" {
 			name = embeddedName(data)
 		}
@@ -808,22 +843,22 @@ func (p *parser) entity(h textproto.Header, body []byte, depth int, defaultType 
 	}
 	inlineText := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
 	if !inlineText {
-		data := p.decodeBody(h, body, mt)
+		data := p.attachmentBody(h, body, mt)
 		return content{atts: []Attachment{{Name: name, ContentType: mt, Size: int64(len(data)), Data: data}}}
 	}
-	data := p.decodeBody(h, body, mt)
+	data, problem := decodeBody(h, body, mt)
 	if mt == "text/html" {
 		cs := params["charset"]
 		if cs == "" {
 			cs = htmlMetaCharset(data)
 		}
-		return content{frags: []textFrag{{text: HTMLToText(charset.Decode(cs, data)), html: true}}}
+		return content{frags: []textFrag{{text: HTMLToText(charset.Decode(cs, data)), html: true, problem: problem}}}
 	}
 	t := normalizeNewlines(charset.Decode(params["charset"], data))
 	if strings.EqualFold(params["format"], "flowed") {
 		t = unflow(t, strings.EqualFold(params["delsp"], "yes"))
 	}
-	return content{frags: []textFrag{{text: t}}}
+	return content{frags: []textFrag{{text: t, problem: problem}}}
 }
 
 func (p *parser) multipart(mt string, params map[string]string, body []byte, depth int) content {
@@ -834,22 +869,27 @@ func (p *parser) multipart(mt string, params map[string]string, body []byte, dep
 		p.fail("parse: MIME nesting deeper than %d levels", MaxDepth)
 		return content{}
 	}
+	// Without its parts, the body is raw MIME: kept as text, so that
+	// something shows, but a mail read by it cannot be read.
+	raw := func(problem string) content {
+		return content{frags: []textFrag{{text: normalizeNewlines(charset.Fallback(body)), problem: problem}}}
+	}
 	boundary := params["boundary"]
 	if boundary == "" {
 		boundary = sniffBoundary(body)
 		if boundary == "" {
-			p.fail("parse %s: missing boundary parameter", mt)
-			return content{frags: []textFrag{{text: normalizeNewlines(charset.Fallback(body))}}}
+			return raw(fmt.Sprintf("parse %s: missing boundary parameter", mt))
 		}
-		p.fail("parse %s: missing boundary parameter (guessed %q)", mt, boundary)
+		p.defect("parse %s: missing boundary parameter (guessed %q)", mt, boundary)
 	}
 	parts, found, closed := splitMultipart(body, boundary)
 	if !found {
-		p.fail("parse %s: boundary %q not found", mt, boundary)
-		return content{frags: []textFrag{{text: normalizeNewlines(charset.Fallback(body))}}}
+		return raw(fmt.Sprintf("parse %s: boundary %q not found", mt, boundary))
 	}
 	if !closed {
-		p.fail("parse %s: missing closing boundary %q", mt, "--"+boundary+"--")
+		// The parts before the cut are whole; the last one may be cut
+		// short, which its own decoding notes.
+		p.defect("parse %s: missing closing boundary %q", mt, "--"+boundary+"--")
 	}
 	childType := "text/plain"
 	if mt == "multipart/digest" {
@@ -863,7 +903,7 @@ func (p *parser) multipart(mt string, params map[string]string, body []byte, dep
 		}
 		ph, pbody, perr := readHeader(raw, false)
 		if perr != "" {
-			p.fail("parse part header: %s", perr)
+			p.defect("parse part header: %s", perr)
 		}
 		children = append(children, p.entity(ph, pbody, depth+1, childType))
 	}
@@ -898,6 +938,11 @@ func (p *parser) multipart(mt string, params map[string]string, body []byte, dep
 		if i == best {
 			out.add(c)
 			continue
+		}
+		for _, f := range c.frags {
+			if f.problem != "" {
+				p.defect("%s (an alternative not shown)", f.problem)
+			}
 		}
 		// Files carried only by another alternative are still files.
 		for _, a := range c.atts {
@@ -970,30 +1015,41 @@ func splitMultipart(body []byte, boundary string) (parts [][]byte, found, closed
 	return parts, found, false
 }
 
-// decodeBody undoes the Content-Transfer-Encoding of a leaf part. Common
-// misspellings ("quoted printable", "8bits", "base64;") are accepted. An
-// unknown encoding leaves the bytes as they are; that is reported as an
-// error only for non-text parts, whose content would then be wrong.
-func (p *parser) decodeBody(h textproto.Header, body []byte, mt string) []byte {
+// attachmentBody decodes a part that is a file, not text: a problem with
+// it is a defect of the mail.
+func (p *parser) attachmentBody(h textproto.Header, body []byte, mt string) []byte {
+	data, problem := decodeBody(h, body, mt)
+	if problem != "" {
+		p.defect("%s", problem)
+	}
+	return data
+}
+
+// decodeBody undoes the Content-Transfer-Encoding of a leaf part, and says
+// what was wrong with it ("" when nothing). Common misspellings ("quoted
+// printable", "8bits", "base64;") are accepted. An unknown encoding leaves
+// the bytes as they are; that is a problem only for non-text parts, whose
+// content would then be wrong.
+func decodeBody(h textproto.Header, body []byte, mt string) ([]byte, string) {
 	cte := strings.ToLower(strings.Trim(stripComments(h.Get("Content-Transfer-Encoding")), " \t\"';"))
 	switch {
 	case cte == "" || cte == "none" || cte == "plain" || cte == "binary" ||
 		strings.HasPrefix(cte, "7bit") || strings.HasPrefix(cte, "8bit") ||
 		strings.HasPrefix(cte, "7-bit") || strings.HasPrefix(cte, "8-bit"):
-		return body
+		return body, ""
 	case strings.HasPrefix(cte, "quoted"):
-		return decodeQP(body)
+		return decodeQP(body), ""
 	case strings.HasPrefix(cte, "base64"):
 		out, err := charset.DecodeBase64(body)
 		if err != nil {
-			p.fail("parse %s part: decode base64: %v", mt, err)
+			return out, fmt.Sprintf("parse %s part: decode base64: %v", mt, err)
 		}
-		return out
+		return out, ""
 	default:
 		if !strings.HasPrefix(mt, "text/") {
-			p.fail("parse %s part: unknown Content-Transfer-Encoding %q", mt, cte)
+			return body, fmt.Sprintf("parse %s part: unknown Content-Transfer-Encoding %q", mt, cte)
 		}
-		return body
+		return body, ""
 	}
 }
 

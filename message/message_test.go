@@ -47,6 +47,7 @@ func TestParseFixtures(t *testing.T) {
 		atts        []Attachment
 		auto        string
 		err         string // substring of the expected error; "" = no error
+		defect      string // substring of one of the Defects; "" = none
 	}
 	tests := []struct {
 		file string
@@ -167,7 +168,7 @@ func TestParseFixtures(t *testing.T) {
 			date:    time.Date(2025, 2, 13, 12, 0, 0, 0, time.UTC),
 			text:    "첫 번째 부분은 멀쩡합니다.",
 			atts:    []Attachment{{Name: "data.bin", ContentType: "application/octet-stream", Size: 6}},
-			err:     `parse multipart/mixed: missing closing boundary "--cut--"`,
+			defect:  `parse multipart/mixed: missing closing boundary "--cut--"`,
 		}},
 		{"malformed-header-line.eml", want{
 			id:      "badhdr@example.com",
@@ -175,7 +176,7 @@ func TestParseFixtures(t *testing.T) {
 			from:    Address{"", "badheader@example.com"},
 			to:      []Address{{"", "help@desk.example.com"}},
 			text:    "body survives",
-			err:     `parse header: malformed MIME header line: "This line has no colon"`,
+			defect:  `parse header: malformed MIME header line: "This line has no colon"`,
 		}},
 		{"unknown-charset.eml", want{
 			id:      "unknown-cs@example.kr",
@@ -199,14 +200,7 @@ func TestParseFixtures(t *testing.T) {
 				t.Fatal("Parse returned nil Message")
 			}
 			w := tt.want
-			switch {
-			case w.err == "" && err != nil:
-				t.Errorf("unexpected error: %v", err)
-			case w.err != "" && err == nil:
-				t.Errorf("want error containing %q, got nil", w.err)
-			case w.err != "" && !strings.Contains(err.Error(), w.err):
-				t.Errorf("error = %q, want it to contain %q", err, w.err)
-			}
+			checkProblems(t, m, err, w.err, w.defect)
 			check := func(field string, got, want any) {
 				t.Helper()
 				if !reflect.DeepEqual(got, want) {
@@ -258,16 +252,17 @@ func TestParseEdgeCases(t *testing.T) {
 		text     string
 		subject  string
 		htmlOnly bool
-		err      string // substring; "" = no error
+		err      string // substring of the error; "" = no error
+		defect   string // substring of one of the Defects; "" = none
 	}{
 		{name: "empty input", raw: "", err: "no header fields"},
 		{name: "header only", raw: "Subject: hi\r\nFrom: a@b.c\r\n", subject: "hi"},
-		{name: "no header at all", raw: "just some text\nmore text\n", text: "just some text\nmore text", err: "parse header"},
+		{name: "no header at all", raw: "just some text\nmore text\n", text: "just some text\nmore text", err: "no header fields", defect: "malformed MIME header line"},
 		{name: "mbox From line and BOM", raw: "\ufeffFrom a@b.c Thu Jan  1 00:00:00 2025\nSubject: mbox\n\nbody\n", subject: "mbox", text: "body"},
 		{name: "CR-only line ends", raw: "Subject: mac\rFrom: a@b.c\r\rline 1\rline 2\r", subject: "mac", text: "line 1\nline 2"},
 		{name: "leading blank-looking line", raw: "   \nSubject: spaced\n\nbody\n", subject: "spaced", text: "body"},
-		{name: "indented first field", raw: " Subject: indented\n\nbody\n", subject: "indented", text: "body", err: "initial line"},
-		{name: "missing blank line before body", raw: "Subject: x\nHello, this is the body\nsecond line\n", subject: "x", text: "Hello, this is the body\nsecond line", err: "malformed MIME header line"},
+		{name: "indented first field", raw: " Subject: indented\n\nbody\n", subject: "indented", text: "body", defect: "initial line"},
+		{name: "missing blank line before body", raw: "Subject: x\nHello, this is the body\nsecond line\n", subject: "x", text: "Hello, this is the body\nsecond line", defect: "malformed MIME header line"},
 		{name: "format=flowed", raw: "Content-Type: text/plain; format=flowed\n\nThis is a \nflowed line.\n> quoted \n> flowed\n-- \nsig\n",
 			text: "This is a flowed line.\n> quoted flowed\n--\nsig"},
 		{name: "format=flowed delsp", raw: "Content-Type: text/plain; format=flowed; delsp=yes\n\n한국어는 띄어 \n쓰기가 \n중요합니다\n",
@@ -280,12 +275,12 @@ func TestParseEdgeCases(t *testing.T) {
 			text: "html", htmlOnly: true},
 		{name: "mixed concatenates inline text", raw: "Content-Type: multipart/mixed; boundary=b\n\n--b\n\npart one\n--b\nContent-Type: text/html\n\n<b>part two</b>\n--b--\n",
 			text: "part one\n\npart two"},
-		{name: "missing boundary parameter is guessed", raw: "Content-Type: multipart/mixed\n\n--xyz\n\ninside\n--xyz--\n", text: "inside", err: "missing boundary parameter"},
+		{name: "missing boundary parameter is guessed", raw: "Content-Type: multipart/mixed\n\n--xyz\n\ninside\n--xyz--\n", text: "inside", defect: "missing boundary parameter"},
 		{name: "boundary not found keeps the body", raw: "Content-Type: multipart/mixed; boundary=nope\n\njust text\n", text: "just text", err: "boundary \"nope\" not found"},
 		{name: "boundary prefix of inner boundary", raw: "Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/alternative; boundary=a1\n\n--a1\n\ninner\n--a1--\n--a--\n", text: "inner"},
 		{name: "broken base64 text", raw: "Content-Transfer-Encoding: base64\n\n7JWI64WV!!!\n", text: "안녕", err: "decode base64"},
 		{name: "misspelled CTE on text is tolerated", raw: "Content-Transfer-Encoding: quoted printable\n\na=3Db\n", text: "a=b"},
-		{name: "unknown CTE on attachment", raw: "Content-Type: application/pdf\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 x\n", err: "unknown Content-Transfer-Encoding"},
+		{name: "unknown CTE on attachment", raw: "Content-Type: application/pdf\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 x\n", defect: "unknown Content-Transfer-Encoding"},
 		{name: "lenient quoted-printable", raw: "Content-Transfer-Encoding: quoted-printable\n\nsoft=\nbreak =ZZ 100%=\r\n\n", text: "softbreak =ZZ 100%"},
 		{name: "utf-8 label on euc-kr bytes", raw: "Content-Type: text/plain; charset=utf-8\n\n\xc7\xd1\xb1\xdb\n", text: "한글"},
 		{name: "latin-1 label on euc-kr bytes", raw: "Content-Type: text/plain; charset=iso-8859-1\n\n\xc7\xd1\xb1\xdb \xbf\xcf\xbc\xba\xc7\xfc\n", text: "한글 완성형"},
@@ -301,14 +296,7 @@ func TestParseEdgeCases(t *testing.T) {
 			if m == nil {
 				t.Fatal("nil Message")
 			}
-			switch {
-			case tt.err == "" && err != nil:
-				t.Errorf("unexpected error: %v", err)
-			case tt.err != "" && err == nil:
-				t.Errorf("want error containing %q, got nil", tt.err)
-			case tt.err != "" && !strings.Contains(err.Error(), tt.err):
-				t.Errorf("error = %q, want it to contain %q", err, tt.err)
-			}
+			checkProblems(t, m, err, tt.err, tt.defect)
 			if m.Text != tt.text {
 				t.Errorf("Text = %q, want %q", m.Text, tt.text)
 			}
@@ -319,6 +307,30 @@ func TestParseEdgeCases(t *testing.T) {
 				t.Errorf("HTMLOnly = %v, want %v", m.HTMLOnly, tt.htmlOnly)
 			}
 		})
+	}
+}
+
+// checkProblems holds what Parse said was wrong: an error containing
+// wantErr ("": none) and a defect containing wantDefect ("": none).
+func checkProblems(t *testing.T, m *Message, err error, wantErr, wantDefect string) {
+	t.Helper()
+	switch {
+	case wantErr == "" && err != nil:
+		t.Errorf("unexpected error: %v", err)
+	case wantErr != "" && err == nil:
+		t.Errorf("want error containing %q, got nil", wantErr)
+	case wantErr != "" && !strings.Contains(err.Error(), wantErr):
+		t.Errorf("error = %q, want it to contain %q", err, wantErr)
+	}
+	found := false
+	for _, d := range m.Defects {
+		found = found || (wantDefect != "" && strings.Contains(d, wantDefect))
+	}
+	switch {
+	case wantDefect == "" && len(m.Defects) > 0:
+		t.Errorf("unexpected defects: %q", m.Defects)
+	case wantDefect != "" && !found:
+		t.Errorf("defects = %q, want one containing %q", m.Defects, wantDefect)
 	}
 }
 
@@ -445,11 +457,17 @@ func TestParseDepthLimit(t *testing.T) {
 	}
 }
 
-func TestParseErrorTruncatesLongLines(t *testing.T) {
-	raw := "From: a@b.c\n" + strings.Repeat("x", 500) + "\nSubject: s\n\nbody\n"
-	_, err := Parse([]byte(raw))
+// A problem names the line it is about, but briefly: it is a quarantine
+// reason or a line of a ticket view.
+func TestParseProblemsAreShort(t *testing.T) {
+	long := strings.Repeat("x", 500)
+	m, err := Parse([]byte("From: a@b.c\n" + long + "\nSubject: s\n\nbody\n"))
+	if err != nil || len(m.Defects) != 1 || utf8.RuneCountInString(m.Defects[0]) > 120 {
+		t.Errorf("a long bad header line: defects %q, err %v; want one short defect", m.Defects, err)
+	}
+	_, err = Parse([]byte(long + "\n"))
 	if err == nil || utf8.RuneCountInString(err.Error()) > 120 {
-		t.Fatalf("err = %v, want a short error", err)
+		t.Errorf("no header, a long line: err = %v, want a short error", err)
 	}
 }
 
@@ -490,8 +508,8 @@ func TestCorpusNoPanic(t *testing.T) {
 	defer func(old bool) { recoverPanics = old }(recoverPanics)
 	recoverPanics = false
 	type tally struct {
-		n, errs int
-		kinds   map[string]int
+		n, errs, defects int
+		kinds            map[string]int
 	}
 	mail := tally{kinds: map[string]int{}}
 	other := tally{kinds: map[string]int{}}
@@ -527,6 +545,8 @@ func TestCorpusNoPanic(t *testing.T) {
 		if perr != nil {
 			tl.errs++
 			tl.kinds[errorKind(perr)]++
+		} else if len(m.Defects) > 0 {
+			tl.defects++
 		}
 		if tl == &mail {
 			rel, _ := filepath.Rel(dir, p)
@@ -553,7 +573,7 @@ func TestCorpusNoPanic(t *testing.T) {
 		name string
 		tl   tally
 	}{{"mail-like", mail}, {"other", other}} {
-		t.Logf("%s files: %d parsed, %d with errors", x.name, x.tl.n, x.tl.errs)
+		t.Logf("%s files: %d parsed, %d with errors, %d more read around defects", x.name, x.tl.n, x.tl.errs, x.tl.defects)
 		kinds := make([]string, 0, len(x.tl.kinds))
 		for k := range x.tl.kinds {
 			kinds = append(kinds, k)
@@ -571,14 +591,15 @@ func TestCorpusNoPanic(t *testing.T) {
 	for _, k := range sets {
 		t.Logf("  %-32s %4d mail-like files, %4d with errors", k, perSet[k][0], perSet[k][1])
 	}
-	// Measured: 2,873 files; 2,272 mail-like, of which 681 are reported
-	// malformed: 480 "malformed MIME header line" (mostly the reply-parser
-	// sets and cjkencodings, which are bare bodies, not mails: those six
-	// sets give 372 of the 681), 94 missing closing boundary, 44 no header fields, 27 boundary
-	// not found, 14 bad part header lines, 6 indented first header line, a
-	// dozen broken base64 or unknown transfer encodings, 5 missing or
-	// garbled boundary parameters. Real mail from Korean Outlook and
-	// Thunderbird (the lore sets) parses without error.
+	// Measured: 2,873 files; 2,272 mail-like, of which 539 cannot be
+	// read: 501 have no header fields (the reply-parser sets and
+	// cjkencodings, which are bare bodies, not mails), 31 a multipart
+	// whose boundary is not in the body, 4 no boundary that could be
+	// guessed, 3 a text part with broken base64. Before defects were
+	// read around (issue 15), 681 were: 142 more, with a missing closing
+	// boundary (94), header lines that are not fields, a broken
+	// attachment. Real mail from Korean Outlook and Thunderbird (the lore
+	// sets) parses without error.
 	for _, set := range []string{"lore-linux-samsung-soc-threads", "lore-korean-thunderbird-euc-kr", "nodemailer-mailparser", "postalsys-postal-mime"} {
 		if c := perSet[set]; c[0] == 0 || c[1] != 0 {
 			t.Errorf("%s: got %d files, %d with errors; want files and no errors", set, c[0], c[1])
@@ -596,7 +617,7 @@ func TestCorpusNoPanic(t *testing.T) {
 const (
 	allFilesMin   = 2873
 	mailFilesMin  = 2272
-	mailErrorsMax = 681
+	mailErrorsMax = 539
 )
 
 var (

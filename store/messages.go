@@ -35,7 +35,10 @@ type Message struct {
 	Text        string     `json:"text,omitempty"`
 	NewText     string     `json:"new_text,omitempty"` // Text without quoted history and signature
 	Quarantine  string     `json:"quarantine,omitempty"`
-	Refs        []string   `json:"-"` // In-Reply-To and References ids
+	// Defects are what parsing read around in a mail received (see
+	// message.Message.Defects); they contain no line breaks.
+	Defects []string `json:"defects,omitempty"`
+	Refs    []string `json:"-"` // In-Reply-To and References ids
 	// ToKey is the canonical form of the recipient of a mail sent, which
 	// the caller computes: CountSentSince counts by it.
 	ToKey     string    `json:"-"`
@@ -54,10 +57,10 @@ func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 	}
 	res, err := tx.exec(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
 		uidvalidity, uid, message_id, content_hash, from_addr, from_name, to_addrs, to_key, subject, date,
-		body_text, new_text, quarantine, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		body_text, new_text, quarantine, defects, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tid, m.Direction, m.Kind, m.Mailbox, uv, uid, m.MessageID, m.ContentHash, m.From, m.FromName,
-		strings.Join(m.To, ", "), m.ToKey, m.Subject, fmtTimePtr(m.Date), m.Text, m.NewText, m.Quarantine, m.Raw,
-		fmtTime(m.CreatedAt))
+		strings.Join(m.To, ", "), m.ToKey, m.Subject, fmtTimePtr(m.Date), m.Text, m.NewText, m.Quarantine,
+		strings.Join(m.Defects, "\n"), m.Raw, fmtTime(m.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert message %q: %w", m.MessageID, err)
 	}
@@ -104,7 +107,7 @@ func (tx *Tx) messageID(ctx context.Context, q string, args ...any) (int64, erro
 // raw bytes.
 func (tx *Tx) Messages(ctx context.Context, ticketID int64) ([]*Message, error) {
 	rows, err := tx.query(ctx, `SELECT id, direction, kind, mailbox, message_id, from_addr,
-		from_name, to_addrs, subject, date, body_text, new_text, quarantine, created_at
+		from_name, to_addrs, subject, date, body_text, new_text, quarantine, defects, created_at
 		FROM messages WHERE ticket_id = ? ORDER BY id`, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("messages of ticket %d: %w", ticketID, err)
@@ -113,13 +116,16 @@ func (tx *Tx) Messages(ctx context.Context, ticketID int64) ([]*Message, error) 
 	var ms []*Message
 	for rows.Next() {
 		m := &Message{TicketID: ticketID}
-		var to string
+		var to, defects string
 		if err := rows.Scan(&m.ID, &m.Direction, &m.Kind, &m.Mailbox, &m.MessageID, &m.From, &m.FromName,
-			&to, &m.Subject, nullTime{&m.Date}, &m.Text, &m.NewText, &m.Quarantine, timeCol{&m.CreatedAt}); err != nil {
+			&to, &m.Subject, nullTime{&m.Date}, &m.Text, &m.NewText, &m.Quarantine, &defects, timeCol{&m.CreatedAt}); err != nil {
 			return nil, fmt.Errorf("messages of ticket %d: %w", ticketID, err)
 		}
 		if to != "" {
 			m.To = strings.Split(to, ", ")
+		}
+		if defects != "" {
+			m.Defects = strings.Split(defects, "\n")
 		}
 		ms = append(ms, m)
 	}

@@ -41,6 +41,7 @@ type messageView struct {
 	Text       string     `json:"text,omitempty"`      // what the sender wrote in this mail
 	FullText   string     `json:"full_text,omitempty"` // with the quoted history, when there was any
 	Quarantine string     `json:"quarantine,omitempty"`
+	Defects    []string   `json:"defects,omitempty"` // what was read around (message.Message.Defects)
 }
 
 func viewOf(t *store.Ticket) ticketView { return ticketView{Ticket: t, Tag: t.FullTag()} }
@@ -211,6 +212,7 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 			mv := messageView{
 				MessageID: m.MessageID, Direction: m.Direction, Kind: m.Kind, From: m.From, To: m.To,
 				Subject: m.Subject, Date: m.Date, StoredAt: m.CreatedAt, Text: m.Text, Quarantine: m.Quarantine,
+				Defects: m.Defects,
 			}
 			if m.NewText != "" && m.NewText != m.Text {
 				mv.Text, mv.FullText = m.NewText, m.Text
@@ -246,6 +248,9 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 			m.From, strings.Join(m.To, ", "), m.Subject)
 		if m.Quarantine != "" {
 			fmt.Fprintf(w, "      quarantined: %s\n", m.Quarantine)
+		}
+		for _, d := range m.Defects {
+			fmt.Fprintf(w, "      read around: %s\n", d)
 		}
 	}
 	fmt.Fprintln(w, "\nevents:")

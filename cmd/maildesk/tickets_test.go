@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +83,40 @@ func TestStatusText(t *testing.T) {
 		if got := statusText(tk); got != tc.want {
 			t.Errorf("status %s, overdue %v: got %q, want %q", tc.status, tc.overdue, got, tc.want)
 		}
+	}
+}
+
+// TestDamagedMailIsAnswered: an inquiry whose text is readable but whose
+// screenshot's base64 is broken and whose final boundary is missing (a
+// webmail upload cut short) is acknowledged, and `ticket` says what was
+// read around.
+func TestDamagedMailIsAnswered(t *testing.T) {
+	s := newStack(t)
+	d := startDaemon(t, s.configPath)
+	defer d.stop()
+	raw := "From: =?UTF-8?B?6rmA6rOg6rCd?= <kim@example.co.kr>\r\nTo: fta-pass@origin.or.kr\r\n" +
+		"Subject: =?UTF-8?B?7Jik66WYIOusuOydmA==?=\r\nMessage-ID: <damaged@example.co.kr>\r\nDate: Wed, 25 Nov 2026 10:00:00 +0900\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n품목 등록 화면에서 오류가 납니다.\r\n" +
+		"--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"error.png\"\r\n\r\n" +
+		"iVBORw0KGgo!!!AAAANSUhEUg\r\n"
+	if err := s.mail.Deliver("fta-pass@origin.or.kr", []byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	acks := s.waitCaptured(1)
+	if len(acks[0].To) != 1 || acks[0].To[0] != "kim@example.co.kr" {
+		t.Fatalf("sent: got %v, want the acknowledgement to the customer", acks[0].To)
+	}
+	var b bytes.Buffer
+	if err := showTicket(context.Background(), s.configPath, "1", false, &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"read around: parse multipart/mixed: missing closing boundary", "read around: parse image/png part: decode base64"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("ticket lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "quarantined") {
+		t.Errorf("ticket shows a quarantine:\n%s", b.String())
 	}
 }
