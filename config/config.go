@@ -39,6 +39,10 @@ type Config struct {
 	Rules     string // absolute directory of rule files; default "rules"
 	Templates string // absolute directory of template overrides, "" when unset
 	Timezone  string // default "Asia/Seoul"
+	// LogFormat (key log_format) is how the daemon writes its log:
+	// LogText (default: slog's key=value lines, for journald and a
+	// terminal) or LogJSON (one object a line, for a log collector).
+	LogFormat string
 	// TrustedAuthServID is the authserv-id of the institute's own mail
 	// server (key trusted_authserv_id). Its Authentication-Results header,
 	// topmost in a mail, showing DKIM or DMARC pass for a handler's domain
@@ -53,6 +57,12 @@ type Config struct {
 	SMTP           SMTP
 	Mailboxes      []Mailbox
 }
+
+// The values of log_format.
+const (
+	LogText = "text"
+	LogJSON = "json"
+)
 
 // SMTP is the submission server every outgoing mail goes through.
 type SMTP struct {
@@ -135,6 +145,7 @@ type configFile struct {
 	Rules             string        `toml:"rules"`
 	Templates         string        `toml:"templates"`
 	Timezone          string        `toml:"timezone"`
+	LogFormat         string        `toml:"log_format"`
 	TrustedAuthServID string        `toml:"trusted_authserv_id"`
 	MaxMessageSize    string        `toml:"max_message_size"`
 	SMTP              *smtpFile     `toml:"smtp"`
@@ -216,6 +227,7 @@ func load(path string, noSecrets bool) (*Config, error) {
 		Database:          resolvePath(dir, orDefault(raw.Database, "maildesk.db")),
 		Rules:             resolvePath(dir, orDefault(raw.Rules, "rules")),
 		Timezone:          orDefault(raw.Timezone, "Asia/Seoul"),
+		LogFormat:         orDefault(raw.LogFormat, LogText),
 		TrustedAuthServID: strings.ToLower(strings.TrimSpace(raw.TrustedAuthServID)),
 	}
 	if raw.Templates != "" {
@@ -232,6 +244,9 @@ func load(path string, noSecrets bool) (*Config, error) {
 		default:
 			cfg.MaxMessageSize = n
 		}
+	}
+	if cfg.LogFormat != LogText && cfg.LogFormat != LogJSON {
+		f.Addf("log_format", "log_format %q: want %q or %q", raw.LogFormat, LogText, LogJSON)
 	}
 	if id := cfg.TrustedAuthServID; id != "" && !authservRE.MatchString(id) {
 		f.Addf("trusted_authserv_id", "trusted_authserv_id %q is not a host name", raw.TrustedAuthServID)

@@ -387,13 +387,25 @@ func TestLoadNoSecrets(t *testing.T) {
 	}
 }
 
-func TestTrustedAuthServID(t *testing.T) {
+// TestTopLevelValues: the keys above the first table, normalised or
+// refused with the line.
+func TestTopLevelValues(t *testing.T) {
 	t.Setenv("MAILDESK_TEST_PW", "x")
 	base := "[smtp]\nhost = \"smtp.example.org\"\nsecurity = \"none\"\n\n[[mailbox]]\nname = \"m\"\naddress = \"m@example.org\"\nhost = \"imap.example.org\"\nsecurity = \"tls\"\nusername = \"m\"\npassword_env = \"MAILDESK_TEST_PW\"\n"
-	tests := []struct{ line, want, wantErr string }{
-		{`trusted_authserv_id = "MX.Origin.or.kr"`, "mx.origin.or.kr", ""},
-		{``, "", ""},
-		{`trusted_authserv_id = "mx origin; dkim=pass"`, "", `maildesk.toml:1: trusted_authserv_id "mx origin; dkim=pass" is not a host name`},
+	authserv := func(c *Config) string { return c.TrustedAuthServID }
+	logFormat := func(c *Config) string { return c.LogFormat }
+	tests := []struct {
+		line    string
+		get     func(*Config) string
+		want    string
+		wantErr string
+	}{
+		{`trusted_authserv_id = "MX.Origin.or.kr"`, authserv, "mx.origin.or.kr", ""},
+		{``, authserv, "", ""},
+		{`trusted_authserv_id = "mx origin; dkim=pass"`, authserv, "", `maildesk.toml:1: trusted_authserv_id "mx origin; dkim=pass" is not a host name`},
+		{``, logFormat, LogText, ""},
+		{`log_format = "json"`, logFormat, LogJSON, ""},
+		{`log_format = "JSON lines"`, logFormat, "", `maildesk.toml:1: log_format "JSON lines": want "text" or "json"`},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
@@ -408,8 +420,8 @@ func TestTrustedAuthServID(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || cfg.TrustedAuthServID != tt.want {
-			t.Errorf("%s: got %q, %v; want %q", tt.line, cfg.TrustedAuthServID, err, tt.want)
+		if err != nil || tt.get(cfg) != tt.want {
+			t.Errorf("%s: got %+v, %v; want %q", tt.line, cfg, err, tt.want)
 		}
 	}
 }

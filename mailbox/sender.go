@@ -142,6 +142,29 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte)
 	return nil
 }
 
+// Check connects to the relay, greets it, starts TLS and logs in as Send
+// would, then quits without a transaction: `maildesk run -check-login`.
+func (s *Sender) Check(ctx context.Context) error {
+	conns := &connTracker{}
+	client, err := s.newClient(conns)
+	if err != nil {
+		return fmt.Errorf("smtp client for %s: %w", s.cfg.Host, err)
+	}
+	stop := context.AfterFunc(ctx, conns.abort)
+	defer stop()
+	sc, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		conns.close()
+		return setupError(ctx, s.cfg.Host, err)
+	}
+	defer sc.Close()
+	if err := sc.Noop(); err != nil {
+		return fmt.Errorf("NOOP to %s: %w", s.cfg.Host, err)
+	}
+	_ = sc.Quit()
+	return nil
+}
+
 // transact runs the mail transaction on an established session.
 func transact(sc *smtp.Client, from string, to []string, raw []byte) error {
 	if err := sc.Mail("<" + from + ">"); err != nil {

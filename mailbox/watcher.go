@@ -210,9 +210,6 @@ type watch struct {
 
 func (w *Watcher) settle() (*watch, error) {
 	a := w.Account
-	if w.Handler == nil {
-		return nil, fmt.Errorf("watch %s: no handler", a.Name)
-	}
 	if a.Host == "" {
 		return nil, fmt.Errorf("watch %s: no host", a.Name)
 	}
@@ -274,6 +271,9 @@ func (w *Watcher) settle() (*watch, error) {
 // again from the Handler's cursor. Run returns a non-nil error only for an
 // invalid configuration, before connecting.
 func (w *Watcher) Run(ctx context.Context) error {
+	if w.Handler == nil {
+		return fmt.Errorf("watch %s: no handler", w.Account.Name)
+	}
 	st, err := w.settle()
 	if err != nil {
 		return err
@@ -352,18 +352,10 @@ func (st *watch) session(ctx context.Context, synced func()) (err error) {
 	defer stopWatchdog()
 	defer func() { _ = c.Close() }()
 
-	if err := c.Login(st.acct.Username, st.acct.Password).Wait(); err != nil {
-		var ie *imap.Error
-		if errors.As(err, &ie) && (ie.Code == imap.ResponseCodeAuthenticationFailed || ie.Type == imap.StatusResponseTypeNo) {
-			return fmt.Errorf("%w: login to %s as %s: %v", ErrLogin, st.addr, st.acct.Username, err)
-		}
-		return fmt.Errorf("login to %s as %s: %w", st.addr, st.acct.Username, err)
-	}
-	sel, err := c.Select(st.folder, nil).Wait()
+	uidValidity, err := st.open(c, false)
 	if err != nil {
-		return fmt.Errorf("select %s: %w", st.folder, err)
+		return err
 	}
-	uidValidity := sel.UIDValidity
 	st.log.Debug("imap connected", "addr", st.addr, "folder", st.folder, "uidvalidity", uidValidity)
 
 	idle := !st.noIdle && c.Caps().Has(imap.CapIdle)
@@ -460,6 +452,49 @@ func (st *watch) connect(ctx context.Context, updates chan<- struct{}) (*imapcli
 		return nil, fmt.Errorf("greeting from %s: %w", st.addr, err)
 	}
 	return c, nil
+}
+
+// open logs in and selects the folder, returning its UIDVALIDITY. A login
+// the server refuses is ErrLogin.
+func (st *watch) open(c *imapclient.Client, readOnly bool) (uint32, error) {
+	if err := c.Login(st.acct.Username, st.acct.Password).Wait(); err != nil {
+		var ie *imap.Error
+		if errors.As(err, &ie) && (ie.Code == imap.ResponseCodeAuthenticationFailed || ie.Type == imap.StatusResponseTypeNo) {
+			return 0, fmt.Errorf("%w: login to %s as %s: %v", ErrLogin, st.addr, st.acct.Username, err)
+		}
+		return 0, fmt.Errorf("login to %s as %s: %w", st.addr, st.acct.Username, err)
+	}
+	// The watcher selects read-write: After sets flags or moves mail.
+	sel, err := c.Select(st.folder, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
+	if err != nil {
+		return 0, fmt.Errorf("select %s: %w", st.folder, err)
+	}
+	return sel.UIDValidity, nil
+}
+
+// Check connects, logs in, selects Folder read-only and logs out: the
+// one-shot test of `maildesk run -check-login`, which an admin runs after
+// changing a password rather than waiting for the watcher's slow retry of
+// a refused login. It needs no Handler.
+func (w *Watcher) Check(ctx context.Context) error {
+	st, err := w.settle()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout+shutdownGrace)
+	defer cancel()
+	c, err := st.connect(ctx, make(chan struct{}, 1))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close() }()
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer stop()
+	if _, err := st.open(c, true); err != nil {
+		return err
+	}
+	_ = c.Logout().Wait()
+	return nil
 }
 
 // catchUp delivers every message above the Handler's cursor, in UID order,

@@ -248,6 +248,7 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 		msg        string // format of the problem when value is unknown
 	}
 	var refs []ref
+	var unread []string // files that could not be read or decoded
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".toml") || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -257,10 +258,14 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 		data, err := root.ReadFile(e.Name())
 		if err != nil {
 			ps = append(ps, Problem{File: path, Msg: err.Error()})
+			unread = append(unread, path)
 			continue
 		}
 		var raw rulesFile
 		f, ok := decodeTOML(path, data, &raw)
+		if !ok {
+			unread = append(unread, path)
+		}
 		if ok {
 			for i := range raw.Handler {
 				key := "handler." + strconv.Itoa(i+1)
@@ -317,6 +322,13 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 	if len(s.Files) == 0 {
 		ps = append(ps, Problem{File: dir, Msg: "no *.toml rule files"})
 	}
+	if len(unread) > 0 && len(refs) > 0 {
+		// What the unread file defines is unknown, so every reference to
+		// it would be a false "unknown category" in each file that names
+		// one: one line says so instead.
+		ps = append(ps, Problem{File: dir, Msg: fmt.Sprintf("references between rule files (categories, handlers, delegates, absences) not checked, because %s could not be read", strings.Join(unread, ", "))})
+		refs = nil
+	}
 	for _, r := range refs {
 		var ok bool
 		if r.handler {
@@ -328,7 +340,9 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 			ps = append(ps, Problem{File: r.file.Path, Line: r.file.Line(r.key), Msg: fmt.Sprintf(r.msg, r.value)})
 		}
 	}
-	ps = append(ps, s.checkAbsences()...)
+	if len(unread) == 0 {
+		ps = append(ps, s.checkAbsences()...)
+	}
 	if s.Calendar == nil {
 		s.Calendar = DefaultCalendar(loc)
 	}

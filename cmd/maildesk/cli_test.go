@@ -235,6 +235,24 @@ func TestRulesTestNeedsNoSecrets(t *testing.T) {
 	}
 }
 
+// TestRulesCheckNoSecrets: an admin checking rule edits where the
+// passwords are not (a workstation, CI) gets the rules checked with
+// -no-secrets; without it, the missing passwords are the problems.
+func TestRulesCheckNoSecrets(t *testing.T) {
+	for _, v := range []string{"MAILDESK_SMTP_PASSWORD", "MAILDESK_IMAP_PASSWORD"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	_, err := runCLI(t, "rules", "check", "-config", "../../examples/maildesk.toml")
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "MAILDESK_IMAP_PASSWORD is not set") {
+		t.Errorf("without passwords: exit %d, %v; want 1 naming the variable", exitCode(err), err)
+	}
+	out, err := runCLI(t, "rules", "check", "-no-secrets", "-config", "../../examples/maildesk.toml")
+	if err != nil || !strings.HasPrefix(out, "ok: ") || !strings.Contains(out, "passwords not read") {
+		t.Errorf("-no-secrets: got %q, %v; want ok, saying the passwords were not read", out, err)
+	}
+}
+
 // TestRulesCheckTemplateUses: a template a category names must exist and
 // render as that kind of mail; `rules check` says so with file:line before
 // the first acknowledgement would fail.
@@ -311,7 +329,7 @@ func TestRulesCheckWarnsOfTableEnd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var out bytes.Buffer
-		if err := rulesCheckAt(s.configPath, tt.now, &out); err != nil {
+		if err := rulesCheckAt(s.configPath, false, tt.now, &out); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		lines := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -20,7 +21,11 @@ import (
 )
 
 type daemonOptions struct {
-	log   *slog.Logger
+	log *slog.Logger
+	// logTo, when set, is where log goes: the daemon then makes its own
+	// logger in the configured log_format (log is for what comes before
+	// the configuration is read).
+	logTo io.Writer
 	clock desk.Clock
 	// watcher tunes every mailbox watcher (tests shorten the intervals).
 	watcher func(*mailbox.Watcher)
@@ -56,6 +61,9 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		return err
 	}
 	cfg := l.Config
+	if o.logTo != nil && cfg.LogFormat == config.LogJSON {
+		log = newLogger(o.logTo, true)
+	}
 	release, err := store.Lock(cfg.Database)
 	if err != nil {
 		return err
@@ -113,23 +121,12 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	if err != nil {
 		return err
 	}
-	sender := mailbox.NewSender(mailbox.SMTPConfig{
-		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Security: cfg.SMTP.Security,
-		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password.Reveal(), HELO: cfg.SMTP.Helo,
-	})
+	sender := senderOf(cfg)
 
 	// Every loop stops taking new work as soon as ctx ends; what is in
 	// flight (an intake transaction, an SMTP conversation) runs to its end.
 	for _, m := range cfg.Mailboxes {
-		w := &mailbox.Watcher{
-			Account: mailbox.Account{
-				Name: m.Name, Host: m.Host, Port: m.Port, Security: m.Security,
-				Username: m.Username, Password: m.Password.Reveal(), Credentials: m.Password.Source(), Folder: m.Folder, After: m.After,
-				MaxMessageSize: cfg.MaxMessageSize,
-			},
-			Handler: d,
-			Logger:  log,
-		}
+		w := &mailbox.Watcher{Account: accountOf(cfg, m), Handler: d, Logger: log}
 		if o.watcher != nil {
 			o.watcher(w)
 		}
@@ -193,6 +190,23 @@ const fileCheckEvery = 5 * time.Second
 
 // warnCleartext warns of credentials that would cross a network in clear
 // text: security = "none" is for a relay or an IMAP server on this host.
+// accountOf is the IMAP account of mailbox m.
+func accountOf(cfg *config.Config, m config.Mailbox) mailbox.Account {
+	return mailbox.Account{
+		Name: m.Name, Host: m.Host, Port: m.Port, Security: m.Security,
+		Username: m.Username, Password: m.Password.Reveal(), Credentials: m.Password.Source(), Folder: m.Folder, After: m.After,
+		MaxMessageSize: cfg.MaxMessageSize,
+	}
+}
+
+// senderOf is the SMTP relay's sender.
+func senderOf(cfg *config.Config) *mailbox.Sender {
+	return mailbox.NewSender(mailbox.SMTPConfig{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Security: cfg.SMTP.Security,
+		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password.Reveal(), HELO: cfg.SMTP.Helo,
+	})
+}
+
 func warnCleartext(log *slog.Logger, cfg *config.Config) {
 	if cfg.SMTP.Security == config.SecurityNone && !isLoopback(cfg.SMTP.Host) {
 		log.Warn(`security = "none" to a host that is not this machine: the SMTP password and every mail cross the network in clear text`,

@@ -4,9 +4,9 @@
 //
 // Usage:
 //
-//	maildesk run   [-config FILE]                 the daemon (default FILE: ./maildesk.toml)
+//	maildesk run   [-config FILE] [-check-login]  the daemon (default FILE: ./maildesk.toml)
 //	maildesk demo  [-dir DIR]                     the daemon with embedded IMAP and SMTP servers on loopback
-//	maildesk rules check [-config FILE]           validate config, rules and templates
+//	maildesk rules check [-config FILE] [-no-secrets]   validate config, rules and templates
 //	maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   what would happen to this mail
 //	maildesk tickets [-config FILE] [-json]       list tickets
 //	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events
@@ -27,9 +27,10 @@ import (
 )
 
 const usage = `usage:
-  maildesk run   [-config FILE]                 run the daemon (default FILE: ./maildesk.toml)
+  maildesk run   [-config FILE] [-check-login]  run the daemon (default FILE: ./maildesk.toml);
+                                                -check-login: log in everywhere once and report
   maildesk demo  [-dir DIR]                     run with embedded IMAP and SMTP servers on loopback
-  maildesk rules check [-config FILE]           validate config, rules and templates
+  maildesk rules check [-config FILE] [-no-secrets]   validate config, rules and templates
   maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   show what would happen to a mail; changes nothing
   maildesk tickets [-config FILE] [-json]       list tickets
   maildesk ticket  [-config FILE] [-json] ID    show one ticket with its messages and events
@@ -102,16 +103,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "run":
 		fs := newFlags("run", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		check := fs.Bool("check-login", false, "log in to every mailbox and the SMTP relay once, report, and exit (1 if any failed)")
 		if err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
-		log := newLogger(stderr)
+		if *check {
+			return checkLogin(ctx, *config, stdout)
+		}
+		log := newLogger(stderr, false)
 		stopProfile, err := startCPUProfile(log)
 		if err != nil {
 			return err
 		}
 		defer stopProfile()
-		return runDaemon(ctx, *config, daemonOptions{log: log})
+		return runDaemon(ctx, *config, daemonOptions{log: log, logTo: stderr})
 	case "demo":
 		fs := newFlags("demo", stderr)
 		dir := fs.String("dir", "maildesk-demo", "`directory` for the demo's configuration and database")
@@ -121,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
-		return runDemo(ctx, demoOptions{dir: *dir, imapAddr: *imapAddr, smtpAddr: *smtpAddr, out: stdout, log: newLogger(stderr), reset: *reset})
+		return runDemo(ctx, demoOptions{dir: *dir, imapAddr: *imapAddr, smtpAddr: *smtpAddr, out: stdout, log: newLogger(stderr, false), reset: *reset})
 	case "rules":
 		if len(args) == 0 {
 			return errUsage
@@ -131,10 +136,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
 		switch sub {
 		case "check":
+			noSecrets := fs.Bool("no-secrets", false, "do not read the passwords (a check of rule edits where they are not)")
 			if err := parseFlags(fs, args, 0); err != nil {
 				return err
 			}
-			return rulesCheck(*config, stdout)
+			return rulesCheck(*config, *noSecrets, stdout)
 		case "test":
 			asJSON := fs.Bool("json", false, "print JSON")
 			at := fs.String("at", "", "pretend the mail arrives at `TIME` (2026-09-23T10:00, local zone); default now")
@@ -214,10 +220,20 @@ func parseFlags(fs *flag.FlagSet, args []string, nargs int) error {
 	return fs.Parse(pos) // leaves pos as fs.Args()
 }
 
-func newLogger(w io.Writer) *slog.Logger {
+// newLogger is the daemon's one logger, which also becomes slog's default:
+// the lines logged before a logger is at hand (the shutdown signal) then
+// have the same format and destination as the rest.
+func newLogger(w io.Writer, json bool) *slog.Logger {
 	level := slog.LevelInfo
 	if os.Getenv("MAILDESK_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if json {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	log := slog.New(h)
+	slog.SetDefault(log)
+	return log
 }

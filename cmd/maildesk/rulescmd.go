@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,31 +9,31 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/desk"
-	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 )
 
 // rulesCheck validates config, rules and templates through the same path the
 // daemon starts with; problems go out one per line as file:line: message.
 // Warnings (the holiday table running out) follow the ok line; they do not
-// fail the check.
-func rulesCheck(configPath string, w io.Writer) error {
-	return rulesCheckAt(configPath, time.Now(), w)
+// fail the check. With noSecrets the passwords are not read, for a check of
+// rule edits on a workstation or in CI, where they are not.
+func rulesCheck(configPath string, noSecrets bool, w io.Writer) error {
+	return rulesCheckAt(configPath, noSecrets, time.Now(), w)
 }
 
 // rulesCheckAt is rulesCheck as of now (tests).
-func rulesCheckAt(configPath string, now time.Time, w io.Writer) error {
-	l, err := desk.Load(configPath, desk.LoadOptions{})
+func rulesCheckAt(configPath string, noSecrets bool, now time.Time, w io.Writer) error {
+	l, err := desk.Load(configPath, desk.LoadOptions{NoSecrets: noSecrets})
 	if err != nil {
-		var ps rules.Problems
-		if errors.As(err, &ps) {
-			return &exitError{code: 1, msg: ps.Error()}
-		}
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	fmt.Fprintf(w, "ok: %s: %d mailboxes, %d categories, %d handlers, rules from %d files, templates %s\n",
+	unread := ""
+	if noSecrets {
+		unread = " (passwords not read: -no-secrets)"
+	}
+	fmt.Fprintf(w, "ok: %s: %d mailboxes, %d categories, %d handlers, rules from %d files, templates %s%s\n",
 		l.Config.Path, len(l.Config.Mailboxes), len(l.Rules.Categories), len(l.Rules.Handlers), len(l.Rules.Files),
-		strings.Join(l.Templates.Names(), ", "))
+		strings.Join(l.Templates.Names(), ", "), unread)
 	for _, warning := range l.Rules.Warnings(now) {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
