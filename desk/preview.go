@@ -29,7 +29,11 @@ type PreviewInput struct {
 
 // PreviewResult is what intake would do with a mail.
 type PreviewResult struct {
-	Mailbox     string        `json:"mailbox"`
+	Mailbox string `json:"mailbox"`
+	// MailboxBy says how Mailbox was chosen: "given" (PreviewInput.Mailbox),
+	// "recipient" (one of the mail's To or Cc is that mailbox's address)
+	// or "guessed" (no recipient is ours: the first mailbox).
+	MailboxBy   string        `json:"mailbox_by"`
 	From        string        `json:"from"`
 	Subject     string        `json:"subject"`
 	ParseError  string        `json:"parse_error,omitempty"`
@@ -76,9 +80,9 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	if msg == nil {
 		msg = &message.Message{}
 	}
-	r := &PreviewResult{Mailbox: in.Mailbox, From: msg.From.Addr, Subject: msg.Subject, ReceivedAt: now}
+	r := &PreviewResult{Mailbox: in.Mailbox, MailboxBy: "given", From: msg.From.Addr, Subject: msg.Subject, ReceivedAt: now}
 	if r.Mailbox == "" {
-		r.Mailbox = d.receivingMailbox(msg, in.Mailboxes)
+		r.Mailbox, r.MailboxBy = d.receivingMailbox(msg, in.Mailboxes)
 	}
 	if perr != nil {
 		r.ParseError = perr.Error()
@@ -128,19 +132,20 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	return r, nil
 }
 
-// receivingMailbox guesses which of our mailboxes a mail was sent to.
-func (d *Desk) receivingMailbox(msg *message.Message, mboxes []Mailbox) string {
+// receivingMailbox finds which of our mailboxes a mail was sent to, and
+// says how (see PreviewResult.MailboxBy).
+func (d *Desk) receivingMailbox(msg *message.Message, mboxes []Mailbox) (name, by string) {
 	for _, list := range [][]message.Address{msg.To, msg.Cc} {
 		for _, a := range list {
 			for _, m := range mboxes {
 				if message.Canonical(a.Addr) == message.Canonical(m.Address) {
-					return m.Name
+					return m.Name, "recipient"
 				}
 			}
 		}
 	}
 	if len(mboxes) > 0 {
-		return mboxes[0].Name
+		return mboxes[0].Name, "guessed"
 	}
-	return ""
+	return "", "guessed"
 }

@@ -148,6 +148,9 @@ type Calendar struct {
 	weekdays [7]bool
 	added    map[Date]string
 	removed  map[Date]bool
+	// warnings are what the rules file said that changes nothing (a
+	// built-in holiday added again), as file:line: message.
+	warnings []string
 }
 
 // DefaultCalendar is the calendar of a rules directory without a
@@ -569,6 +572,12 @@ func (f *tomlFile) calendar(raw *calendarFile, loc *time.Location) *Calendar {
 			continue
 		}
 		where[d] = k + ".date"
+		if b, ok := builtinHoliday(d); ok {
+			// Harmless, but an admin copying the year's list should
+			// know the table has it, and that the name stays the law's.
+			c.warnings = append(c.warnings, fmt.Sprintf("%s:%d: %s is already the built-in holiday %s; this [[calendar.add]] changes nothing", f.Path, f.Line(k+".date"), d, b))
+			continue
+		}
 		name := raw.Add[i].Name
 		if name == "" {
 			name = "휴일"

@@ -511,3 +511,27 @@ func TestWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestReaddedBuiltinHoliday: adding a day the table already has changes
+// nothing and is said as a warning with file:line, not an error: an admin
+// copying the year's official list into [[calendar.add]] should learn which
+// days are built in.
+func TestReaddedBuiltinHoliday(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "calendar.toml")
+	writeFile(t, path, "[calendar]\n\n[[calendar.add]]\ndate = 2026-05-05\nname = \"어린이날\"\n\n[[calendar.add]]\ndate = 2026-11-20\nname = \"창립기념일\"\n")
+	set, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := set.Warnings(at(t, "2026-06-01 12:00"))
+	want := path + ":4: 2026-05-05 is already the built-in holiday 어린이날; this [[calendar.add]] changes nothing"
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("warnings: got %q, want [%q]", got, want)
+	}
+	for _, day := range []string{"2026-05-05 12:00", "2026-11-20 12:00"} {
+		if _, ok := set.Calendar.Holiday(at(t, day)); !ok {
+			t.Errorf("%s is not a holiday", day)
+		}
+	}
+}

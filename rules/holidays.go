@@ -59,6 +59,7 @@ func (s *Set) Warnings(now time.Time) []string {
 	if c == nil {
 		c = DefaultCalendar(nil)
 	}
+	warnings := slices.Clone(c.warnings)
 	year := now.In(c.loc).Year()
 	var past, cmds []string
 	for _, y := range []int{year, year + 1} {
@@ -68,7 +69,7 @@ func (s *Set) Warnings(now time.Time) []string {
 		}
 	}
 	if len(past) == 0 {
-		return nil
+		return warnings
 	}
 	msg := fmt.Sprintf("calendar: the built-in holidays are checked against the official lists up to %d only; "+
 		"those of %s follow the rules in force and miss the days declared since (elections, temporary holidays, law changes)",
@@ -78,7 +79,7 @@ func (s *Set) Warnings(now time.Time) []string {
 	}
 	msg += fmt.Sprintf(": compare %s with the year's 월력요항 and add the missing days with [[calendar.add]] "+
 		"(or drop one with [[calendar.remove]])", strings.Join(cmds, " and "))
-	return []string{msg}
+	return append(warnings, msg)
 }
 
 // FirstLunarYear and LastLunarYear bound the years whose lunar holidays

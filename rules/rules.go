@@ -273,7 +273,7 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 					for j, a := range h.Absences {
 						if a.Delegate != "" {
 							k := key + ".absence." + strconv.Itoa(j+1) + ".delegate"
-							refs = append(refs, ref{f, k, a.Delegate, true, "unknown delegate %q"})
+							refs = append(refs, ref{f, k, a.Delegate, true, "absence of " + strconv.Quote(h.ID) + ": unknown delegate %q"})
 						}
 					}
 				}
@@ -395,32 +395,43 @@ func (s *Set) addHandler(f *tomlFile, key string, raw *handlerFile) *Handler {
 	h := &Handler{ID: raw.ID, Name: raw.Name, Department: raw.Department, Phone: raw.Phone, Email: raw.Email}
 	for i := range raw.Absence {
 		k := key + ".absence." + strconv.Itoa(i+1)
-		a := &raw.Absence[i]
-		from, okFrom := f.date(k+".from", a.From)
-		to, okTo := f.date(k+".to", a.To)
-		f.Required(k, "delegate", a.Delegate)
-		if a.Delegate != "" && a.Delegate == raw.ID {
-			f.Addf(k+".delegate", "delegate %q is the absent handler itself", a.Delegate)
-			continue
+		// Every problem of an absence names whose it is: a handlers file
+		// lists many, and a line number alone sends the admin counting
+		// tables.
+		n := len(f.Problems)
+		ab, ok := f.absence(k, &raw.Absence[i], raw.ID)
+		for j := n; j < len(f.Problems); j++ {
+			f.Problems[j].Msg = fmt.Sprintf("absence of %q: %s", raw.ID, f.Problems[j].Msg)
 		}
-		if !okFrom || !okTo {
-			continue
+		if ok {
+			h.Absences = append(h.Absences, ab)
 		}
-		if to.Before(from) {
-			f.Addf(k+".to", "absence from %s is after to %s", from, to)
-			continue
-		}
-		if a.Delegate == "" {
-			continue
-		}
-		h.Absences = append(h.Absences, Absence{From: from, To: to, Delegate: a.Delegate, Note: a.Note,
-			pos: Problem{File: f.Path, Line: f.Line(k)}})
 	}
 	if ok && s.define(f, "handler", raw.ID, key+".id") {
 		s.Handlers[raw.ID] = h
 		return h
 	}
 	return nil
+}
+
+// absence checks one [[handler.absence]] of handler id at key k.
+func (f *tomlFile) absence(k string, a *absenceFile, id string) (Absence, bool) {
+	from, okFrom := f.date(k+".from", a.From)
+	to, okTo := f.date(k+".to", a.To)
+	f.Required(k, "delegate", a.Delegate)
+	switch {
+	case a.Delegate != "" && a.Delegate == id:
+		f.Addf(k+".delegate", "the delegate is the absent handler itself")
+		return Absence{}, false
+	case !okFrom || !okTo:
+		return Absence{}, false
+	case to.Before(from):
+		f.Addf(k+".to", "from %s is after to %s", from, to)
+		return Absence{}, false
+	case a.Delegate == "":
+		return Absence{}, false
+	}
+	return Absence{From: from, To: to, Delegate: a.Delegate, Note: a.Note, pos: Problem{File: f.Path, Line: f.Line(k)}}, true
 }
 
 // checkAbsences finds overlapping absences of one handler and delegates
@@ -436,7 +447,7 @@ func (s *Set) checkAbsences() Problems {
 			if n := len(kept); n > 0 && !kept[n-1].To.Before(a.From) {
 				prev := kept[n-1]
 				ps = append(ps, Problem{File: a.pos.File, Line: a.pos.Line,
-					Msg: fmt.Sprintf("absence %s..%s of %q overlaps the one at line %d (%s..%s)", a.From, a.To, id, prev.pos.Line, prev.From, prev.To)})
+					Msg: fmt.Sprintf("absence of %q: %s..%s overlaps the one at line %d (%s..%s)", id, a.From, a.To, prev.pos.Line, prev.From, prev.To)})
 				continue
 			}
 			kept = append(kept, a)
@@ -458,7 +469,7 @@ func (s *Set) checkAbsences() Problems {
 					first = b.From
 				}
 				ps = append(ps, Problem{File: a.pos.File, Line: a.pos.Line,
-					Msg: fmt.Sprintf("delegate %q is absent too on %s (absence at %s:%d)", a.Delegate, first, b.pos.File, b.pos.Line)})
+					Msg: fmt.Sprintf("absence of %q: delegate %q is absent too on %s (absence at %s:%d)", id, a.Delegate, first, b.pos.File, b.pos.Line)})
 				break
 			}
 		}

@@ -348,3 +348,43 @@ func TestRulesCheckWarnsOfTableEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestExitCodes: 0 ok, 1 failure, 2 a command-line mistake, whose message
+// names what was wrong.
+func TestExitCodes(t *testing.T) {
+	s := newStack(t)
+	startDaemon(t, s.configPath).stop() // the database the ticket commands read
+	eml := filepath.Join(t.TempDir(), "q.eml")
+	if err := os.WriteFile(eml, maildesktest.Inquiry("kim@example.co.kr", "someone@example.org", "문의", "ec@x", "문의드립니다.\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string // in the message or the output
+	}{
+		{[]string{"frob"}, 2, `unknown command "frob"`},
+		{[]string{"rules", "frob"}, 2, `unknown command "rules frob"`},
+		{[]string{"rules", "test", "-config", s.configPath, "-at", "tomorrow", eml}, 2, `-at "tomorrow"`},
+		{[]string{"rules", "test", "-config", s.configPath, "-mailbox", "nope", eml}, 2, `-mailbox "nope": no such mailbox`},
+		{[]string{"tickets", "-config", s.configPath, "-status", "bogus"}, 2, `-status "bogus"`},
+		{[]string{"tickets", "-config", s.configPath, "-since", "yesterday"}, 2, `-since "yesterday"`},
+		{[]string{"ticket", "-config", s.configPath}, 2, "want 1 argument"},
+		{[]string{"rules", "test", "-config", s.configPath, eml}, 0, "(guessed: no recipient is one of the mailboxes; say which with -mailbox)"},
+		{[]string{"rules", "test", "-config", s.configPath, "-mailbox", "education", eml}, 0, "mailbox:      education\n"},
+		{[]string{"rules", "check", "-config", filepath.Join(s.dir, "missing.toml")}, 1, "missing.toml"},
+	} {
+		out, err := runCLI(t, tt.args...)
+		if got := exitCode(err); got != tt.code {
+			t.Errorf("%v: exit %d (%v), want %d", tt.args, got, err, tt.code)
+			continue
+		}
+		text := out
+		if err != nil {
+			text += err.Error()
+		}
+		if !strings.Contains(text, tt.want) {
+			t.Errorf("%v: want %q in:\n%s", tt.args, tt.want, text)
+		}
+	}
+}

@@ -42,6 +42,13 @@ const usage = `usage:
 // errUsage is a command-line mistake: the usage text is printed with it.
 var errUsage = errors.New("usage")
 
+// usagef is a command-line mistake with its own message: exit status 2,
+// the message, then the usage text. Exit statuses are 0 ok, 1 failure
+// (a problem found, a login refused, no such ticket), 2 usage.
+func usagef(format string, args ...any) error {
+	return &exitError{code: 2, msg: "maildesk: " + fmt.Sprintf(format, args...) + "\n\n" + usage}
+}
+
 // exitError carries a specific exit code, e.g. from `rules check`.
 type exitError struct {
 	code int
@@ -144,12 +151,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case "test":
 			asJSON := fs.Bool("json", false, "print JSON")
 			at := fs.String("at", "", "pretend the mail arrives at `TIME` (2026-09-23T10:00, local zone); default now")
+			mailbox := fs.String("mailbox", "", "the `name` of the mailbox the mail arrives in; default: the one its recipients name")
 			if err := parseFlags(fs, args, 1); err != nil {
 				return err
 			}
-			return rulesTest(ctx, *config, fs.Arg(0), *at, *asJSON, stdout)
+			return rulesTest(ctx, *config, fs.Arg(0), *at, *mailbox, *asJSON, stdout)
 		}
-		return errUsage
+		return usagef("unknown command \"rules %s\": want rules check or rules test", sub)
 	case "tickets":
 		fs := newFlags("tickets", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
@@ -190,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (try: maildesk help)", cmd)
+	return usagef("unknown command %q", cmd)
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {

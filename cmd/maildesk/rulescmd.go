@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,7 +43,7 @@ func rulesCheckAt(configPath string, noSecrets bool, now time.Time, w io.Writer)
 
 // rulesTest shows what maildesk would do with a mail, without changing
 // anything: the database, when there is one, is only read.
-func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool, w io.Writer) error {
+func rulesTest(ctx context.Context, configPath, emlPath, at, mailbox string, asJSON bool, w io.Writer) error {
 	l, err := desk.Load(configPath, desk.LoadOptions{NoSecrets: true})
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool,
 	var now time.Time
 	if at != "" {
 		if now, err = parseUntil(at, l.Config.Location); err != nil {
-			return fmt.Errorf("-at: %w", err)
+			return usagef("-at %q: %v", at, err)
 		}
 	}
 	var st *store.Store
@@ -65,8 +66,17 @@ func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool,
 		defer st.Close()
 	}
 	mboxes := mailboxesOf(l.Config)
+	if mailbox != "" {
+		var names []string
+		for _, m := range mboxes {
+			names = append(names, m.Name)
+		}
+		if !slices.Contains(names, mailbox) {
+			return usagef("-mailbox %q: no such mailbox in %s (have %s)", mailbox, configPath, strings.Join(names, ", "))
+		}
+	}
 	p, err := desk.Preview(ctx, desk.PreviewInput{
-		Store: st, Rules: l.Rules, Templates: l.Templates, Mailboxes: mboxes, Location: l.Config.Location, Raw: raw, Now: now,
+		Store: st, Rules: l.Rules, Templates: l.Templates, Mailboxes: mboxes, Mailbox: mailbox, Location: l.Config.Location, Raw: raw, Now: now,
 	})
 	if err != nil {
 		return err
@@ -74,7 +84,12 @@ func rulesTest(ctx context.Context, configPath, emlPath, at string, asJSON bool,
 	if asJSON {
 		return writeJSON(w, p)
 	}
-	fmt.Fprintf(w, "mailbox:      %s\n", p.Mailbox)
+	switch p.MailboxBy {
+	case "guessed":
+		fmt.Fprintf(w, "mailbox:      %s (guessed: no recipient is one of the mailboxes; say which with -mailbox)\n", p.Mailbox)
+	default:
+		fmt.Fprintf(w, "mailbox:      %s\n", p.Mailbox)
+	}
 	fmt.Fprintf(w, "from:         %s\n", p.From)
 	fmt.Fprintf(w, "subject:      %s\n", p.Subject)
 	if p.ParseError != "" {

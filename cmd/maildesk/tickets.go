@@ -84,17 +84,17 @@ func (q ticketQuery) filter(loc *time.Location) (store.TicketFilter, error) {
 		f.Status = []string{q.status}
 	case "all":
 	default:
-		return f, fmt.Errorf("%w: -status %q: want open, overdue, answered, closed, quarantined or all", errUsage, q.status)
+		return f, usagef("-status %q: want open, overdue, answered, closed, quarantined or all", q.status)
 	}
 	if q.since != "" {
 		d, err := time.ParseInLocation("2006-01-02", q.since, loc)
 		if err != nil {
-			return f, fmt.Errorf("%w: -since %q: want a date like 2026-12-01", errUsage, q.since)
+			return f, usagef("-since %q: want a date like 2026-12-01", q.since)
 		}
 		f.Since = d
 	}
 	if q.limit < 0 {
-		return f, fmt.Errorf("%w: -limit %d: want 0 or more", errUsage, q.limit)
+		return f, usagef("-limit %d: want 0 or more", q.limit)
 	}
 	return f, nil
 }
