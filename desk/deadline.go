@@ -25,8 +25,10 @@ const (
 const deadlineBatch = 100
 
 // maxDeadlineSleep bounds the deadline clock's sleep, so that a deadline
-// changed by another process (`maildesk ticket defer`) is seen soon.
-const maxDeadlineSleep = time.Minute
+// changed by another process (`maildesk ticket defer`, whose delay notice
+// is due at once) is seen within seconds. A pass with nothing due is one
+// indexed query.
+const maxDeadlineSleep = 5 * time.Second
 
 // Default texts of a delay notice when neither staff nor the category say
 // more.

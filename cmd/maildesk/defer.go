@@ -44,8 +44,8 @@ func deferTicket(ctx context.Context, configPath, idArg, until, reason, status s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s: expected completion %s; the customer is told before %s\n",
-		t.FullTag(), fmtLocal(t.ExpectedAt, cfg.Location), fmtLocal(t.NoticeAt, cfg.Location))
+	fmt.Fprintf(w, "%s: expected completion %s; the delay notice goes to the customer now (the running daemon sends it within seconds)\n",
+		t.FullTag(), fmtLocal(t.ExpectedAt, cfg.Location))
 	return nil
 }
 

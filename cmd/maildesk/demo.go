@@ -144,10 +144,15 @@ In another terminal:
   %s tickets -config %s
   %s ticket -config %s 1
 
+To see a delay notice at once instead of a day before the 48-hour deadline
+(the customer is told the reason, the status and the new date):
+
+  %s ticket defer -config %s 1 --until %s --reason "관계 기관 확인이 필요합니다"
+
 Stop with Ctrl-C, or: kill %d
 `, sys.IMAPAddr(), strings.Join(names(mboxes), ", "), demoPassword, sys.SMTPAddr(), configPath,
 		filepath.Join(dir, "maildesk.db"), smtpHost, smtpPort, inquiry, filepath.Join(dir, "sent"),
-		self, configPath, self, configPath, os.Getpid())
+		self, configPath, self, configPath, self, configPath, time.Now().AddDate(0, 0, 7).Format("2006-01-02"), os.Getpid())
 	if len(kept) > 0 {
 		fmt.Fprintf(o.out, "\nKept the rule files already in %s, with any edits (-reset puts the examples back).\n", filepath.Join(dir, "rules"))
 	}

@@ -515,12 +515,39 @@ func TestDemoAcknowledgesTheREADMEInquiry(t *testing.T) {
 	if !strings.Contains(m.Text, "031-600-0722") || !strings.Contains(m.Subject, "[FTA-PASS #1]") {
 		t.Errorf("ack: subject %q, text:\n%s", m.Subject, m.Text)
 	}
+	// The printed defer command sends the delay notice at once.
+	outMu.Lock()
+	printed := out.String()
+	outMu.Unlock()
+	var deferArgs []string
+	for _, line := range strings.Split(printed, "\n") {
+		if i := strings.Index(line, " ticket defer "); i >= 0 {
+			deferArgs = shellFields(line[i+1:])
+		}
+	}
+	if len(deferArgs) == 0 {
+		t.Fatalf("demo output has no ticket defer command:\n%s", printed)
+	}
+	if out, err := runCLI(t, deferArgs...); err != nil {
+		t.Fatalf("%v: %v\n%s", deferArgs, err, out)
+	}
+	var notice *message.Message
+	maildesktest.WaitUntil(t, "the delay notice after the printed defer command", func() bool {
+		notices := capturedKind(sys.mail, func(kind string) bool { return kind == desk.KindNotice })
+		if len(notices) > 0 {
+			notice, _ = message.Parse(notices[0].Raw)
+		}
+		return notice != nil
+	})
+	if !strings.Contains(notice.Text, "관계 기관 확인이 필요합니다") {
+		t.Errorf("delay notice lacks the reason:\n%s", notice.Text)
+	}
 	cancel()
 	if err := <-errc; err != nil {
 		t.Fatalf("demo: %v", err)
 	}
 	outMu.Lock()
-	printed := out.String()
+	printed = out.String()
 	outMu.Unlock()
 	for _, want := range []string{"curl -s smtp://", "--mail-rcpt fta-pass@origin.or.kr", "031-600-0722", "sent/0001.eml"} {
 		if !strings.Contains(printed, want) {
@@ -530,6 +557,20 @@ func TestDemoAcknowledgesTheREADMEInquiry(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "sent", "0001.eml")); err != nil {
 		t.Errorf("saved acknowledgement: %v", err)
 	}
+}
+
+// shellFields splits a printed command line as a shell would, for the
+// double quotes the demo uses.
+func shellFields(line string) []string {
+	var fields []string
+	for i, part := range strings.Split(line, `"`) {
+		if i%2 == 1 {
+			fields = append(fields, part)
+			continue
+		}
+		fields = append(fields, strings.Fields(part)...)
+	}
+	return fields
 }
 
 type lockedWriter struct {
