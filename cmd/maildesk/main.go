@@ -12,6 +12,8 @@
 //	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
 //	maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
+//	maildesk backup  [-config FILE] DEST          an online, consistent copy of the database
+//	maildesk version                              version, VCS revision and Go version of this binary
 package main
 
 import (
@@ -37,6 +39,8 @@ const usage = `usage:
   maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
                                                 set the expected completion date the customer is told
   maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
+  maildesk backup  [-config FILE] DEST          an online, consistent copy of the database, checked
+  maildesk version                              version, VCS revision and Go version of this binary
 `
 
 // errUsage is a command-line mistake: the usage text is printed with it.
@@ -194,6 +198,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return showTicket(ctx, *config, fs.Arg(0), *asJSON, stdout)
 	case "calendar":
 		return calendarCommand(args, stdout, stderr)
+	case "backup":
+		fs := newFlags("backup", stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		if err := parseFlags(fs, args, 1); err != nil {
+			return err
+		}
+		return backupDatabase(ctx, *config, fs.Arg(0), stdout)
+	case "version", "-version", "--version":
+		return printVersion(stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
