@@ -20,11 +20,7 @@ func loadProblems(t *testing.T, err error) []string {
 	if !errors.As(err, &ps) {
 		t.Fatalf("got error %T %v, want Problems", err, err)
 	}
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Error())
-	}
-	return out
+	return ps.Strings()
 }
 
 // TestLoadExamples: the shipped configuration and rules agree, and every

@@ -1,6 +1,7 @@
 package tomlcheck
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,9 @@ func TestProblems(t *testing.T) {
 	want := "b.toml:1: one\nb.toml:3: three\na.toml: whole file\na.toml:9: nine\nno file"
 	if got := ps.Err("b.toml").Error(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if got := ps.Strings(); !slices.Equal(got, strings.Split(want, "\n")) {
+		t.Errorf("Strings: got %q, want the lines of Error", got)
 	}
 }
 
