@@ -831,9 +831,3 @@ func ParseTag(subject string) (prefix string, n int64, ok bool) {
 	}
 	return "", 0, false
 }
-
-// ParseDuration parses a rule file duration: Go syntax ("48h", "90m") with an
-// optional leading number of days ("5d", "1d12h"), since service standards are
-// written in days. A day is 24 hours here; a category's window on the
-// working-hours clock counts a day as 8 working hours instead.
-func ParseDuration(s string) (time.Duration, error) { return tomlcheck.ParseDuration(s) }

@@ -174,6 +174,15 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"48h", "5d", "1d12h", "2 days", "-1h", "99999999999d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ParseDuration(s) // must not panic
+	})
+}
+
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte("name = 9\n[server]\nport = \"x\"\n[[mailbox]]\nhost = 1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
