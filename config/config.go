@@ -8,6 +8,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"io/fs"
 	"net/mail"
@@ -176,8 +177,6 @@ type mailboxFile struct {
 	History      string `toml:"history"`
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
-
 var authservRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 
 // Problem is one thing wrong in the file; its Error is file:line: message.
@@ -224,10 +223,10 @@ func load(path string, noSecrets bool) (*Config, error) {
 	cfg := &Config{
 		Path:              abs,
 		File:              path,
-		Database:          resolvePath(dir, orDefault(raw.Database, "maildesk.db")),
-		Rules:             resolvePath(dir, orDefault(raw.Rules, "rules")),
-		Timezone:          orDefault(raw.Timezone, "Asia/Seoul"),
-		LogFormat:         orDefault(raw.LogFormat, LogText),
+		Database:          resolvePath(dir, cmp.Or(raw.Database, "maildesk.db")),
+		Rules:             resolvePath(dir, cmp.Or(raw.Rules, "rules")),
+		Timezone:          cmp.Or(raw.Timezone, "Asia/Seoul"),
+		LogFormat:         cmp.Or(raw.LogFormat, LogText),
 		TrustedAuthServID: strings.ToLower(strings.TrimSpace(raw.TrustedAuthServID)),
 	}
 	if raw.Templates != "" {
@@ -321,10 +320,10 @@ func (f *file) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 		Host:     raw.Host,
 		Security: raw.Security,
 		Username: raw.Username,
-		Folder:   orDefault(raw.Folder, "INBOX"),
-		After:    orDefault(raw.After, "seen"),
+		Folder:   cmp.Or(raw.Folder, "INBOX"),
+		After:    cmp.Or(raw.After, "seen"),
 	}
-	if f.Required(key, "name", raw.Name) && !nameRE.MatchString(raw.Name) {
+	if f.Required(key, "name", raw.Name) && !tomlcheck.IsName(raw.Name) {
 		f.Addf(key+".name", "mailbox name %q: use lower-case letters, digits and '-'", raw.Name)
 	}
 	if f.Required(key, "address", raw.Address) {
@@ -439,11 +438,4 @@ func resolvePath(dir, p string) string {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(dir, p)
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -30,11 +30,7 @@ func problemStrings(t *testing.T, err error) []string {
 	if !errors.As(err, &ps) {
 		t.Fatalf("got error %T %v, want Problems", err, err)
 	}
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Error())
-	}
-	return out
+	return ps.Strings()
 }
 
 func checkProblems(t *testing.T, err error, want []string) {
@@ -255,9 +251,10 @@ func TestSecretNeverPrints(t *testing.T) {
 		"%v":  fmt.Sprintf("%v", cfg),
 		"%+v": fmt.Sprintf("%+v", cfg),
 		"%#v": fmt.Sprintf("%#v", cfg),
-		"%s":  fmt.Sprintf("%s", cfg.SMTP.Password),
-		"%q":  fmt.Sprintf("%q", cfg.SMTP.Password),
-		"%v*": fmt.Sprintf("%v", *cfg),
+		// %s on a Stringer is its String method (S1025): call it directly.
+		"String": cfg.SMTP.Password.String(),
+		"%q":     fmt.Sprintf("%q", cfg.SMTP.Password),
+		"%v*":    fmt.Sprintf("%v", *cfg),
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {

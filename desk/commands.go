@@ -13,6 +13,16 @@ type command struct {
 	date time.Time
 }
 
+// EndOfDay is 18:00 in loc on date's calendar day (read in date's own
+// location): what a bare date means when staff promise one, from #defer in
+// a reply and from `maildesk ticket defer --until`. time.Date rather than
+// midnight plus 18 hours, so a day that changes its clock still ends at
+// 18:00.
+func EndOfDay(date time.Time, loc *time.Location) time.Time {
+	y, m, d := date.Date()
+	return time.Date(y, m, d, 18, 0, 0, 0, loc)
+}
+
 // parseCommands splits a staff reply's new text into the commands on its
 // first lines ("#close", "#defer 2026-12-01 사유…") and the answer below
 // them. Every problem is reported, so the handler can fix all at once.
@@ -52,8 +62,8 @@ func parseCommands(text string, loc *time.Location) (cmds []command, answer stri
 			case strings.TrimSpace(reason) == "":
 				problems = append(problems, "#defer needs a reason after the date: #defer 2026-12-01 사유…")
 			}
-			// The end of that working day: the customer is told a date.
-			c.date, c.arg = d.Add(18*time.Hour), strings.TrimSpace(reason)
+			// The customer is told a date: it means the end of that day.
+			c.date, c.arg = EndOfDay(d, loc), strings.TrimSpace(reason)
 		default:
 			problems = append(problems, fmt.Sprintf("unknown command #%s", name))
 		}

@@ -51,10 +51,17 @@ func LoadRules(cfg *config.Config) (*Loaded, error) {
 	var problems config.Problems
 	collect := func(err error) {
 		var ps config.Problems
-		if errors.As(err, &ps) {
+		var tes templates.Errors
+		switch {
+		case err == nil:
+		case errors.As(err, &ps):
 			problems = append(problems, ps...)
-		} else if err != nil {
-			// The templates name their own files and lines.
+		case errors.As(err, &tes):
+			for _, te := range tes {
+				problems = append(problems, config.Problem{File: te.File, Line: te.Line, Msg: te.Msg})
+			}
+		default:
+			// About no one file: an override directory that is missing.
 			problems = append(problems, config.Problem{Msg: err.Error()})
 		}
 	}
@@ -70,19 +77,28 @@ func LoadRules(cfg *config.Config) (*Loaded, error) {
 		// mail it is used for, or its first acknowledgement would fail.
 		for _, u := range rs.TemplateUses() {
 			err := tmpl.Check(u.Name, u.Kind)
-			switch {
-			case err == nil:
-			case errors.Is(err, templates.ErrNoTemplate):
-				problems = append(problems, config.Problem{File: u.Pos.File, Line: u.Pos.Line,
-					Msg: fmt.Sprintf("%s: %v", u.Field, err)})
-			default:
-				problems = append(problems, config.Problem{
-					Msg: fmt.Sprintf("%v (used as %s at %s:%d)", err, u.Field, u.Pos.File, u.Pos.Line)})
+			if err == nil {
+				continue
 			}
+			// A template that fails to render is wrong at its own line;
+			// one that is missing, at the line of the rule naming it.
+			if te, ok := errors.AsType[*templates.Error](err); ok {
+				problems = append(problems, config.Problem{File: te.File, Line: te.Line,
+					Msg: fmt.Sprintf("%s (used as %s at %s:%d)", te.Msg, u.Field, u.Pos.File, u.Pos.Line)})
+				continue
+			}
+			problems = append(problems, config.Problem{File: u.Pos.File, Line: u.Pos.Line,
+				Msg: fmt.Sprintf("%s: %v", u.Field, err)})
 		}
 	}
 	if len(problems) > 0 {
-		return nil, problems
+		// One list in one order, whatever part found each problem:
+		// maildesk.toml, the rule files as read, then the templates.
+		files := []string{cmp.Or(cfg.File, cfg.Path)}
+		if rs != nil {
+			files = append(files, rs.Files...)
+		}
+		return nil, problems.Sorted(files...)
 	}
 	return &Loaded{Config: cfg, Rules: rs, Templates: tmpl}, nil
 }

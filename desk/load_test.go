@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,11 +20,7 @@ func loadProblems(t *testing.T, err error) []string {
 	if !errors.As(err, &ps) {
 		t.Fatalf("got error %T %v, want Problems", err, err)
 	}
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Error())
-	}
-	return out
+	return ps.Strings()
 }
 
 // TestLoadExamples: the shipped configuration and rules agree, and every
@@ -89,33 +86,11 @@ func TestLoadNoSecrets(t *testing.T) {
 // together, each at its file and line; a category's template is rendered on
 // trial; problems of maildesk.toml come alone.
 func TestLoadAllProblems(t *testing.T) {
-	dir := t.TempDir()
-	files, err := examples.FS.ReadDir("rules")
+	dir, path, cfg := copyExamples(t)
+	cats, err := examples.FS.ReadFile("rules/categories.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{"rules", "tmpl"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var cats string
-	for _, f := range files {
-		b, err := examples.FS.ReadFile("rules/" + f.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Name() == "categories.toml" {
-			cats = string(b)
-		}
-		writeLoadFile(t, filepath.Join(dir, "rules", f.Name()), string(b))
-	}
-	cfg, err := examples.FS.ReadFile("maildesk.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "maildesk.toml")
-	writeLoadFile(t, path, "templates = \"tmpl\"\n"+string(cfg))
 	check := func(name string, want ...string) {
 		t.Helper()
 		_, err := Load(path, LoadOptions{NoSecrets: true})
@@ -145,23 +120,96 @@ func TestLoadAllProblems(t *testing.T) {
 
 	os.Remove(zz)
 	os.Remove(ack)
-	lines := strings.Split(cats, "\n")
-	at := -1
-	for i, l := range lines {
-		if l == `id = "voc"` {
-			at = i
+	catsPath := filepath.Join(dir, "rules", "categories.toml")
+	cats2, line := insertAfter(t, string(cats), `id = "voc"`, `ack_template = "nope"`)
+	writeLoadFile(t, catsPath, cats2)
+	check("template use", fmt.Sprintf(`%s:%d: ack_template: no such template "nope"`, catsPath, line))
+
+	writeLoadFile(t, path, "colour = 1\ntemplates = \"tmpl\"\n"+cfg)
+	check("config", path+`:1: unknown key "colour"`)
+}
+
+// TestLoadProblemsInOrder: the problems of rules and templates come as one
+// list sorted by file and line, maildesk.toml's and the rule files' order
+// first, whichever check found them: a template that fails to render is a
+// problem at its own file and line, not a line of text ahead of the rest.
+func TestLoadProblemsInOrder(t *testing.T) {
+	dir, path, _ := copyExamples(t)
+	cats, err := examples.FS.ReadFile("rules/categories.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	catsPath := filepath.Join(dir, "rules", "categories.toml")
+	// The first category's notice breaks on rendering (checked first, as
+	// its use comes first); the last one's acknowledgement is missing.
+	text, brokenUse := insertAfter(t, string(cats), `id = "fta-pass"`, `notice_template = "broken"`)
+	text, nopeUse := insertAfter(t, text, `id = "voc"`, `ack_template = "nope"`)
+	writeLoadFile(t, catsPath, text)
+	broken := filepath.Join(dir, "tmpl", "broken.txt")
+	writeLoadFile(t, broken, "{{.Tag}}\n{{.Reasn}}\n")
+	// Checked against maildesk.toml before any template is.
+	zz := filepath.Join(dir, "rules", "zz.toml")
+	writeLoadFile(t, zz, "[[mailbox]]\nname = \"ghost\"\ncategory = \"voc\"\nhandler = \"kioi\"\n")
+
+	_, err = Load(path, LoadOptions{NoSecrets: true})
+	// Each problem begins so (the missing template's goes on to list the
+	// templates there are).
+	want := []string{
+		fmt.Sprintf(`%s:%d: ack_template: no such template "nope"`, catsPath, nopeUse),
+		zz + `:2: rule for mailbox "ghost", which is not in ` + path,
+		fmt.Sprintf(`%s:2: executing "broken.txt" at <.Reasn>: can't evaluate field Reasn in type templates.Notice (used as notice_template at %s:%d)`, broken, catsPath, brokenUse),
+	}
+	got := loadProblems(t, err)
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(got); i++ {
+		ok = strings.HasPrefix(got[i], want[i])
+	}
+	if !ok {
+		t.Errorf("got problems\n\t%s\nwant, in this order\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+	}
+}
+
+// copyExamples copies the example maildesk.toml (with templates = "tmpl",
+// an empty override directory) and rules into a temporary directory.
+func copyExamples(t *testing.T) (dir, path, cfg string) {
+	t.Helper()
+	dir = t.TempDir()
+	files, err := examples.FS.ReadDir("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"rules", "tmpl"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if at < 0 {
-		t.Fatal(`no id = "voc" in the example categories`)
+	for _, f := range files {
+		b, err := examples.FS.ReadFile("rules/" + f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeLoadFile(t, filepath.Join(dir, "rules", f.Name()), string(b))
 	}
-	lines = append(lines[:at+1], append([]string{`ack_template = "nope"`}, lines[at+1:]...)...)
-	catsPath := filepath.Join(dir, "rules", "categories.toml")
-	writeLoadFile(t, catsPath, strings.Join(lines, "\n"))
-	check("template use", fmt.Sprintf(`%s:%d: ack_template: no such template "nope"`, catsPath, at+2))
+	b, err := examples.FS.ReadFile("maildesk.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, "maildesk.toml")
+	writeLoadFile(t, path, "templates = \"tmpl\"\n"+string(b))
+	return dir, path, string(b)
+}
 
-	writeLoadFile(t, path, "colour = 1\ntemplates = \"tmpl\"\n"+string(cfg))
-	check("config", path+`:1: unknown key "colour"`)
+// insertAfter inserts line after the line of text that is exactly after,
+// and returns the new text and the inserted line's number.
+func insertAfter(t *testing.T, text, after, line string) (string, int) {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	at := slices.Index(lines, after)
+	if at < 0 {
+		t.Fatalf("no line %q", after)
+	}
+	lines = slices.Insert(lines, at+1, line)
+	return strings.Join(lines, "\n"), at + 2
 }
 
 func writeLoadFile(t *testing.T, path, data string) {

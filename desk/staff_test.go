@@ -269,15 +269,7 @@ func TestDirectAnswerWithHelpdeskInCc(t *testing.T) {
 // inquiry goes to the delegate, the acknowledgement names the delegate, and
 // the handler gets a short note of it on the morning after the absence.
 func TestAbsentHandler(t *testing.T) {
-	rs := map[string]string{"rules.toml": strings.Replace(deadlineRules["rules.toml"], `email = "mslim@origin.or.kr"
-`, `email = "mslim@origin.or.kr"
-
-[[handler.absence]]
-from = 2026-11-25
-to = 2026-11-27
-delegate = "boss"
-`, 1)}
-	f := newFixtureWith(t, rulesFrom(t, rs))
+	f := newFixtureWith(t, rulesFrom(t, absenceRules(t, "2026-11-25", "2026-11-27")))
 	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "휴가 중 문의", id: "ab1@x"}.raw())
 	tk := f.ticket(1)
 	if tk.Handler.ID != "boss" {
@@ -316,6 +308,18 @@ delegate = "boss"
 	}
 }
 
+// absenceRules are deadlineRules with the FTA-PASS handler mslim away
+// from one date to another (inclusive, "2026-11-25"), boss standing in.
+func absenceRules(t *testing.T, from, to string) map[string]string {
+	t.Helper()
+	const handler = "email = \"mslim@origin.or.kr\"\n"
+	if !strings.Contains(deadlineRules["rules.toml"], handler) {
+		t.Fatalf("deadlineRules no longer has %q to add the absence to", handler)
+	}
+	return map[string]string{"rules.toml": strings.Replace(deadlineRules["rules.toml"], handler,
+		handler+"\n[[handler.absence]]\nfrom = "+from+"\nto = "+to+"\ndelegate = \"boss\"\n", 1)}
+}
+
 func TestDirectAnswerVerifiedByAuthenticationResults(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -347,15 +351,7 @@ func TestDirectAnswerVerifiedByAuthenticationResults(t *testing.T) {
 // stays theirs, but while they are away each notice about it goes to their
 // delegate too, with the delegate's own token, which acts.
 func TestFollowUpDuringAbsence(t *testing.T) {
-	rs := map[string]string{"rules.toml": strings.Replace(deadlineRules["rules.toml"], `email = "mslim@origin.or.kr"
-`, `email = "mslim@origin.or.kr"
-
-[[handler.absence]]
-from = 2026-11-26
-to = 2026-11-30
-delegate = "boss"
-`, 1)}
-	f := newFixtureWith(t, rulesFrom(t, rs))
+	f := newFixtureWith(t, rulesFrom(t, absenceRules(t, "2026-11-26", "2026-11-30")))
 	f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "fa1@x"}.raw())
 	if tk := f.ticket(1); tk.Handler.ID != "mslim" {
 		t.Fatalf("handler before the absence: %s", tk.Handler.ID)

@@ -2,25 +2,20 @@ package desk
 
 import "testing"
 
+// TestBaseSubject tests what desk adds to message.BaseSubject: ticket tags
+// and other bracketed labels, in any order with the markers. The markers
+// themselves are message's, tested in message/subject_test.go.
 func TestBaseSubject(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"원산지 문의", "원산지 문의"},
-		{"Re: 원산지 문의", "원산지 문의"},
-		{"RE: RE: 원산지 문의", "원산지 문의"},
-		{"Re[2]: question", "question"},
-		{"RE(3): question", "question"},
-		{"Fwd: FW: Fw: question", "question"},
-		{"AW: WG: SV: question", "question"},
-		{"답장: 회신: 전달: 문의", "문의"},
-		{"회신： 문의", "문의"},
 		{"RE: [FTA-PASS #12] 문의", "문의"},
 		{"[FTA-PASS #12] RE: 회신: [FTA-PASS #12] 문의", "문의"},
-		{"  re:question  ", "question"},
-		{"Report: March figures", "Report: March figures"}, // not a prefix word
-		{"Re: ", ""},
-		{"Re[x]: not a counter", "Re[x]: not a counter"},
+		{"[EXTERNAL] Re: 문의", "문의"},
+		{"[FTA-PASS #12]", ""},
+		// Not tags: an open bracket alone, and a bracket that closes too
+		// far away to be a label.
 		{"[", "["},
-		{"Research: results", "Research: results"},
+		{"Re: [", "["},
+		{"[a remark in brackets that goes on past forty bytes] 문의", "[a remark in brackets that goes on past forty bytes] 문의"},
 	}
 	for _, tt := range tests {
 		if got := baseSubject(tt.in); got != tt.want {
@@ -47,8 +42,12 @@ func TestMarkedReply(t *testing.T) {
 	}
 }
 
+// FuzzBaseSubject checks what threading relies on: a tag or a marker put
+// in front of a subject (as a reply to maildesk's mail has) leaves its base
+// unchanged, and the base has neither in front. message.FuzzBaseSubject
+// covers the markers alone.
 func FuzzBaseSubject(f *testing.F) {
-	for _, s := range []string{"Re: [FTA-PASS #1] 문의", "RE(3):x", "[", "회신： 문의"} {
+	for _, s := range []string{"Re: [FTA-PASS #1] 문의", "RE(3):x", "[", "회신： 문의", "[a] [b", "]["} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -58,6 +57,14 @@ func FuzzBaseSubject(f *testing.F) {
 		}
 		if baseSubject(got) != got {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, baseSubject(got))
+		}
+		if _, tagged := cutTag(got); tagged || markedReply(got) {
+			t.Fatalf("baseSubject(%q) = %q still starts with a tag or marker", s, got)
+		}
+		for _, prefix := range []string{"[FTA-PASS #12] ", "Re: ", "회신: [FTA-PASS #12] "} {
+			if b := baseSubject(prefix + s); b != got {
+				t.Fatalf("baseSubject(%q) = %q, want %q as without %q", prefix+s, b, got, prefix)
+			}
 		}
 	})
 }

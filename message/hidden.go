@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+
+	"github.com/kioi/maildesk/message/internal/charset"
 )
 
 // hiddenElement reports whether a mail client would show nothing of n: it
@@ -154,7 +156,7 @@ func unescapeCSS(s string) string {
 			continue
 		}
 		j := i + 1
-		for j < len(s) && j < i+7 && isHex(s[j]) {
+		for j < len(s) && j < i+7 && charset.IsHex(s[j]) {
 			j++
 		}
 		if j == i+1 {

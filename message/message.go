@@ -1062,8 +1062,8 @@ func decodeQP(b []byte) []byte {
 			out = append(out, c)
 			continue
 		}
-		if i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]) {
-			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+		if i+2 < len(b) && charset.IsHex(b[i+1]) && charset.IsHex(b[i+2]) {
+			out = append(out, charset.Unhex(b[i+1])<<4|charset.Unhex(b[i+2]))
 			i += 2
 			continue
 		}
@@ -1342,8 +1342,8 @@ func parseMediaType(v, def string) (string, map[string]string) {
 func percentDecode(s string) []byte {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+		if s[i] == '%' && i+2 < len(s) && charset.IsHex(s[i+1]) && charset.IsHex(s[i+2]) {
+			out = append(out, charset.Unhex(s[i+1])<<4|charset.Unhex(s[i+2]))
 			i += 2
 			continue
 		}
@@ -1373,19 +1373,4 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
 }

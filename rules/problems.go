@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"regexp"
-
 	"github.com/kioi/maildesk/internal/tomlcheck"
 )
 
@@ -23,14 +21,4 @@ type tomlFile struct {
 func decodeTOML(path string, data []byte, v any) (*tomlFile, bool) {
 	f, ok := tomlcheck.Decode(path, data, v)
 	return &tomlFile{File: f}, ok
-}
-
-// nameRE is the form of the IDs and names rules refer to each other by.
-var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

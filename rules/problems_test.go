@@ -13,11 +13,7 @@ func problemStrings(t *testing.T, err error) []string {
 	if !errors.As(err, &ps) {
 		t.Fatalf("got error %T %v, want Problems", err, err)
 	}
-	var out []string
-	for _, p := range ps {
-		out = append(out, p.Error())
-	}
-	return out
+	return ps.Strings()
 }
 
 func checkProblems(t *testing.T, err error, want []string) {

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/kioi/maildesk/internal/tomlcheck"
 )
 
 // Priority values of a route.
@@ -325,7 +327,7 @@ func (f *tomlFile) route(key string, raw *routeFile) *Route {
 		Acknowledge:   raw.Acknowledge,
 	}
 	for _, m := range r.Mailboxes {
-		if !nameRE.MatchString(m) {
+		if !tomlcheck.IsName(m) {
 			f.Addf(key+".mailbox", "mailbox %q: use lower-case letters, digits and '-'", m)
 		}
 	}
@@ -350,10 +352,10 @@ func (f *tomlFile) route(key string, raw *routeFile) *Route {
 	default:
 		f.Addf(key+".priority", "priority = %q: want \"high\", \"normal\" or \"low\"", r.Priority)
 	}
-	if r.Category != "" && !nameRE.MatchString(r.Category) {
+	if r.Category != "" && !tomlcheck.IsName(r.Category) {
 		f.Addf(key+".category", "category %q: use lower-case letters, digits and '-'", r.Category)
 	}
-	if r.Handler != "" && !nameRE.MatchString(r.Handler) {
+	if r.Handler != "" && !tomlcheck.IsName(r.Handler) {
 		f.Addf(key+".handler", "handler %q: use lower-case letters, digits and '-'", r.Handler)
 	}
 	conditions := []string{"mailbox", "to", "from", "subject", "body", "keywords", "has_attachment", "attachment"}

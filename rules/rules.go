@@ -11,6 +11,7 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -304,10 +305,10 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 				key := "route." + strconv.Itoa(i+1)
 				r := f.route(key, &raw.Route[i])
 				s.Routes = append(s.Routes, r)
-				if r.Handler != "" && nameRE.MatchString(r.Handler) {
+				if r.Handler != "" && tomlcheck.IsName(r.Handler) {
 					refs = append(refs, ref{f, key + ".handler", r.Handler, true, "unknown handler %q"})
 				}
-				if r.Category != "" && nameRE.MatchString(r.Category) {
+				if r.Category != "" && tomlcheck.IsName(r.Category) {
 					refs = append(refs, ref{f, key + ".category", r.Category, false, "unknown category %q"})
 				}
 			}
@@ -377,7 +378,7 @@ func (f *tomlFile) id(table, field, value string) bool {
 	if !f.Required(table, field, value) {
 		return false
 	}
-	if !nameRE.MatchString(value) {
+	if !tomlcheck.IsName(value) {
 		f.Addf(table+"."+field, "%s %q: use lower-case letters, digits and '-'", field, value)
 		return false
 	}
@@ -503,8 +504,8 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		NoticeStatusEn: raw.NoticeStatusEn,
 		Supervisor:     raw.Supervisor,
 		Handler:        raw.Handler,
-		AckTemplate:    orDefault(raw.AckTemplate, "ack"),
-		NoticeTemplate: orDefault(raw.NoticeTemplate, "notice"),
+		AckTemplate:    cmp.Or(raw.AckTemplate, "ack"),
+		NoticeTemplate: cmp.Or(raw.NoticeTemplate, "notice"),
 	}
 	idOK := f.id(key, "id", raw.ID)
 	f.Required(key, "name", raw.Name)
@@ -513,7 +514,7 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		f.Addf(key+".tag", "tag %q: use upper-case letters, digits and '-'", raw.Tag)
 		tagOK = false
 	}
-	clock, ok := NormalizeClock(orDefault(raw.Clock, ClockCalendar))
+	clock, ok := NormalizeClock(cmp.Or(raw.Clock, ClockCalendar))
 	c.Clock = clock
 	if !ok {
 		f.Addf(key+".clock", "clock = %q: want \"calendar\", \"business-days\" or \"working-hours\"", raw.Clock)
@@ -571,7 +572,7 @@ var templateRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 func (s *Set) addMailbox(f *tomlFile, key string, raw *mailboxRuleFile) *MailboxRule {
 	r := &MailboxRule{Name: raw.Name, Category: raw.Category, Handler: raw.Handler, Acknowledge: true,
-		Priority: orDefault(raw.Priority, PriorityNormal)}
+		Priority: cmp.Or(raw.Priority, PriorityNormal)}
 	if raw.Acknowledge != nil {
 		r.Acknowledge = *raw.Acknowledge
 	}
@@ -855,9 +856,3 @@ func ParseTag(subject string) (prefix string, n int64, ok bool) {
 	}
 	return "", 0, false
 }
-
-// ParseDuration parses a rule file duration: Go syntax ("48h", "90m") with an
-// optional leading number of days ("5d", "1d12h"), since service standards are
-// written in days. A day is 24 hours here; a category's window on the
-// working-hours clock counts a day as 8 working hours instead.
-func ParseDuration(s string) (time.Duration, error) { return tomlcheck.ParseDuration(s) }

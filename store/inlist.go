@@ -19,6 +19,10 @@ const maxInList = 500
 // statement cache (which never evicts); a repeated value changes nothing
 // an IN list matches. A list longer than one piece is deduplicated first,
 // so that a mail naming one id 40,000 times costs one statement.
+//
+// Only lists that come from mail need it; a list the code makes (a
+// ticket's statuses, message kinds) is a few values and goes into one
+// statement with placeholders.
 func inChunks(prefix []any, vals []string, fn func(list string, args []any) error) error {
 	if len(vals) > maxInList {
 		vals = dedupe(vals)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"sort"
 	"time"
 )
 
@@ -36,8 +35,8 @@ var kinds = map[string]reflect.Type{
 // and once with every field empty, and discards the result. text/template
 // looks fields up only when it executes, so a misspelt field
 // ({{.Handler.Nmae}}) or a function given the wrong type would otherwise
-// pass Load and break the first real mail; Check reports it as
-// "file:line: message" when the files are loaded or checked.
+// pass Load and break the first real mail; Check reports it as an *Error
+// at the file and line when the files are loaded or checked.
 func (s *Set) Check(name, kind string) error {
 	typ, ok := kinds[kind]
 	if !ok {
@@ -61,16 +60,22 @@ func (s *Set) Check(name, kind string) error {
 }
 
 // checkKnown checks every template of a built-in name against its kind.
-func (s *Set) checkKnown() []error {
-	var errs []error
+func (s *Set) checkKnown() Errors {
+	var errs Errors
 	for name := range s.text {
 		if _, ok := kinds[name]; ok {
 			if err := s.Check(name, name); err != nil {
-				errs = append(errs, err)
+				e, ok := errors.AsType[*Error](err)
+				if !ok {
+					// Not about a line of the file: a kind Check does not
+					// know, which kinds' own keys rule out.
+					e = &Error{File: s.files[name+".txt"], Msg: err.Error(), Err: err}
+				}
+				errs = append(errs, e)
 			}
 		}
 	}
-	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	sortErrors(errs)
 	return errs
 }
 

@@ -23,9 +23,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	texttemplate "text/template"
 	"time"
@@ -230,7 +228,7 @@ func Load(overrideDir string) (*Set, error) {
 		return nil, err
 	}
 	if errs := s.checkKnown(); len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, errs
 	}
 	return s, nil
 }
@@ -247,7 +245,7 @@ func parse(overrideDir string) (*Set, error) {
 		return nil, fmt.Errorf("load built-in templates: %w", err)
 	}
 	if errs := s.parseDir(builtinFS, "builtin", false); len(errs) > 0 {
-		return nil, fmt.Errorf("load built-in templates: %w", errors.Join(errs...))
+		return nil, fmt.Errorf("load built-in templates: %w", errs)
 	}
 	if overrideDir == "" {
 		return s, nil
@@ -264,7 +262,7 @@ func parse(overrideDir string) (*Set, error) {
 	}
 	defer root.Close()
 	if errs := s.parseDir(root.FS(), overrideDir, true); len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, errs
 	}
 	return s, nil
 }
@@ -272,10 +270,10 @@ func parse(overrideDir string) (*Set, error) {
 // parseDir parses the *.txt and *.html files of fsys into s. For an override
 // directory, every name found there first loses its built-in parts. dir is
 // how files are named in errors.
-func (s *Set) parseDir(fsys fs.FS, dir string, override bool) []error {
+func (s *Set) parseDir(fsys fs.FS, dir string, override bool) Errors {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
-		return []error{fmt.Errorf("read %s: %w", dir, err)}
+		return Errors{{File: dir, Msg: fmt.Sprintf("cannot read the directory: %v", err), Err: err}}
 	}
 	type file struct{ name, ext string }
 	var files []file
@@ -295,14 +293,14 @@ func (s *Set) parseDir(fsys fs.FS, dir string, override bool) []error {
 			delete(s.html, name)
 		}
 	}
-	var errs []error
+	var errs Errors
 	for _, f := range files {
 		fileName := f.name + f.ext
 		display := filepath.Join(dir, fileName)
 		s.files[fileName] = display
 		b, err := fs.ReadFile(fsys, fileName)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", display, err))
+			errs = append(errs, &Error{File: display, Msg: err.Error(), Err: err})
 			continue
 		}
 		switch f.ext {
@@ -327,11 +325,11 @@ func (s *Set) parseDir(fsys fs.FS, dir string, override bool) []error {
 	}
 	for name := range seen {
 		if _, ok := s.text[name]; !ok && s.html[name] != nil {
-			errs = append(errs, fmt.Errorf("%s: no %s.txt beside it; every mail needs a text part",
-				filepath.Join(dir, name+".html"), name))
+			errs = append(errs, &Error{File: filepath.Join(dir, name+".html"),
+				Msg: fmt.Sprintf("no %s.txt beside it; every mail needs a text part", name)})
 		}
 	}
-	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	sortErrors(errs)
 	return errs
 }
 
@@ -356,35 +354,6 @@ func checkEscaping(t *htmltemplate.Template) error {
 		return err
 	}
 	return nil
-}
-
-// templateErrRE matches the position in text/template and html/template
-// errors: "template: ack.txt:3: function \"x\" not defined" or
-// "html/template:ack.html:3:10: ...".
-var templateErrRE = regexp.MustCompile(`^(?:html/)?template: ?[^:]*:(\d+):(?:\d+:)? ?(.*)$`)
-
-// positioned rewrites a template error as "path:line: message".
-func positioned(file string, err error) error {
-	var escErr *htmltemplate.Error
-	if errors.As(err, &escErr) {
-		// The description may end in a dump of the escaper's state, which
-		// tells an admin nothing.
-		desc, _, _ := strings.Cut(escErr.Description, ": {")
-		if escErr.ErrorCode == htmltemplate.ErrEndContext {
-			desc += " (an unclosed tag, attribute or quote?)"
-		}
-		if escErr.Line > 0 {
-			return fmt.Errorf("%s:%d: %s", file, escErr.Line, desc)
-		}
-		return fmt.Errorf("%s: %s", file, desc)
-	}
-	msg := err.Error()
-	if m := templateErrRE.FindStringSubmatch(msg); m != nil {
-		if line, convErr := strconv.Atoi(m[1]); convErr == nil {
-			return fmt.Errorf("%s:%d: %s", file, line, m[2])
-		}
-	}
-	return fmt.Errorf("%s: %s", file, msg)
 }
 
 // Render executes template name (e.g. "ack") with data; it returns the text

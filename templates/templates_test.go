@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -173,17 +174,18 @@ func TestOverride(t *testing.T) {
 
 func TestOverrideErrors(t *testing.T) {
 	tests := []struct {
-		dir  string
-		want []string
+		dir   string
+		want  []string
+		lines []int // of each Error, for callers that sort by line
 	}{
 		{"broken", []string{
 			"ack.html: ends in a non-text context (an unclosed tag, attribute or quote?)",
 			"ack.txt:3: bad character U+007D '}'",
 			"notice.txt:3: unexpected EOF",
-		}},
+		}, []int{0, 3, 3}},
 		{"html-only", []string{
 			"ack.html: no ack.txt beside it; every mail needs a text part",
-		}},
+		}, []int{0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
@@ -198,6 +200,20 @@ func TestOverrideErrors(t *testing.T) {
 			}
 			if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, want) {
 				t.Errorf("got\n\t%s\nwant\n\t%s", strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+			}
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("got %T, want Errors", err)
+			}
+			var lines []int
+			for i, e := range errs {
+				lines = append(lines, e.Line)
+				if i < len(want) && e.File != strings.SplitN(want[i], ":", 2)[0] {
+					t.Errorf("error %d: got file %q, want %q", i, e.File, strings.SplitN(want[i], ":", 2)[0])
+				}
+			}
+			if !slices.Equal(lines, tt.lines) {
+				t.Errorf("lines: got %v, want %v", lines, tt.lines)
 			}
 		})
 	}

@@ -62,7 +62,7 @@ func parseUntil(s string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
-		return t.Add(18 * time.Hour), nil
+		return desk.EndOfDay(t, loc), nil
 	}
 	return time.Time{}, fmt.Errorf("--until %q: want a date like 2026-12-01 or 2026-12-01T15:00", s)
 }

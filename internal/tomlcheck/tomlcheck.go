@@ -48,12 +48,17 @@ func (p Problem) Error() string {
 type Problems []Problem
 
 // Error lists the problems one per line.
-func (ps Problems) Error() string {
+func (ps Problems) Error() string { return strings.Join(ps.Strings(), "\n") }
+
+// Strings returns each problem as file:line: message, in order: the lines
+// Error prints, which the tests of config, rules and desk compare with
+// what they want.
+func (ps Problems) Strings() []string {
 	lines := make([]string, len(ps))
 	for i, p := range ps {
 		lines[i] = p.Error()
 	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 // Sorted orders each file's problems by line, files in the order given and

@@ -1,6 +1,7 @@
 package tomlcheck
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,9 @@ func TestProblems(t *testing.T) {
 	if got := ps.Err("b.toml").Error(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+	if got := ps.Strings(); !slices.Equal(got, strings.Split(want, "\n")) {
+		t.Errorf("Strings: got %q, want the lines of Error", got)
+	}
 }
 
 func TestParseDuration(t *testing.T) {
@@ -168,6 +172,15 @@ func TestParseDuration(t *testing.T) {
 	if days, rest, err := ParseDays("2d3h"); days != 2 || rest != 3*time.Hour || err != nil {
 		t.Errorf("ParseDays(2d3h): got %v, %v, %v; want 2, 3h0m0s, nil", days, rest, err)
 	}
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"48h", "5d", "1d12h", "2 days", "-1h", "99999999999d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ParseDuration(s) // must not panic
+	})
 }
 
 func FuzzDecode(f *testing.F) {

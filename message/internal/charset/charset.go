@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -413,9 +412,8 @@ func decodeQWord(s string) []byte {
 		switch {
 		case c == '_':
 			out = append(out, ' ')
-		case c == '=' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			v, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			out = append(out, byte(v))
+		case c == '=' && i+2 < len(s) && IsHex(s[i+1]) && IsHex(s[i+2]):
+			out = append(out, Unhex(s[i+1])<<4|Unhex(s[i+2]))
 			i += 2
 		default:
 			out = append(out, c)
@@ -424,8 +422,23 @@ func decodeQWord(s string) []byte {
 	return out
 }
 
-func isHex(c byte) bool {
+// IsHex reports whether c is a hexadecimal digit, either case. message
+// decodes its own %XX and =XX escapes with it and Unhex, so there is one
+// copy of each.
+func IsHex(c byte) bool {
 	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+// Unhex is the value of the hexadecimal digit c; c must satisfy IsHex.
+func Unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
 }
 
 var errBase64 = errors.New("illegal base64 data")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,6 +112,10 @@ func TestDecodeHeaderText(t *testing.T) {
 		{"=?utf-8?B?7ZWc?=\r\n =?utf-8?B?6rWt?=", "한국"},
 		{"RE: =?utf-8?Q?caf=C3=A9?= time", "RE: café time"},
 		{"a =?utf-8?q?b?= c", "a b c"},
+		// Q escapes in lower case, and "=" not followed by two hex digits
+		// kept as it is.
+		{"=?utf-8?q?caf=c3=a9?=", "café"},
+		{"=?utf-8?Q?a=ZZb=4?=", "a=ZZb=4"},
 		{"=?utf-8*ko?B?7ZWc?=", "한"},
 		{"=?unknown-cs?B?x9Gxub7u?=", "한국어"},
 		{"=?utf-8?B?####?= kept", "=?utf-8?B?####?= kept"},
@@ -122,6 +127,20 @@ func TestDecodeHeaderText(t *testing.T) {
 	} {
 		if got := DecodeHeader(tt.in); got != tt.want {
 			t.Errorf("DecodeHeader(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestHex checks IsHex and Unhex on every byte against strconv.
+func TestHex(t *testing.T) {
+	for i := range 256 {
+		c := byte(i)
+		v, err := strconv.ParseUint(string(c), 16, 8)
+		if IsHex(c) != (err == nil) {
+			t.Errorf("IsHex(%q): got %v, want %v", c, IsHex(c), err == nil)
+		}
+		if err == nil && Unhex(c) != byte(v) {
+			t.Errorf("Unhex(%q): got %d, want %d", c, Unhex(c), v)
 		}
 	}
 }
