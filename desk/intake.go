@@ -70,7 +70,7 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 		if queued, err = d.take(ctx, tx, mbox, uidValidity, f, cutoff, msg, perr); err != nil {
 			return err
 		}
-		return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
+		return d.advance(ctx, tx, mbox, uidValidity, uid)
 	})
 	key := fmt.Sprintf("%s/%d/%d", mbox, uidValidity, uid)
 	if err == nil {
@@ -89,12 +89,12 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 	}
 	qerr := d.store.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.MessageByUID(ctx, mbox, uidValidity, uid); err == nil {
-			return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
+			return d.advance(ctx, tx, mbox, uidValidity, uid)
 		}
 		if err := d.quarantineUnstorable(ctx, tx, mbox, uidValidity, uid, raw, msg, err); err != nil {
 			return err
 		}
-		return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
+		return d.advance(ctx, tx, mbox, uidValidity, uid)
 	})
 	if qerr != nil {
 		return errors.Join(err, fmt.Errorf("quarantine it: %w", qerr))
@@ -103,6 +103,18 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 	d.log.Error("message could not be taken in; stored raw and quarantined", "mailbox", mbox, "uid", uid, "err", err)
 	d.woken()
 	return nil
+}
+
+// advance moves mbox's cursor past uid in tx, fixing the history cutoff
+// first. historyCutoff takes "no cursor yet" for a first start: a cursor
+// set before the cutoff is fixed (by a quarantined or oversized first
+// mail, whose failed attempts rolled their cutoff back) made the next
+// intake record "none" and answer all the old mail.
+func (d *Desk) advance(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32) error {
+	if _, err := d.historyCutoff(ctx, tx, mbox); err != nil {
+		return err
+	}
+	return tx.SetCursor(ctx, mbox, uv, uid, d.clock.Now())
 }
 
 // intakeTries is how often one message's intake fails before it is
@@ -185,7 +197,7 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 			}
 			queued = queued || q
 		}
-		return tx.SetCursor(ctx, mbox, uidValidity, msgs[len(msgs)-1].UID, d.clock.Now())
+		return d.advance(ctx, tx, mbox, uidValidity, msgs[len(msgs)-1].UID)
 	})
 	if err == nil {
 		if queued {

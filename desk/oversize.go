@@ -53,7 +53,7 @@ func (d *Desk) DeliverOversized(ctx context.Context, mbox string, uidValidity, u
 		if queued, err = d.apply(ctx, tx, in, dec); err != nil {
 			return err
 		}
-		return tx.SetCursor(ctx, mbox, uidValidity, uid, now)
+		return d.advance(ctx, tx, mbox, uidValidity, uid)
 	})
 	if err != nil {
 		return fmt.Errorf("intake %s uid %d/%d (header of a %d-byte mail): %w", mbox, uidValidity, uid, size, d.diskFull(err, "the mail (on the IMAP server)"))
