@@ -57,17 +57,32 @@ func (d *Desk) Deliver(ctx context.Context, mbox string, uidValidity, uid uint32
 }
 
 func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, f mailbox.Fetched) error {
-	ctx = d.withSnapshot(ctx)
-	uid, raw := f.UID, f.Raw
 	// Parsed before the write lock is taken: the outbox waits for it.
-	msg, perr := message.Parse(raw)
+	msg, perr := message.Parse(f.Raw)
+	return d.deliverInput(d.withSnapshot(ctx), fetchedInput(mbox, uidValidity, f, msg, perr), "")
+}
+
+// fetchedInput is a fetched message as classify sees it; the cutoff and
+// the time are the transaction's (see takeInput).
+func fetchedInput(mbox string, uidValidity uint32, f mailbox.Fetched, msg *message.Message, perr error) intakeInput {
+	return intakeInput{
+		mbox: mbox, uv: uidValidity, uid: f.UID, raw: f.Raw, hash: contentHash(f.Raw, msg.MessageID != ""),
+		msg: msg, perr: perr, arrived: f.InternalDate,
+	}
+}
+
+// deliverInput takes in in, in its own transaction with the cursor's
+// advance past it, and quarantines it once it has failed intakeTries times.
+// what, when not "", says more of the mail in errors.
+func (d *Desk) deliverInput(ctx context.Context, in intakeInput, what string) error {
+	mbox, uidValidity, uid := in.mbox, in.uv, in.uid
 	queued := false
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
-		cutoff, err := d.historyCutoff(ctx, tx, mbox)
-		if err != nil {
+		var err error
+		if in.cutoff, err = d.historyCutoff(ctx, tx, mbox); err != nil {
 			return err
 		}
-		if queued, err = d.take(ctx, tx, mbox, uidValidity, f, cutoff, msg, perr); err != nil {
+		if queued, err = d.takeInput(ctx, tx, in); err != nil {
 			return err
 		}
 		return d.advance(ctx, tx, mbox, uidValidity, uid)
@@ -80,7 +95,10 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 		}
 		return nil
 	}
-	err = fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, d.diskFull(err, "the mail (on the IMAP server)"))
+	if what != "" {
+		what = " (" + what + ")"
+	}
+	err = fmt.Errorf("intake %s uid %d/%d%s: %w", mbox, uidValidity, uid, what, d.diskFull(err, "the mail (on the IMAP server)"))
 	if ctx.Err() != nil || store.IsTransient(err) || errors.Is(err, store.ErrFileReplaced) {
 		return err
 	}
@@ -91,7 +109,7 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 		if _, err := tx.MessageByUID(ctx, mbox, uidValidity, uid); err == nil {
 			return d.advance(ctx, tx, mbox, uidValidity, uid)
 		}
-		if err := d.quarantineUnstorable(ctx, tx, mbox, uidValidity, uid, raw, msg, err); err != nil {
+		if err := d.quarantineUnstorable(ctx, tx, mbox, uidValidity, uid, in.raw, in.msg, err); err != nil {
 			return err
 		}
 		return d.advance(ctx, tx, mbox, uidValidity, uid)
@@ -191,7 +209,9 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 			// Parsed one at a time, so the batch's parsed forms are
 			// never all held at once.
 			msg, perr := message.Parse(m.Raw)
-			q, err := d.take(ctx, tx, mbox, uidValidity, m, cutoff, msg, perr)
+			in := fetchedInput(mbox, uidValidity, m, msg, perr)
+			in.cutoff = cutoff
+			q, err := d.takeInput(ctx, tx, in)
 			if err != nil {
 				return fmt.Errorf("uid %d: %w", m.UID, err)
 			}
@@ -236,32 +256,27 @@ func (d *Desk) woken() {
 // a store error would.
 var intakeFault func(uid uint32) error
 
-// take takes a fetched message in inside tx: classify, then apply. It
-// reports whether mail was queued. The cursor is the caller's.
+// takeInput takes in in inside tx: the test hooks, classify, then apply.
+// It reports whether mail was queued. The history cutoff (in.cutoff, from
+// historyCutoff in tx) and the cursor are the caller's. Every intake path
+// comes through here, so each message gets the same hooks and decision.
 //
-// Mail that arrived (by the server's INTERNALDATE) before cutoff is
-// history: stored, threaded, nothing sent. The Date header does not count:
-// a sender's clock, or a sender, could silence an inquiry with it.
-func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity uint32, f mailbox.Fetched, cutoff time.Time,
-	msg *message.Message, perr error) (bool, error) {
+// Mail that arrived (by the server's INTERNALDATE) before the history
+// cutoff is history: stored, threaded, nothing sent. The Date header does
+// not count: a sender's clock, or a sender, could silence an inquiry with it.
+func (d *Desk) takeInput(ctx context.Context, tx *store.Tx, in intakeInput) (bool, error) {
 	if intakeFault != nil {
-		if err := intakeFault(f.UID); err != nil {
+		if err := intakeFault(in.uid); err != nil {
 			return false, err
 		}
 	}
-	if msg == nil {
-		msg = &message.Message{}
-	}
-	in := intakeInput{
-		mbox: mbox, uv: uidValidity, uid: f.UID, raw: f.Raw, hash: contentHash(f.Raw, msg.MessageID != ""),
-		msg: msg, perr: perr, arrived: f.InternalDate, cutoff: cutoff, now: d.clock.Now(),
-	}
+	in.now = d.clock.Now()
 	dec, err := d.classify(ctx, tx, in)
 	if err != nil {
 		return false, err
 	}
 	if intakeDecided != nil {
-		intakeDecided(f.UID, dec)
+		intakeDecided(in.uid, dec)
 	}
 	return d.apply(ctx, tx, in, dec)
 }
