@@ -217,7 +217,7 @@ func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *message.Mes
 		}
 	}
 	refs := append(append([]string(nil), msg.InReplyTo...), msg.References...)
-	if id, err := tx.TicketOfMailTo(ctx, KindStaffNotice, h.Email, refs); err == nil {
+	if id, err := tx.TicketOfMailTo(ctx, KindStaffNotice, message.Canonical(h.Email), refs); err == nil {
 		t, err := tx.Ticket(ctx, id)
 		if err != nil {
 			return "", nil, err

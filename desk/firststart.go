@@ -110,7 +110,7 @@ func (d *Desk) intakeHistory(ctx context.Context, tx *store.Tx, mbox string, uv,
 		t := &store.Ticket{
 			Tag: dec.Category.Tag, Mailbox: mbox, Category: dec.Category.ID, Status: store.StatusClosed,
 			Handler:  contactOf(dec.Handler),
-			Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
+			Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
 			CreatedAt: now, UpdatedAt: now, ClosedAt: &now,
 		}
 		if err := tx.InsertTicket(ctx, t); err != nil {

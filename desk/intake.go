@@ -171,7 +171,7 @@ func (d *Desk) quarantineUnstorable(ctx context.Context, tx *store.Tx, mbox stri
 		short.Subject = clip(msg.Subject, maxSubjectRunes)
 		m.MessageID = clip(msg.MessageID, 998)
 	}
-	m.From, m.FromName, m.Subject = short.From.Addr, short.From.Name, short.Subject
+	m.From, m.FromKey, m.FromName, m.Subject = short.From.Addr, message.Canonical(short.From.Addr), short.From.Name, short.Subject
 	return d.quarantine(ctx, tx, m, short, fmt.Errorf("could not be taken in: %v", why), now)
 }
 
@@ -392,7 +392,7 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 	t := &store.Ticket{
 		Tag: route.Category.Tag, Mailbox: in.mbox, Category: route.Category.ID, Status: store.StatusOpen,
 		Handler:  contactOf(route.Handler),
-		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
+		Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
 		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice, PromisedAt: &due, Priority: string(route.Priority),
 	}
 	if err := tx.InsertTicket(ctx, t); err != nil {
@@ -442,15 +442,17 @@ func (d *Desk) reopen(ctx context.Context, t *store.Ticket, now time.Time) bool 
 	return true
 }
 
-// decisionInput is what the rules look at for a new inquiry.
+// decisionInput is what the rules look at for a new inquiry. Addresses go
+// to the rules in their one canonical form (message.Canonical), so a rule
+// matches every spelling of an address that the rest of desk takes for it.
 func decisionInput(mbox string, msg *message.Message, now time.Time) rules.Input {
-	in := rules.Input{Mailbox: mbox, From: msg.From.Addr, Subject: msg.Subject, Text: msg.NewText, At: now}
+	in := rules.Input{Mailbox: mbox, From: message.Canonical(msg.From.Addr), Subject: msg.Subject, Text: msg.NewText, At: now}
 	if in.Text == "" {
 		in.Text = msg.Text
 	}
 	for _, list := range [][]message.Address{msg.To, msg.Cc} {
 		for _, a := range list {
-			in.To = append(in.To, a.Addr)
+			in.To = append(in.To, message.Canonical(a.Addr))
 		}
 	}
 	for _, a := range msg.Attachments {
@@ -573,7 +575,8 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *message.Message, n
 	if t, err := d.threadByTag(ctx, tx, msg); t != nil || err != nil {
 		return t, err
 	}
-	id, err = tx.TicketBySharedReference(ctx, msg.From.Addr, refs)
+	sender := message.Canonical(msg.From.Addr)
+	id, err = tx.TicketBySharedReference(ctx, sender, refs)
 	if err == nil {
 		return tx.Ticket(ctx, id)
 	}
@@ -584,7 +587,7 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *message.Message, n
 	if base == "" || !markedReply(msg.Subject) {
 		return nil, nil
 	}
-	id, err = tx.OpenTicketBySubject(ctx, msg.From.Addr, base, now.Add(-subjectThreadWindow))
+	id, err = tx.OpenTicketBySubject(ctx, sender, base, now.Add(-subjectThreadWindow))
 	if err == nil {
 		return tx.Ticket(ctx, id)
 	}
@@ -620,7 +623,7 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 	m.Kind, m.Quarantine = KindQuarantined, perr.Error()
 	t := &store.Ticket{
 		Tag: "QUARANTINE", Mailbox: m.Mailbox, Category: "", Status: store.StatusQuarantined,
-		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: clip(msg.Subject, maxSubjectRunes),
+		Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: clip(msg.Subject, maxSubjectRunes),
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if rs := d.rulesOf(ctx); rs != nil {
@@ -644,7 +647,7 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 
 func fillStored(m *store.Message, msg *message.Message) {
 	m.MessageID = msg.MessageID
-	m.From, m.FromName = msg.From.Addr, msg.From.Name
+	m.From, m.FromKey, m.FromName = msg.From.Addr, message.Canonical(msg.From.Addr), msg.From.Name
 	for _, a := range msg.To {
 		m.To = append(m.To, a.Addr)
 	}

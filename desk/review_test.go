@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/kioi/maildesk/store"
@@ -32,5 +33,91 @@ func TestOversizedMailFailingIntakeIsQuarantined(t *testing.T) {
 	s := f.state("fta-pass")
 	if s.cursor.LastUID != 1 || len(s.tickets) != 1 || s.tickets[0].Status != store.StatusQuarantined {
 		t.Fatalf("cursor %+v, tickets %+v; want past uid 1, one quarantined", s.cursor, s.tickets)
+	}
+}
+
+// TestStaffNoticeLimitCountsOneCustomer: the per-customer limit on a
+// handler's notices counts every spelling of one mailbox (a +tag, case,
+// mailto: and a trailing dot) as one customer, as the acknowledgement
+// limit does. Counted by the raw address, each spelling had a limit of its
+// own.
+func TestStaffNoticeLimitCountsOneCustomer(t *testing.T) {
+	f := newFixture(t)
+	f.desk.staffLimit = 2
+	spellings := []string{"kim+a@example.com", "Kim@EXAMPLE.com", "<mailto:kim@example.com.>", "KIM+b@example.com"}
+	for i, from := range spellings {
+		f.deliver("fta-pass", 1, uint32(i+1), mail{from: from, to: "fta-pass@origin.or.kr",
+			subject: fmt.Sprintf("문의 %d", i), id: fmt.Sprintf("s%d@example.com", i)}.raw())
+	}
+	s := f.state("fta-pass")
+	if len(s.tickets) != len(spellings) {
+		t.Fatalf("tickets: got %d, want %d", len(s.tickets), len(spellings))
+	}
+	// The limit's notice, the one at the limit (it says so) and no more.
+	if got, want := len(s.staff), f.desk.staffLimit+1; got != want {
+		t.Errorf("handler notices: got %d, want %d", got, want)
+	}
+	held := 0
+	for _, tk := range s.tickets {
+		err := f.store.Read(context.Background(), func(tx *store.Tx) error {
+			evs, err := tx.Events(context.Background(), tk.ID)
+			for _, e := range evs {
+				if e.Kind == "staff-notice-held" {
+					held++
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held != 1 {
+		t.Errorf("notices held: got %d, want 1", held)
+	}
+}
+
+// TestThreadingByCanonicalSender: the lookups by sender that threading
+// makes (a reply by subject, a reference shared with an earlier mail)
+// take any spelling of the customer's address for theirs.
+func TestThreadingByCanonicalSender(t *testing.T) {
+	tests := []struct {
+		name    string
+		subject string // of the second mail
+		headers []string
+	}{
+		{"reply by subject", "Re: 원산지 문의", nil},
+		{"shared reference", "추가 질문", []string{"References: <elsewhere@example.com>"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			first := mail{from: "Kim+a@Example.com", to: "fta-pass@origin.or.kr", subject: "원산지 문의", id: "first@example.com"}
+			if tt.headers != nil {
+				first.headers = tt.headers
+			}
+			f.deliver("fta-pass", 1, 1, first.raw())
+			f.deliver("fta-pass", 1, 2, mail{from: "<mailto:kim@example.com.>", to: "fta-pass@origin.or.kr",
+				subject: tt.subject, id: "second@example.com", headers: tt.headers}.raw())
+			if s := f.state("fta-pass"); len(s.tickets) != 1 {
+				t.Errorf("tickets: got %d, want 1 (the second mail continues the first)", len(s.tickets))
+			}
+		})
+	}
+}
+
+// TestRoutesMatchCanonicalSender: the rules see the sender in its
+// canonical form, so a route for a domain takes every spelling of an
+// address in it; a trailing dot once kept a mail from the route.
+func TestRoutesMatchCanonicalSender(t *testing.T) {
+	for _, from := range []string{"lee@customs.go.kr", "Lee+x@Customs.go.kr", "<mailto:lee@customs.go.kr.>"} {
+		t.Run(from, func(t *testing.T) {
+			f := newFixture(t)
+			f.deliver("fta-pass", 1, 1, mail{from: from, to: "fta-pass@origin.or.kr", subject: "협조 요청", id: "c@customs.go.kr"}.raw())
+			s := f.state("fta-pass")
+			if len(s.tickets) != 1 || s.tickets[0].Priority != "high" {
+				t.Fatalf("tickets %+v: want one of priority high (the customs route)", s.tickets)
+			}
+		})
 	}
 }

@@ -427,7 +427,9 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 			return tx.AddEvent(ctx, t.ID, now, "staff-notice-held",
 				fmt.Sprintf("%d notices to %s in the last hour", n, t.Handler.ID))
 		}
-		n, err = tx.CountSentAbout(ctx, KindStaffNotice, t.Customer, now.Add(-time.Hour))
+		// By the customer's canonical address, as the acknowledgement
+		// limit counts: every +tag or spelling of one mailbox is one customer.
+		n, err = tx.CountSentAbout(ctx, KindStaffNotice, message.Canonical(t.Customer), now.Add(-time.Hour))
 		if err != nil {
 			return err
 		}
