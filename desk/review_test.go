@@ -121,3 +121,21 @@ func TestRoutesMatchCanonicalSender(t *testing.T) {
 		})
 	}
 }
+
+// TestCustomerLabel: staff see "name <address>", or the address alone,
+// in the handler's notice and in the supervisor's alert alike (the two
+// once trimmed differently, and the notice showed "<address>" without a
+// name).
+func TestCustomerLabel(t *testing.T) {
+	tests := []struct{ name, addr, want string }{
+		{"김고객", "kim@example.co.kr", "김고객 <kim@example.co.kr>"},
+		{"  김고객 ", "kim@example.co.kr", "김고객 <kim@example.co.kr>"},
+		{"", "kim@example.co.kr", "kim@example.co.kr"},
+		{"   ", "kim@example.co.kr", "kim@example.co.kr"},
+	}
+	for _, tt := range tests {
+		if got := customerLabel(&store.Ticket{CustomerName: tt.name, Customer: tt.addr}); got != tt.want {
+			t.Errorf("customerLabel(%q, %q): got %q, want %q", tt.name, tt.addr, got, tt.want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package desk
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -322,7 +321,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	}
 	mb := d.mailboxes[t.Mailbox]
 	text, html, err := d.templatesOf(ctx).Render("transfer", templates.Transfer{
-		Tag: t.FullTag(), Subject: t.Subject, Customer: cmp.Or(plainName(t.CustomerName), t.Customer),
+		Tag: t.FullTag(), Subject: t.Subject, Customer: customerName(customerAddr(t)),
 		Handler: tcontact(t.Handler), Due: t.DueAt.In(d.loc), Mailbox: mb.Address,
 	})
 	if err != nil {
@@ -330,7 +329,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	}
 	out := message.Outgoing{
 		From:          message.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
-		To:            []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+		To:            []message.Address{customerAddr(t)},
 		Subject:       t.FullTag() + " 담당자 변경 안내 / New handler: " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -364,7 +363,7 @@ func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, a
 	}
 	out := message.Outgoing{
 		From:        message.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
-		To:          []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+		To:          []message.Address{customerAddr(t)},
 		Subject:     "Re: " + t.FullTag() + " " + t.Subject,
 		MessageID:   newMessageID(t.ID, mb.Address),
 		Date:        now.In(d.loc),
@@ -468,7 +467,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	mb := d.mailboxes[t.Mailbox]
 	data := templates.Staff{
 		Handler: tcontact(t.Handler), Tag: t.FullTag(), Category: d.categoryName(ctx, t),
-		Customer: strings.TrimSpace(clip(t.CustomerName, maxSubjectRunes) + " <" + t.Customer + ">"), Subject: t.Subject,
+		Customer: customerLabel(t), Subject: t.Subject,
 		Text: text, History: history, Mailbox: mb.Address,
 		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce, Former: why == staffFormer,
 		Flood: flood, DeferExample: now.In(d.loc).AddDate(0, 0, 7).Format("2006-01-02"),
