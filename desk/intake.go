@@ -165,12 +165,11 @@ func (d *Desk) quarantineUnstorable(ctx context.Context, tx *store.Tx, mbox stri
 		Direction: store.In, Mailbox: mbox, UIDValidity: uv, UID: uid,
 		ContentHash: contentHash(raw, false), Raw: raw, CreatedAt: now,
 	}
-	short := &message.Message{}
-	if msg != nil {
-		short.From = message.Address{Name: clip(msg.From.Name, maxNameRunes), Addr: clip(msg.From.Addr, maxNameRunes*4)}
-		short.Subject = clip(msg.Subject, maxSubjectRunes)
-		m.MessageID = clip(msg.MessageID, 998)
+	short := &message.Message{
+		From:    message.Address{Name: clip(msg.From.Name, maxNameRunes), Addr: clip(msg.From.Addr, maxNameRunes*4)},
+		Subject: clip(msg.Subject, maxSubjectRunes),
 	}
+	m.MessageID = clip(msg.MessageID, 998)
 	m.From, m.FromKey, m.FromName, m.Subject = short.From.Addr, message.Canonical(short.From.Addr), short.From.Name, short.Subject
 	return d.quarantine(ctx, tx, m, short, fmt.Errorf("could not be taken in: %v", why), now)
 }
@@ -294,10 +293,7 @@ func (d *Desk) isDuplicate(ctx context.Context, tx *store.Tx, mbox string, uv, u
 			return false, err
 		}
 	}
-	id := ""
-	if msg != nil {
-		id = msg.MessageID
-	}
+	id := msg.MessageID
 	_, err := tx.MessageByContent(ctx, id, hash)
 	if err == nil {
 		d.log.Info("same message fetched again", "mailbox", mbox, "uid", uid, "message_id", id)
@@ -317,7 +313,7 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 		return false, nil
 	}
 	if dec.Action == ActHistory {
-		return false, d.intakeHistory(ctx, tx, in.mbox, in.uv, in.uid, in.raw, in.hash, msg, in.perr, now)
+		return false, d.intakeHistory(ctx, tx, in)
 	}
 	m := &store.Message{
 		Direction: store.In, Mailbox: in.mbox, UIDValidity: in.uv, UID: in.uid,
@@ -339,7 +335,7 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 		return true, d.directAnswer(ctx, tx, t, m, msg, dec.Staff, now)
 	}
 	if dec.Spoofed {
-		if err := d.warnSpoof(ctx, tx, msg, dec.Staff, now); err != nil {
+		if err := d.warnSpoof(ctx, tx, msg, dec.Staff, dec.Ticket, now); err != nil {
 			return false, err
 		}
 	}
@@ -361,12 +357,14 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 			return false, err
 		}
 		t.UpdatedAt = now
-		reopened := dec.Reopen && d.reopen(ctx, t, now)
+		if dec.Reopen {
+			d.reopen(ctx, t, now)
+		}
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return false, err
 		}
 		var err error
-		if reopened {
+		if dec.Reopen {
 			err = tx.AddEvent(ctx, t.ID, now, "reopened", "follow-up from "+msg.From.Addr+" after the answer: new deadline "+fmtKST(*t.DueAt, d.loc))
 		} else {
 			err = tx.AddEvent(ctx, t.ID, now, "followup", "from "+msg.From.Addr)
@@ -429,17 +427,12 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 
 // reopen starts a new window when a customer writes again after the answer
 // (the charter's re-contact within 48 hours when an answer was unclear).
-// It reports whether t changed so.
-func (d *Desk) reopen(ctx context.Context, t *store.Ticket, now time.Time) bool {
-	cat := d.rulesOf(ctx).Categories[t.Category]
-	if cat == nil {
-		return false
-	}
-	due, notice := window(cat, now)
+// classify decided it (Decision.Reopen): t's category is in the rules.
+func (d *Desk) reopen(ctx context.Context, t *store.Ticket, now time.Time) {
+	due, notice := window(d.rulesOf(ctx).Categories[t.Category], now)
 	t.Status, t.DueAt, t.NoticeAt, t.PromisedAt = store.StatusOpen, &due, notice, &due
 	t.NoticeSentAt, t.OverdueAt, t.ExpectedAt, t.ClosedAt = nil, nil, nil, nil
 	t.DelayReason, t.DelayStatus = "", ""
-	return true
 }
 
 // decisionInput is what the rules look at for a new inquiry. Addresses go
@@ -461,6 +454,22 @@ func decisionInput(mbox string, msg *message.Message, now time.Time) rules.Input
 	return in
 }
 
+// preplan is what classify learns of a mail before plan: why it must not
+// be answered by its headers (msg.Automatic), whether it is list or bulk
+// mail, and its ticket when classifyStaff threaded it already. Each is
+// worked out once per message.
+type preplan struct {
+	automatic string
+	bulk      bool
+	threaded  bool
+	ticket    *store.Ticket
+}
+
+func automaticOf(msg *message.Message) preplan {
+	a := msg.Automatic()
+	return preplan{automatic: a, bulk: isBulk(msg, a)}
+}
+
 // plan is what intake will do with a parsed message.
 type plan struct {
 	automatic string         // why it must not be answered; "" when it may
@@ -472,13 +481,12 @@ type plan struct {
 // plan classifies msg: automatic or not, which ticket it continues, and for a
 // new conversation what the rules decide. tx may be nil (rules test without a
 // database): nothing threads then.
-func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *message.Message, now time.Time) (plan, error) {
-	var p plan
-	p.automatic = msg.Automatic()
+func (d *Desk) plan(ctx context.Context, tx *store.Tx, in intakeInput, pre preplan) (plan, error) {
+	msg, now := in.msg, in.now
+	p := plan{automatic: pre.automatic, bulk: pre.bulk}
 	if p.automatic == "" && d.own[message.Canonical(msg.From.Addr)] {
-		p.automatic = "own-address"
+		p.automatic = "own-address" // not bulk
 	}
-	p.bulk = isBulk(msg, p.automatic)
 	if p.automatic == "" {
 		// No-reply senders, list managers, forwarded bounces: a ticket
 		// for staff, never an acknowledgement.
@@ -486,7 +494,10 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *message
 			p.automatic, p.bulk = r, true
 		}
 	}
-	if tx != nil {
+	switch {
+	case pre.threaded:
+		p.ticket = pre.ticket
+	case tx != nil:
 		t, err := d.thread(ctx, tx, msg, now)
 		if err != nil {
 			return p, err
@@ -496,7 +507,7 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *message
 	if p.ticket != nil || (p.automatic != "" && !p.bulk) {
 		return p, nil
 	}
-	dec, err := d.rulesOf(ctx).Decide(decisionInput(mbox, msg, now))
+	dec, err := d.rulesOf(ctx).Decide(decisionInput(in.mbox, msg, now))
 	if err != nil {
 		return p, fmt.Errorf("route: %w", err)
 	}

@@ -139,3 +139,58 @@ func TestCustomerLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviewShowsReopen: `rules test` says when a follow-up reopens its
+// ticket, and intake then does just that: after the answer it does; on an
+// open ticket, or one whose category has left the rules (no window to
+// start), it does not. The category check was once made in apply only,
+// after classify had said "reopen".
+func TestPreviewShowsReopen(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   string
+		category string // "" keeps the ticket's
+		reopens  bool
+	}{
+		{"after the answer", store.StatusAnswered, "", true},
+		{"closed", store.StatusClosed, "", true},
+		{"still open", store.StatusOpen, "", false},
+		{"category left the rules", store.StatusAnswered, "no-such-category", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			f.deliver("fta-pass", 1, 1, mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "원산지 문의", id: "r1@x"}.raw())
+			err := f.store.Write(ctx, func(tx *store.Tx) error {
+				tk, err := tx.Ticket(ctx, 1)
+				if err != nil {
+					return err
+				}
+				tk.Status = tt.status
+				if tt.category != "" {
+					tk.Category = tt.category
+				}
+				return tx.UpdateTicket(ctx, tk)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "Re: 원산지 문의", id: "r2@x",
+				headers: []string{"In-Reply-To: <r1@x>"}}.raw()
+			p, err := Preview(ctx, PreviewInput{Store: f.store, Rules: f.desk.rules.Load(), Templates: f.desk.templates.Load(),
+				Mailboxes: []Mailbox{{Name: "fta-pass", Address: "fta-pass@origin.or.kr"}}, Location: f.desk.loc,
+				Mailbox: "fta-pass", Raw: raw, Now: f.clock.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Action != ActFollowUp || p.Reopens != tt.reopens {
+				t.Errorf("preview: got %s, reopens %v; want %s, reopens %v", p.Action, p.Reopens, ActFollowUp, tt.reopens)
+			}
+			f.deliver("fta-pass", 1, 2, raw)
+			if got := f.ticket(1).Status; (got == store.StatusOpen && tt.status != store.StatusOpen) != tt.reopens {
+				t.Errorf("after intake the ticket is %s (was %s); reopens %v", got, tt.status, tt.reopens)
+			}
+		})
+	}
+}

@@ -552,11 +552,8 @@ const spoofSubject = "[maildesk] 주소 사칭 경고 / Unverified mail from you
 const spoofWarningLimit = 5
 
 // warnSpoof tells a handler that a mail used their address without proof.
-func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *message.Message, h *rules.Handler, now time.Time) error {
-	t, err := d.thread(ctx, tx, msg, now)
-	if err != nil {
-		return err
-	}
+// t is the ticket classify threaded the mail into, or nil.
+func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *message.Message, h *rules.Handler, t *store.Ticket, now time.Time) error {
 	tag, tid, mbAddr := "(new)", int64(0), ""
 	if t != nil {
 		tag, tid, mbAddr = t.FullTag(), t.ID, d.mailboxes[t.Mailbox].Address
