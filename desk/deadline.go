@@ -258,7 +258,6 @@ func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, ou
 // unanswered (deferTo). Empty reason or status keep the category's
 // defaults; a date not after the deadline in force is refused.
 func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, status string) (*store.Ticket, error) {
-	ctx = d.withSnapshot(ctx)
 	var t *store.Ticket
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
@@ -270,7 +269,7 @@ func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, sta
 			return fmt.Errorf("defer ticket %d: %s", id, p)
 		}
 		t.DelayReason, t.DelayStatus = reason, status
-		d.deferTo(ctx, t, until, reason, status, now)
+		deferTo(t, until, now)
 		t.UpdatedAt = now
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err

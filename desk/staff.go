@@ -197,7 +197,11 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			t.DelayStatus = c.arg
 			err = tx.AddEvent(ctx, t.ID, now, "status", h.ID+": "+c.arg)
 		case "defer":
-			d.deferTo(ctx, t, c.date, c.arg, "", now)
+			// A #defer without words keeps the reason given before.
+			if c.arg != "" {
+				t.DelayReason = c.arg
+			}
+			deferTo(t, c.date, now)
 			err = tx.AddEvent(ctx, t.ID, now, "deferred", fmt.Sprintf("%s: until %s: %s", h.ID, fmtKST(c.date, d.loc), c.arg))
 		case "assign":
 			err = d.transfer(ctx, tx, t, rs.Handlers[c.arg], h.ID, now)
@@ -282,8 +286,9 @@ func (d *Desk) deferProblem(t *store.Ticket, until, now time.Time) string {
 // it was (PromisedAt); the deadline in force, and with it the
 // supervisor's alert, moves to until; and the customer is told at once,
 // before the promised time, with the reason, the status and the new date:
-// the delay notice is due now, and goes out once.
-func (d *Desk) deferTo(ctx context.Context, t *store.Ticket, until time.Time, reason, status string, now time.Time) {
+// the delay notice is due now, and goes out once. The reason and the
+// status are the caller's to set.
+func deferTo(t *store.Ticket, until, now time.Time) {
 	if t.PromisedAt == nil && t.DueAt != nil {
 		p := *t.DueAt
 		t.PromisedAt = &p
@@ -291,12 +296,6 @@ func (d *Desk) deferTo(ctx context.Context, t *store.Ticket, until time.Time, re
 	at := now
 	t.DueAt, t.ExpectedAt, t.NoticeAt = &until, &until, &at
 	t.NoticeSentAt, t.OverdueAt = nil, nil
-	if reason != "" {
-		t.DelayReason = reason
-	}
-	if status != "" {
-		t.DelayStatus = status
-	}
 	if t.Status == store.StatusAnswered {
 		t.Status = store.StatusOpen
 	}
