@@ -327,6 +327,8 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 	switch dec.Action {
 	case ActQuarantine:
 		return false, d.quarantine(ctx, tx, m, msg, in.perr, now)
+	// A staff reply or answer reports queued mail, so the caller's woken
+	// after the commit also tells the deadline clock of what it changed.
 	case ActStaffReply:
 		return true, d.staffReply(ctx, tx, t, m, msg, dec.Staff, now)
 	case ActFormerStaff:

@@ -242,7 +242,6 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 		}
 	}
 	t.UpdatedAt = now
-	d.wakeDeadlines()
 	return tx.UpdateTicket(ctx, t)
 }
 
@@ -263,7 +262,6 @@ func (d *Desk) directAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, 
 	if err := tx.UpdateTicket(ctx, t); err != nil {
 		return err
 	}
-	d.wakeDeadlines()
 	return tx.AddEvent(ctx, t.ID, now, "answered", h.ID+" answered the customer directly (verified)")
 }
 
