@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -78,6 +79,37 @@ type intakeInput struct {
 type snapshot struct {
 	rules     *rules.Set
 	templates *templates.Set
+	staff     map[string]*rules.Handler // rules' handlers by canonical address
+}
+
+// staffIndex is a rule set's handlers by the canonical form of their
+// address: every message's sender is looked up in it, which scanning the
+// handlers and canonicalising each address did for every message.
+type staffIndex struct {
+	rules  *rules.Set
+	byAddr map[string]*rules.Handler
+}
+
+// staffOf returns rs's handlers by canonical address, built once per rule
+// set. Of two handlers with one address the first by ID is the one.
+func (d *Desk) staffOf(rs *rules.Set) map[string]*rules.Handler {
+	if si := d.staff.Load(); si != nil && si.rules == rs {
+		return si.byAddr
+	}
+	ids := make([]string, 0, len(rs.Handlers))
+	for id := range rs.Handlers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	m := make(map[string]*rules.Handler, len(ids))
+	for _, id := range ids {
+		h := rs.Handlers[id]
+		if a := message.Canonical(h.Email); a != "" && m[a] == nil {
+			m[a] = h
+		}
+	}
+	d.staff.Store(&staffIndex{rules: rs, byAddr: m})
+	return m
 }
 
 type snapshotKey struct{}
@@ -88,7 +120,8 @@ func (d *Desk) withSnapshot(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(snapshotKey{}).(*snapshot); ok {
 		return ctx
 	}
-	return context.WithValue(ctx, snapshotKey{}, &snapshot{rules: d.rules.Load(), templates: d.templates.Load()})
+	rs := d.rules.Load()
+	return context.WithValue(ctx, snapshotKey{}, &snapshot{rules: rs, templates: d.templates.Load(), staff: d.staffOf(rs)})
 }
 
 // rulesOf is the rule set for the work done with ctx.

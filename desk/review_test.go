@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/kioi/maildesk/examples"
+	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -192,5 +195,50 @@ func TestPreviewShowsReopen(t *testing.T) {
 				t.Errorf("after intake the ticket is %s (was %s); reopens %v", got, tt.status, tt.reopens)
 			}
 		})
+	}
+}
+
+// TestStaffHandlerFollowsReload: the handlers-by-address index is built
+// once per rule set, and a reload that changes a handler's address is
+// seen at once: the new address is staff, the old one no longer.
+func TestStaffHandlerFollowsReload(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	files := map[string]string{}
+	entries, err := examples.FS.ReadDir("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := examples.FS.ReadFile("rules/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = strings.ReplaceAll(string(b), "mslim@origin.or.kr", "mslim@new.example")
+	}
+	tests := []struct {
+		rules      *rules.Set
+		addr, want string // want: the handler's ID, "" for none
+	}{
+		{f.desk.rules.Load(), "MSLim+x@Origin.or.kr", "mslim"},
+		{f.desk.rules.Load(), "mslim@new.example", ""},
+		{rulesFrom(t, files), "mslim@origin.or.kr", ""},
+		{nil, "<mailto:mslim@new.example.>", "mslim"}, // nil: the rule set before
+	}
+	var rs *rules.Set
+	for i, tt := range tests {
+		if tt.rules != nil {
+			rs = tt.rules
+			f.desk.SetRules(rs)
+		}
+		for _, c := range []context.Context{ctx, f.desk.withSnapshot(ctx)} {
+			got := ""
+			if h := f.desk.staffHandler(c, tt.addr); h != nil {
+				got = h.ID
+			}
+			if got != tt.want {
+				t.Errorf("%d: staffHandler(%q): got %q, want %q", i, tt.addr, got, tt.want)
+			}
+		}
 	}
 }

@@ -74,12 +74,10 @@ func (d *Desk) staffHandler(ctx context.Context, addr string) *rules.Handler {
 	if addr == "" {
 		return nil
 	}
-	for _, h := range d.rulesOf(ctx).Handlers {
-		if h.Email != "" && message.Canonical(h.Email) == addr {
-			return h
-		}
+	if s, ok := ctx.Value(snapshotKey{}).(*snapshot); ok {
+		return s.staff[addr]
 	}
-	return nil
+	return d.staffOf(d.rules.Load())[addr]
 }
 
 // actsFor reports whether h may act on t now: h is its handler, or the
