@@ -54,12 +54,10 @@ func (d *Desk) ackMail(ctx context.Context, t *store.Ticket, dec rules.Decision,
 		Category:   cat.Name,
 		CategoryEn: cat.NameEn,
 		Customer:   customerName(in.From),
-		Handler: templates.Contact{
-			Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email,
-		},
-		Received: now.In(d.loc),
-		Due:      t.DueAt.In(d.loc),
-		Mailbox:  mb.Address,
+		Handler:    tcontact(t.Handler),
+		Received:   now.In(d.loc),
+		Due:        t.DueAt.In(d.loc),
+		Mailbox:    mb.Address,
 	})
 	if err != nil {
 		return message.Outgoing{}, fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
@@ -90,7 +88,7 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 	}
 	mb := d.mailboxes[t.Mailbox]
 	text, _, err := d.templatesOf(ctx).Render("quarantine", templates.Quarantine{
-		Handler: templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
+		Handler: tcontact(t.Handler),
 		Mailbox: mb.Address, Tag: t.FullTag(), TicketID: t.ID, From: m.From, Subject: m.Subject,
 		Received: now.In(d.loc), Reason: m.Quarantine,
 	})
@@ -203,11 +201,31 @@ func plainName(name string) string {
 	return name
 }
 
+// customerName is what a mail to a customer calls them: their plain
+// display name, or their address.
 func customerName(a message.Address) string {
 	if n := plainName(a.Name); n != "" {
 		return n
 	}
 	return a.Addr
+}
+
+// customerAddr is where mail to t's customer goes, under their name when
+// it is plain (plainName).
+func customerAddr(t *store.Ticket) message.Address {
+	return message.Address{Name: plainName(t.CustomerName), Addr: t.Customer}
+}
+
+// customerLabel is t's customer as staff see them: "name <address>", or
+// the address alone. Staff get the name as given (clipped), not
+// plainName's: they are not who a hostile name is aimed at, and it helps
+// them tell a customer.
+func customerLabel(t *store.Ticket) string {
+	name := clip(strings.TrimSpace(t.CustomerName), maxSubjectRunes)
+	if name == "" {
+		return t.Customer
+	}
+	return name + " <" + t.Customer + ">"
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

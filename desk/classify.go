@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -39,25 +40,22 @@ const (
 // Decision is classify's result: the action and what it acts on.
 type Decision struct {
 	Action Action
-	// Automatic says why the mail must not be answered ("" when it may);
-	// Bulk, that it is list or bulk mail, which still opens a ticket.
+	// Automatic says why the mail must not be answered ("" when it may).
 	Automatic string
-	Bulk      bool
 	Ticket    *store.Ticket  // the ticket it continues; nil for a new one
 	Route     rules.Decision // ActNewTicket: category, handler, deadline
 	Staff     *rules.Handler // the handler whose address sent it, proven or not
 	// Spoofed: from a staff address without proof; it goes on as
 	// ordinary mail and the handler is warned.
 	Spoofed bool
-	// Reopen: a follow-up after the answer starts a new window.
+	// Reopen: a follow-up after the answer starts a new window (its
+	// category is still in the rules to give one).
 	Reopen bool
 	// Ack: a new ticket is acknowledged; otherwise AckSkip says why not.
 	Ack     bool
 	AckSkip string
 	// AckLimited: the sender had their acknowledgements for the hour.
 	AckLimited bool
-	// ParseError is why the mail could not be read, when it could not.
-	ParseError error
 
 	returned *returned // ActBounce
 }
@@ -81,6 +79,37 @@ type intakeInput struct {
 type snapshot struct {
 	rules     *rules.Set
 	templates *templates.Set
+	staff     map[string]*rules.Handler // rules' handlers by canonical address
+}
+
+// staffIndex is a rule set's handlers by the canonical form of their
+// address: every message's sender is looked up in it, which scanning the
+// handlers and canonicalising each address did for every message.
+type staffIndex struct {
+	rules  *rules.Set
+	byAddr map[string]*rules.Handler
+}
+
+// staffOf returns rs's handlers by canonical address, built once per rule
+// set. Of two handlers with one address the first by ID is the one.
+func (d *Desk) staffOf(rs *rules.Set) map[string]*rules.Handler {
+	if si := d.staff.Load(); si != nil && si.rules == rs {
+		return si.byAddr
+	}
+	ids := make([]string, 0, len(rs.Handlers))
+	for id := range rs.Handlers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	m := make(map[string]*rules.Handler, len(ids))
+	for _, id := range ids {
+		h := rs.Handlers[id]
+		if a := message.Canonical(h.Email); a != "" && m[a] == nil {
+			m[a] = h
+		}
+	}
+	d.staff.Store(&staffIndex{rules: rs, byAddr: m})
+	return m
 }
 
 type snapshotKey struct{}
@@ -91,7 +120,8 @@ func (d *Desk) withSnapshot(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(snapshotKey{}).(*snapshot); ok {
 		return ctx
 	}
-	return context.WithValue(ctx, snapshotKey{}, &snapshot{rules: d.rules.Load(), templates: d.templates.Load()})
+	rs := d.rules.Load()
+	return context.WithValue(ctx, snapshotKey{}, &snapshot{rules: rs, templates: d.templates.Load(), staff: d.staffOf(rs)})
 }
 
 // rulesOf is the rule set for the work done with ctx.
@@ -116,7 +146,6 @@ func (d *Desk) templatesOf(ctx context.Context) *templates.Set {
 func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Decision, error) {
 	msg := in.msg
 	var dec Decision
-	dec.ParseError = in.perr
 	if tx != nil {
 		dup, err := d.isDuplicate(ctx, tx, in.mbox, in.uv, in.uid, msg, in.hash)
 		if err != nil || dup {
@@ -128,17 +157,17 @@ func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Deci
 		dec.Action = ActHistory
 		return dec, nil
 	}
-	auto := msg.Automatic()
-	if in.perr != nil && (auto == "" || isBulk(msg, auto)) {
+	pre := automaticOf(msg)
+	if in.perr != nil && (pre.automatic == "" || pre.bulk) {
 		// A bounce or auto-reply that is also malformed (common: bounces
 		// cut short) is noise, not something for the handler to look at.
 		dec.Action = ActQuarantine
 		return dec, nil
 	}
-	if h := d.staffHandler(ctx, msg.From.Addr); h != nil && auto == "" {
+	if h := d.staffHandler(ctx, msg.From.Addr); h != nil && pre.automatic == "" {
 		dec.Staff = h
 		if tx != nil {
-			act, t, err := d.classifyStaff(ctx, tx, msg, h, in.now)
+			act, t, err := d.classifyStaff(ctx, tx, msg, h, in.now, &pre)
 			if err != nil || act != "" {
 				dec.Action, dec.Ticket = act, t
 				return dec, err
@@ -146,11 +175,11 @@ func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Deci
 		}
 		dec.Spoofed = true
 	}
-	p, err := d.plan(ctx, tx, in.mbox, msg, in.now)
+	p, err := d.plan(ctx, tx, in, pre)
 	if err != nil {
 		return dec, err
 	}
-	dec.Automatic, dec.Bulk, dec.Ticket, dec.Route = p.automatic, p.bulk, p.ticket, p.decision
+	dec.Automatic, dec.Ticket, dec.Route = p.automatic, p.ticket, p.decision
 	switch {
 	case p.automatic != "" && !p.bulk:
 		dec.Action = ActAutomatic
@@ -165,7 +194,9 @@ func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Deci
 		}
 	case p.ticket != nil:
 		dec.Action = ActFollowUp
-		dec.Reopen = p.ticket.Status == store.StatusAnswered || p.ticket.Status == store.StatusClosed
+		// A ticket whose category left the rules has no window to start.
+		dec.Reopen = (p.ticket.Status == store.StatusAnswered || p.ticket.Status == store.StatusClosed) &&
+			d.rulesOf(ctx).Categories[p.ticket.Category] != nil
 	default:
 		dec.Action = ActNewTicket
 		switch {
@@ -197,8 +228,9 @@ func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Deci
 // a reply token for a ticket (ActStaffReply, or ActFormerStaff when h no
 // longer acts for it), or References to a notice maildesk sent h with the
 // customer addressed, or the institute's verified DKIM/DMARC
-// (ActDirectAnswer). "" when none: the mail is not trusted.
-func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *message.Message, h *rules.Handler, now time.Time) (Action, *store.Ticket, error) {
+// (ActDirectAnswer). "" when none: the mail is not trusted. When it
+// threaded msg, it leaves the ticket in pre for plan.
+func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *message.Message, h *rules.Handler, now time.Time, pre *preplan) (Action, *store.Ticket, error) {
 	key, err := d.existingReplyKey(ctx, tx)
 	if err != nil {
 		return "", nil, err
@@ -217,7 +249,7 @@ func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *message.Mes
 		}
 	}
 	refs := append(append([]string(nil), msg.InReplyTo...), msg.References...)
-	if id, err := tx.TicketOfMailTo(ctx, KindStaffNotice, h.Email, refs); err == nil {
+	if id, err := tx.TicketOfMailTo(ctx, KindStaffNotice, message.Canonical(h.Email), refs); err == nil {
 		t, err := tx.Ticket(ctx, id)
 		if err != nil {
 			return "", nil, err
@@ -237,6 +269,7 @@ func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *message.Mes
 		if err != nil {
 			return "", nil, err
 		}
+		pre.threaded, pre.ticket = true, t
 		if t != nil && addressedTo(msg, t.Customer) {
 			return ActDirectAnswer, t, nil
 		}

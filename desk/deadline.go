@@ -111,13 +111,10 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	rs := d.rulesOf(ctx)
 	cat := rs.Categories[t.Category]
 	data := templates.Notice{
-		Tag: t.FullTag(), Subject: t.Subject, Customer: plainName(t.CustomerName), Mailbox: d.mailboxes[t.Mailbox].Address,
-		Handler:  templates.Contact{Name: t.Handler.Name, Department: t.Handler.Department, Phone: t.Handler.Phone, Email: t.Handler.Email},
+		Tag: t.FullTag(), Subject: t.Subject, Customer: customerName(customerAddr(t)), Mailbox: d.mailboxes[t.Mailbox].Address,
+		Handler:  tcontact(t.Handler),
 		Received: t.CreatedAt.In(d.loc), Due: cmp.Or(t.PromisedAt, t.DueAt).In(d.loc),
 		Reason: t.DelayReason, Status: t.DelayStatus,
-	}
-	if data.Customer == "" {
-		data.Customer = t.Customer
 	}
 	tmpl := "notice"
 	if cat != nil {
@@ -154,7 +151,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 	}
 	out := message.Outgoing{
 		From:          message.Address{Name: data.Category, Addr: data.Mailbox},
-		To:            []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+		To:            []message.Address{customerAddr(t)},
 		Subject:       t.FullTag() + " 답변 지연 안내 / Delayed answer: " + t.Subject,
 		MessageID:     newMessageID(t.ID, data.Mailbox),
 		Date:          now.In(d.loc),
@@ -219,10 +216,7 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 	data := templates.Alert{
 		Supervisor: tcontact(contactOf(sup)), Handler: tcontact(t.Handler),
 		Tag: t.FullTag(), TicketID: t.ID, Subject: t.Subject, Category: cat.Name, CategoryEn: cat.NameEn,
-		Customer: t.Customer, Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc), Late: lateKo(late), LateEn: lateEn(late),
-	}
-	if t.CustomerName != "" {
-		data.Customer = clip(t.CustomerName, maxSubjectRunes) + " <" + t.Customer + ">"
+		Customer: customerLabel(t), Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc), Late: lateKo(late), LateEn: lateEn(late),
 	}
 	text, _, err := d.templatesOf(ctx).Render("alert", data)
 	if err != nil {
@@ -266,7 +260,6 @@ func (d *Desk) threadInto(ctx context.Context, tx *store.Tx, t *store.Ticket, ou
 // unanswered (deferTo). Empty reason or status keep the category's
 // defaults; a date not after the deadline in force is refused.
 func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, status string) (*store.Ticket, error) {
-	ctx = d.withSnapshot(ctx)
 	var t *store.Ticket
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
@@ -278,7 +271,7 @@ func (d *Desk) Defer(ctx context.Context, id int64, until time.Time, reason, sta
 			return fmt.Errorf("defer ticket %d: %s", id, p)
 		}
 		t.DelayReason, t.DelayStatus = reason, status
-		d.deferTo(ctx, t, until, reason, status, now)
+		deferTo(t, until, now)
 		t.UpdatedAt = now
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return err

@@ -100,8 +100,9 @@ type Desk struct {
 	store     *store.Store
 	rules     atomic.Pointer[rules.Set]
 	templates atomic.Pointer[templates.Set]
-	mailboxes map[string]Mailbox // by name
-	own       map[string]bool    // our addresses, lower-case, without +tags
+	staff     atomic.Pointer[staffIndex] // of the latest rule set asked for
+	mailboxes map[string]Mailbox         // by name
+	own       map[string]bool            // our addresses, lower-case, without +tags
 	loc       *time.Location
 	clock     Clock
 	log       *slog.Logger

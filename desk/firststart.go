@@ -71,29 +71,23 @@ func (d *Desk) historyCutoff(ctx context.Context, tx *store.Tx, mbox string) (ti
 	if err := tx.SetSetting(ctx, historyCutoffSetting(mbox), v); err != nil {
 		return time.Time{}, err
 	}
-	if !ok {
-		return time.Time{}, nil
-	}
-	return cutoff, nil
+	return cutoff, nil // zero when !ok
 }
 
 // intakeHistory stores a message from before the history cutoff: on the
 // ticket it threads into, or on a new closed one; automatic mail on none.
 // Nothing is queued, no command runs, no ticket reopens.
-func (d *Desk) intakeHistory(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32, raw []byte, hash string,
-	msg *message.Message, perr error, now time.Time) error {
+func (d *Desk) intakeHistory(ctx context.Context, tx *store.Tx, in intakeInput) error {
+	mbox, msg, now := in.mbox, in.msg, in.now
 	m := &store.Message{
-		Direction: store.In, Mailbox: mbox, UIDValidity: uv, UID: uid,
-		ContentHash: hash, Raw: raw, CreatedAt: now,
-	}
-	if msg == nil {
-		msg = &message.Message{}
+		Direction: store.In, Mailbox: mbox, UIDValidity: in.uv, UID: in.uid,
+		ContentHash: in.hash, Raw: in.raw, CreatedAt: now,
 	}
 	fillStored(m, msg)
-	if perr != nil {
-		m.Quarantine = perr.Error()
+	if in.perr != nil {
+		m.Quarantine = in.perr.Error()
 	}
-	pl, err := d.plan(ctx, tx, mbox, msg, now)
+	pl, err := d.plan(ctx, tx, in, automaticOf(msg))
 	if err != nil {
 		return err
 	}
@@ -110,7 +104,7 @@ func (d *Desk) intakeHistory(ctx context.Context, tx *store.Tx, mbox string, uv,
 		t := &store.Ticket{
 			Tag: dec.Category.Tag, Mailbox: mbox, Category: dec.Category.ID, Status: store.StatusClosed,
 			Handler:  contactOf(dec.Handler),
-			Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
+			Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
 			CreatedAt: now, UpdatedAt: now, ClosedAt: &now,
 		}
 		if err := tx.InsertTicket(ctx, t); err != nil {

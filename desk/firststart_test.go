@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -140,6 +141,60 @@ func TestHistorySetting(t *testing.T) {
 			}
 			if got := len(f.state("fta-pass").outbox); got != tt.acks {
 				t.Errorf("acks: got %d, want %d", got, tt.acks)
+			}
+		})
+	}
+}
+
+// TestFirstMailOffThePathStillFixesTheCutoff: the cursor must never move
+// before the mailbox's history cutoff is fixed. When the first mail of a
+// first start is oversized (DeliverOversized) or fails intake until it is
+// quarantined, the old mail after it is still history: no acknowledgement
+// and no handler notice for any of it. Both paths once set the cursor
+// without the cutoff, and the old mail was answered as new.
+func TestFirstMailOffThePathStillFixesTheCutoff(t *testing.T) {
+	header := []byte("From: kim@example.co.kr\r\nTo: fta-pass@origin.or.kr\r\nSubject: 도면\r\nMessage-ID: <big@example.co.kr>\r\n\r\n")
+	tests := []struct {
+		name  string
+		first func(f *fixture) error
+	}{
+		{"oversized", func(f *fixture) error {
+			return f.desk.DeliverOversized(context.Background(), "fta-pass", 1, 1, header, 50<<20)
+		}},
+		{"quarantined after failing", func(f *fixture) error {
+			setIntakeFault(t, func(uid uint32) error {
+				if uid == 1 {
+					return errors.New("injected fault")
+				}
+				return nil
+			})
+			raw := mail{from: "kim@example.co.kr", to: "fta-pass@origin.or.kr", subject: "문의", id: "first@x"}.raw()
+			for i := range intakeTries - 1 {
+				if err := f.desk.Deliver(context.Background(), "fta-pass", 1, 1, raw); err == nil {
+					return fmt.Errorf("attempt %d: got nil, want the injected fault", i+1)
+				}
+			}
+			return f.desk.Deliver(context.Background(), "fta-pass", 1, 1, raw) // quarantined now
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			if err := tt.first(f); err != nil {
+				t.Fatal(err)
+			}
+			if s := f.state("fta-pass"); s.cursor.LastUID != 1 || len(s.tickets) != 1 || s.tickets[0].Status != store.StatusQuarantined {
+				t.Fatalf("after the first mail: cursor %+v, tickets %+v; want past uid 1, one quarantined", s.cursor, s.tickets)
+			}
+			if n, err := f.desk.DeliverBatch(context.Background(), "fta-pass", 1, oldMail(f, 2, 5)); err != nil || n != 5 {
+				t.Fatalf("DeliverBatch: %d, %v", n, err)
+			}
+			s := f.state("fta-pass")
+			if acks := f.acksQueued(); acks != 0 || len(s.staff) != 0 {
+				t.Errorf("old mail answered: %d acknowledgements, %d handler notices; want 0, 0", acks, len(s.staff))
+			}
+			if len(s.tickets) != 6 {
+				t.Errorf("tickets: got %d, want 6 (the quarantined one and five of history)", len(s.tickets))
 			}
 		})
 	}

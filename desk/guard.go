@@ -26,15 +26,11 @@ var staffOnlyKinds = map[string]bool{
 	KindStaffNotice: true, KindQuarantineNotice: true, KindAlert: true,
 }
 
-// errWithheld marks a customer mail the guard stopped; the caller records
-// it and, where a handler wrote it, tells them.
-var errWithheld = errors.New("withheld")
-
-// withheldError says why a customer mail was withheld.
+// withheldError says why a customer mail was withheld: the guard stopped
+// it; the caller records it and, where a handler wrote it, tells them.
 type withheldError struct{ reason string }
 
 func (e *withheldError) Error() string { return "mail to the customer withheld: " + e.reason }
-func (e *withheldError) Unwrap() error { return errWithheld }
 
 // tokenPattern finds what looks like a reply address: local+tID.TOKEN@domain.
 var tokenPattern = regexp.MustCompile(`(?i)([a-z0-9!#$%&'*/=?^_{|}~.-]+)\+t[0-9]+\.[a-z2-7]{10}@([a-z0-9.-]+)`)

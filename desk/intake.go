@@ -57,20 +57,35 @@ func (d *Desk) Deliver(ctx context.Context, mbox string, uidValidity, uid uint32
 }
 
 func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, f mailbox.Fetched) error {
-	ctx = d.withSnapshot(ctx)
-	uid, raw := f.UID, f.Raw
 	// Parsed before the write lock is taken: the outbox waits for it.
-	msg, perr := message.Parse(raw)
+	msg, perr := message.Parse(f.Raw)
+	return d.deliverInput(d.withSnapshot(ctx), fetchedInput(mbox, uidValidity, f, msg, perr), "")
+}
+
+// fetchedInput is a fetched message as classify sees it; the cutoff and
+// the time are the transaction's (see takeInput).
+func fetchedInput(mbox string, uidValidity uint32, f mailbox.Fetched, msg *message.Message, perr error) intakeInput {
+	return intakeInput{
+		mbox: mbox, uv: uidValidity, uid: f.UID, raw: f.Raw, hash: contentHash(f.Raw, msg.MessageID != ""),
+		msg: msg, perr: perr, arrived: f.InternalDate,
+	}
+}
+
+// deliverInput takes in in, in its own transaction with the cursor's
+// advance past it, and quarantines it once it has failed intakeTries times.
+// what, when not "", says more of the mail in errors.
+func (d *Desk) deliverInput(ctx context.Context, in intakeInput, what string) error {
+	mbox, uidValidity, uid := in.mbox, in.uv, in.uid
 	queued := false
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
-		cutoff, err := d.historyCutoff(ctx, tx, mbox)
-		if err != nil {
+		var err error
+		if in.cutoff, err = d.historyCutoff(ctx, tx, mbox); err != nil {
 			return err
 		}
-		if queued, err = d.take(ctx, tx, mbox, uidValidity, f, cutoff, msg, perr); err != nil {
+		if queued, err = d.takeInput(ctx, tx, in); err != nil {
 			return err
 		}
-		return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
+		return d.advance(ctx, tx, mbox, uidValidity, uid)
 	})
 	key := fmt.Sprintf("%s/%d/%d", mbox, uidValidity, uid)
 	if err == nil {
@@ -80,7 +95,10 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 		}
 		return nil
 	}
-	err = fmt.Errorf("intake %s uid %d/%d: %w", mbox, uidValidity, uid, d.diskFull(err, "the mail (on the IMAP server)"))
+	if what != "" {
+		what = " (" + what + ")"
+	}
+	err = fmt.Errorf("intake %s uid %d/%d%s: %w", mbox, uidValidity, uid, what, d.diskFull(err, "the mail (on the IMAP server)"))
 	if ctx.Err() != nil || store.IsTransient(err) || errors.Is(err, store.ErrFileReplaced) {
 		return err
 	}
@@ -89,12 +107,12 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 	}
 	qerr := d.store.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.MessageByUID(ctx, mbox, uidValidity, uid); err == nil {
-			return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
+			return d.advance(ctx, tx, mbox, uidValidity, uid)
 		}
-		if err := d.quarantineUnstorable(ctx, tx, mbox, uidValidity, uid, raw, msg, err); err != nil {
+		if err := d.quarantineUnstorable(ctx, tx, mbox, uidValidity, uid, in.raw, in.msg, err); err != nil {
 			return err
 		}
-		return tx.SetCursor(ctx, mbox, uidValidity, uid, d.clock.Now())
+		return d.advance(ctx, tx, mbox, uidValidity, uid)
 	})
 	if qerr != nil {
 		return errors.Join(err, fmt.Errorf("quarantine it: %w", qerr))
@@ -103,6 +121,18 @@ func (d *Desk) deliverOne(ctx context.Context, mbox string, uidValidity uint32, 
 	d.log.Error("message could not be taken in; stored raw and quarantined", "mailbox", mbox, "uid", uid, "err", err)
 	d.woken()
 	return nil
+}
+
+// advance moves mbox's cursor past uid in tx, fixing the history cutoff
+// first. historyCutoff takes "no cursor yet" for a first start: a cursor
+// set before the cutoff is fixed (by a quarantined or oversized first
+// mail, whose failed attempts rolled their cutoff back) made the next
+// intake record "none" and answer all the old mail.
+func (d *Desk) advance(ctx context.Context, tx *store.Tx, mbox string, uv, uid uint32) error {
+	if _, err := d.historyCutoff(ctx, tx, mbox); err != nil {
+		return err
+	}
+	return tx.SetCursor(ctx, mbox, uv, uid, d.clock.Now())
 }
 
 // intakeTries is how often one message's intake fails before it is
@@ -135,13 +165,12 @@ func (d *Desk) quarantineUnstorable(ctx context.Context, tx *store.Tx, mbox stri
 		Direction: store.In, Mailbox: mbox, UIDValidity: uv, UID: uid,
 		ContentHash: contentHash(raw, false), Raw: raw, CreatedAt: now,
 	}
-	short := &message.Message{}
-	if msg != nil {
-		short.From = message.Address{Name: clip(msg.From.Name, maxNameRunes), Addr: clip(msg.From.Addr, maxNameRunes*4)}
-		short.Subject = clip(msg.Subject, maxSubjectRunes)
-		m.MessageID = clip(msg.MessageID, 998)
+	short := &message.Message{
+		From:    message.Address{Name: clip(msg.From.Name, maxNameRunes), Addr: clip(msg.From.Addr, maxNameRunes*4)},
+		Subject: clip(msg.Subject, maxSubjectRunes),
 	}
-	m.From, m.FromName, m.Subject = short.From.Addr, short.From.Name, short.Subject
+	m.MessageID = clip(msg.MessageID, 998)
+	m.From, m.FromKey, m.FromName, m.Subject = short.From.Addr, message.Canonical(short.From.Addr), short.From.Name, short.Subject
 	return d.quarantine(ctx, tx, m, short, fmt.Errorf("could not be taken in: %v", why), now)
 }
 
@@ -179,13 +208,15 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 			// Parsed one at a time, so the batch's parsed forms are
 			// never all held at once.
 			msg, perr := message.Parse(m.Raw)
-			q, err := d.take(ctx, tx, mbox, uidValidity, m, cutoff, msg, perr)
+			in := fetchedInput(mbox, uidValidity, m, msg, perr)
+			in.cutoff = cutoff
+			q, err := d.takeInput(ctx, tx, in)
 			if err != nil {
 				return fmt.Errorf("uid %d: %w", m.UID, err)
 			}
 			queued = queued || q
 		}
-		return tx.SetCursor(ctx, mbox, uidValidity, msgs[len(msgs)-1].UID, d.clock.Now())
+		return d.advance(ctx, tx, mbox, uidValidity, msgs[len(msgs)-1].UID)
 	})
 	if err == nil {
 		if queued {
@@ -224,32 +255,27 @@ func (d *Desk) woken() {
 // a store error would.
 var intakeFault func(uid uint32) error
 
-// take takes a fetched message in inside tx: classify, then apply. It
-// reports whether mail was queued. The cursor is the caller's.
+// takeInput takes in in inside tx: the test hooks, classify, then apply.
+// It reports whether mail was queued. The history cutoff (in.cutoff, from
+// historyCutoff in tx) and the cursor are the caller's. Every intake path
+// comes through here, so each message gets the same hooks and decision.
 //
-// Mail that arrived (by the server's INTERNALDATE) before cutoff is
-// history: stored, threaded, nothing sent. The Date header does not count:
-// a sender's clock, or a sender, could silence an inquiry with it.
-func (d *Desk) take(ctx context.Context, tx *store.Tx, mbox string, uidValidity uint32, f mailbox.Fetched, cutoff time.Time,
-	msg *message.Message, perr error) (bool, error) {
+// Mail that arrived (by the server's INTERNALDATE) before the history
+// cutoff is history: stored, threaded, nothing sent. The Date header does
+// not count: a sender's clock, or a sender, could silence an inquiry with it.
+func (d *Desk) takeInput(ctx context.Context, tx *store.Tx, in intakeInput) (bool, error) {
 	if intakeFault != nil {
-		if err := intakeFault(f.UID); err != nil {
+		if err := intakeFault(in.uid); err != nil {
 			return false, err
 		}
 	}
-	if msg == nil {
-		msg = &message.Message{}
-	}
-	in := intakeInput{
-		mbox: mbox, uv: uidValidity, uid: f.UID, raw: f.Raw, hash: contentHash(f.Raw, msg.MessageID != ""),
-		msg: msg, perr: perr, arrived: f.InternalDate, cutoff: cutoff, now: d.clock.Now(),
-	}
+	in.now = d.clock.Now()
 	dec, err := d.classify(ctx, tx, in)
 	if err != nil {
 		return false, err
 	}
 	if intakeDecided != nil {
-		intakeDecided(f.UID, dec)
+		intakeDecided(in.uid, dec)
 	}
 	return d.apply(ctx, tx, in, dec)
 }
@@ -267,10 +293,7 @@ func (d *Desk) isDuplicate(ctx context.Context, tx *store.Tx, mbox string, uv, u
 			return false, err
 		}
 	}
-	id := ""
-	if msg != nil {
-		id = msg.MessageID
-	}
+	id := msg.MessageID
 	_, err := tx.MessageByContent(ctx, id, hash)
 	if err == nil {
 		d.log.Info("same message fetched again", "mailbox", mbox, "uid", uid, "message_id", id)
@@ -290,7 +313,7 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 		return false, nil
 	}
 	if dec.Action == ActHistory {
-		return false, d.intakeHistory(ctx, tx, in.mbox, in.uv, in.uid, in.raw, in.hash, msg, in.perr, now)
+		return false, d.intakeHistory(ctx, tx, in)
 	}
 	m := &store.Message{
 		Direction: store.In, Mailbox: in.mbox, UIDValidity: in.uv, UID: in.uid,
@@ -304,6 +327,8 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 	switch dec.Action {
 	case ActQuarantine:
 		return false, d.quarantine(ctx, tx, m, msg, in.perr, now)
+	// A staff reply or answer reports queued mail, so the caller's woken
+	// after the commit also tells the deadline clock of what it changed.
 	case ActStaffReply:
 		return true, d.staffReply(ctx, tx, t, m, msg, dec.Staff, now)
 	case ActFormerStaff:
@@ -312,7 +337,7 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 		return true, d.directAnswer(ctx, tx, t, m, msg, dec.Staff, now)
 	}
 	if dec.Spoofed {
-		if err := d.warnSpoof(ctx, tx, msg, dec.Staff, now); err != nil {
+		if err := d.warnSpoof(ctx, tx, msg, dec.Staff, dec.Ticket, now); err != nil {
 			return false, err
 		}
 	}
@@ -334,12 +359,14 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 			return false, err
 		}
 		t.UpdatedAt = now
-		reopened := dec.Reopen && d.reopen(ctx, t, now)
+		if dec.Reopen {
+			d.reopen(ctx, t, now)
+		}
 		if err := tx.UpdateTicket(ctx, t); err != nil {
 			return false, err
 		}
 		var err error
-		if reopened {
+		if dec.Reopen {
 			err = tx.AddEvent(ctx, t.ID, now, "reopened", "follow-up from "+msg.From.Addr+" after the answer: new deadline "+fmtKST(*t.DueAt, d.loc))
 		} else {
 			err = tx.AddEvent(ctx, t.ID, now, "followup", "from "+msg.From.Addr)
@@ -365,7 +392,7 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 	t := &store.Ticket{
 		Tag: route.Category.Tag, Mailbox: in.mbox, Category: route.Category.ID, Status: store.StatusOpen,
 		Handler:  contactOf(route.Handler),
-		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
+		Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
 		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice, PromisedAt: &due, Priority: string(route.Priority),
 	}
 	if err := tx.InsertTicket(ctx, t); err != nil {
@@ -402,34 +429,47 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 
 // reopen starts a new window when a customer writes again after the answer
 // (the charter's re-contact within 48 hours when an answer was unclear).
-// It reports whether t changed so.
-func (d *Desk) reopen(ctx context.Context, t *store.Ticket, now time.Time) bool {
-	cat := d.rulesOf(ctx).Categories[t.Category]
-	if cat == nil {
-		return false
-	}
-	due, notice := window(cat, now)
+// classify decided it (Decision.Reopen): t's category is in the rules.
+func (d *Desk) reopen(ctx context.Context, t *store.Ticket, now time.Time) {
+	due, notice := window(d.rulesOf(ctx).Categories[t.Category], now)
 	t.Status, t.DueAt, t.NoticeAt, t.PromisedAt = store.StatusOpen, &due, notice, &due
 	t.NoticeSentAt, t.OverdueAt, t.ExpectedAt, t.ClosedAt = nil, nil, nil, nil
 	t.DelayReason, t.DelayStatus = "", ""
-	return true
 }
 
-// decisionInput is what the rules look at for a new inquiry.
+// decisionInput is what the rules look at for a new inquiry. Addresses go
+// to the rules in their one canonical form (message.Canonical), so a rule
+// matches every spelling of an address that the rest of desk takes for it.
 func decisionInput(mbox string, msg *message.Message, now time.Time) rules.Input {
-	in := rules.Input{Mailbox: mbox, From: msg.From.Addr, Subject: msg.Subject, Text: msg.NewText, At: now}
+	in := rules.Input{Mailbox: mbox, From: message.Canonical(msg.From.Addr), Subject: msg.Subject, Text: msg.NewText, At: now}
 	if in.Text == "" {
 		in.Text = msg.Text
 	}
 	for _, list := range [][]message.Address{msg.To, msg.Cc} {
 		for _, a := range list {
-			in.To = append(in.To, a.Addr)
+			in.To = append(in.To, message.Canonical(a.Addr))
 		}
 	}
 	for _, a := range msg.Attachments {
 		in.Attachments = append(in.Attachments, a.Name)
 	}
 	return in
+}
+
+// preplan is what classify learns of a mail before plan: why it must not
+// be answered by its headers (msg.Automatic), whether it is list or bulk
+// mail, and its ticket when classifyStaff threaded it already. Each is
+// worked out once per message.
+type preplan struct {
+	automatic string
+	bulk      bool
+	threaded  bool
+	ticket    *store.Ticket
+}
+
+func automaticOf(msg *message.Message) preplan {
+	a := msg.Automatic()
+	return preplan{automatic: a, bulk: isBulk(msg, a)}
 }
 
 // plan is what intake will do with a parsed message.
@@ -443,13 +483,12 @@ type plan struct {
 // plan classifies msg: automatic or not, which ticket it continues, and for a
 // new conversation what the rules decide. tx may be nil (rules test without a
 // database): nothing threads then.
-func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *message.Message, now time.Time) (plan, error) {
-	var p plan
-	p.automatic = msg.Automatic()
+func (d *Desk) plan(ctx context.Context, tx *store.Tx, in intakeInput, pre preplan) (plan, error) {
+	msg, now := in.msg, in.now
+	p := plan{automatic: pre.automatic, bulk: pre.bulk}
 	if p.automatic == "" && d.own[message.Canonical(msg.From.Addr)] {
-		p.automatic = "own-address"
+		p.automatic = "own-address" // not bulk
 	}
-	p.bulk = isBulk(msg, p.automatic)
 	if p.automatic == "" {
 		// No-reply senders, list managers, forwarded bounces: a ticket
 		// for staff, never an acknowledgement.
@@ -457,7 +496,10 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *message
 			p.automatic, p.bulk = r, true
 		}
 	}
-	if tx != nil {
+	switch {
+	case pre.threaded:
+		p.ticket = pre.ticket
+	case tx != nil:
 		t, err := d.thread(ctx, tx, msg, now)
 		if err != nil {
 			return p, err
@@ -467,7 +509,7 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, mbox string, msg *message
 	if p.ticket != nil || (p.automatic != "" && !p.bulk) {
 		return p, nil
 	}
-	dec, err := d.rulesOf(ctx).Decide(decisionInput(mbox, msg, now))
+	dec, err := d.rulesOf(ctx).Decide(decisionInput(in.mbox, msg, now))
 	if err != nil {
 		return p, fmt.Errorf("route: %w", err)
 	}
@@ -546,7 +588,8 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *message.Message, n
 	if t, err := d.threadByTag(ctx, tx, msg); t != nil || err != nil {
 		return t, err
 	}
-	id, err = tx.TicketBySharedReference(ctx, msg.From.Addr, refs)
+	sender := message.Canonical(msg.From.Addr)
+	id, err = tx.TicketBySharedReference(ctx, sender, refs)
 	if err == nil {
 		return tx.Ticket(ctx, id)
 	}
@@ -557,7 +600,7 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *message.Message, n
 	if base == "" || !markedReply(msg.Subject) {
 		return nil, nil
 	}
-	id, err = tx.OpenTicketBySubject(ctx, msg.From.Addr, base, now.Add(-subjectThreadWindow))
+	id, err = tx.OpenTicketBySubject(ctx, sender, base, now.Add(-subjectThreadWindow))
 	if err == nil {
 		return tx.Ticket(ctx, id)
 	}
@@ -593,7 +636,7 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 	m.Kind, m.Quarantine = KindQuarantined, perr.Error()
 	t := &store.Ticket{
 		Tag: "QUARANTINE", Mailbox: m.Mailbox, Category: "", Status: store.StatusQuarantined,
-		Customer: msg.From.Addr, CustomerName: msg.From.Name, Subject: clip(msg.Subject, maxSubjectRunes),
+		Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: clip(msg.Subject, maxSubjectRunes),
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if rs := d.rulesOf(ctx); rs != nil {
@@ -617,7 +660,7 @@ func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, m
 
 func fillStored(m *store.Message, msg *message.Message) {
 	m.MessageID = msg.MessageID
-	m.From, m.FromName = msg.From.Addr, msg.From.Name
+	m.From, m.FromKey, m.FromName = msg.From.Addr, message.Canonical(msg.From.Addr), msg.From.Name
 	for _, a := range msg.To {
 		m.To = append(m.To, a.Addr)
 	}

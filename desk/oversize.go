@@ -8,7 +8,6 @@ import (
 
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
-	"github.com/kioi/maildesk/store"
 )
 
 // oversizeError is the quarantine reason of a mail too large to fetch.
@@ -26,42 +25,21 @@ func (e *oversizeError) Error() string {
 // DeliverOversized implements mailbox.OversizeHandler. A mail above the
 // size limit is stored as its header, quarantined with the reason, and the
 // mailbox's handler told (or, when it is a bounce or an auto-reply, only
-// recorded), in one transaction with the cursor, as Deliver does: the
-// folder goes on and nothing is silently dropped.
+// recorded), in one transaction with the cursor: the folder goes on and
+// nothing is silently dropped. It goes the way Deliver does (deliverInput),
+// with the same test hooks, history cutoff and quarantine after
+// intakeTries failures.
 func (d *Desk) DeliverOversized(ctx context.Context, mbox string, uidValidity, uid uint32, header []byte, size int64) error {
-	ctx = d.withSnapshot(ctx)
 	msg, _ := message.Parse(header)
-	if msg == nil {
-		msg = &message.Message{}
-	}
-	oe := &oversizeError{mbox: mbox, uid: uid, size: size}
 	// The header alone does not identify the content: the Message-ID and
 	// the size do, or failing an id, the header's bytes.
 	sum := sha256.Sum256(fmt.Appendf(nil, "oversized\x00%s\x00%d", msg.MessageID, size))
 	if msg.MessageID == "" {
 		sum = sha256.Sum256(append([]byte("oversized\x00"), header...))
 	}
-	hash := hex.EncodeToString(sum[:])
-	queued := false
-	err := d.store.Write(ctx, func(tx *store.Tx) error {
-		now := d.clock.Now()
-		in := intakeInput{mbox: mbox, uv: uidValidity, uid: uid, raw: header, hash: hash, msg: msg, perr: oe, now: now}
-		dec, err := d.classify(ctx, tx, in)
-		if err != nil {
-			return err
-		}
-		if queued, err = d.apply(ctx, tx, in, dec); err != nil {
-			return err
-		}
-		return tx.SetCursor(ctx, mbox, uidValidity, uid, now)
-	})
-	if err != nil {
-		return fmt.Errorf("intake %s uid %d/%d (header of a %d-byte mail): %w", mbox, uidValidity, uid, size, d.diskFull(err, "the mail (on the IMAP server)"))
-	}
-	if queued {
-		d.wake()
-	}
-	return nil
+	in := intakeInput{mbox: mbox, uv: uidValidity, uid: uid, raw: header, hash: hex.EncodeToString(sum[:]), msg: msg,
+		perr: &oversizeError{mbox: mbox, uid: uid, size: size}}
+	return d.deliverInput(d.withSnapshot(ctx), in, fmt.Sprintf("header of a %d-byte mail", size))
 }
 
 var _ mailbox.OversizeHandler = (*Desk)(nil)

@@ -41,6 +41,7 @@ type PreviewResult struct {
 	Action      Action        `json:"action"`                // one of the Act* values: what intake would do
 	AckSkipped  string        `json:"ack_skipped,omitempty"` // why a new ticket gets no acknowledgement
 	Spoofed     bool          `json:"spoofed,omitempty"`     // from a staff address without proof: the handler is warned
+	Reopens     bool          `json:"reopens,omitempty"`     // a follow-up after the answer: the ticket opens again with a new deadline
 	TicketID    int64         `json:"ticket_id,omitempty"`
 	Category    string        `json:"category,omitempty"`
 	Rule        string        `json:"rule,omitempty"` // which rule decided, and why
@@ -77,9 +78,6 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	}
 
 	msg, perr := message.Parse(in.Raw)
-	if msg == nil {
-		msg = &message.Message{}
-	}
 	r := &PreviewResult{Mailbox: in.Mailbox, MailboxBy: "given", From: msg.From.Addr, Subject: msg.Subject, ReceivedAt: now}
 	if r.Mailbox == "" {
 		r.Mailbox, r.MailboxBy = d.receivingMailbox(msg, in.Mailboxes)
@@ -101,7 +99,7 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Action, r.Automatic, r.Spoofed, r.AckSkipped = dec.Action, dec.Automatic, dec.Spoofed, dec.AckSkip
+	r.Action, r.Automatic, r.Spoofed, r.Reopens, r.AckSkipped = dec.Action, dec.Automatic, dec.Spoofed, dec.Reopen, dec.AckSkip
 	if dec.Ticket != nil {
 		r.TicketID, r.Category, r.Handler = dec.Ticket.ID, dec.Ticket.Category, dec.Ticket.Handler
 	}

@@ -1,7 +1,6 @@
 package desk
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -75,12 +74,10 @@ func (d *Desk) staffHandler(ctx context.Context, addr string) *rules.Handler {
 	if addr == "" {
 		return nil
 	}
-	for _, h := range d.rulesOf(ctx).Handlers {
-		if h.Email != "" && message.Canonical(h.Email) == addr {
-			return h
-		}
+	if s, ok := ctx.Value(snapshotKey{}).(*snapshot); ok {
+		return s.staff[addr]
 	}
-	return nil
+	return d.staffOf(d.rules.Load())[addr]
 }
 
 // actsFor reports whether h may act on t now: h is its handler, or the
@@ -198,7 +195,11 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			t.DelayStatus = c.arg
 			err = tx.AddEvent(ctx, t.ID, now, "status", h.ID+": "+c.arg)
 		case "defer":
-			d.deferTo(ctx, t, c.date, c.arg, "", now)
+			// A #defer without words keeps the reason given before.
+			if c.arg != "" {
+				t.DelayReason = c.arg
+			}
+			deferTo(t, c.date, now)
 			err = tx.AddEvent(ctx, t.ID, now, "deferred", fmt.Sprintf("%s: until %s: %s", h.ID, fmtKST(c.date, d.loc), c.arg))
 		case "assign":
 			err = d.transfer(ctx, tx, t, rs.Handlers[c.arg], h.ID, now)
@@ -239,7 +240,6 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 		}
 	}
 	t.UpdatedAt = now
-	d.wakeDeadlines()
 	return tx.UpdateTicket(ctx, t)
 }
 
@@ -260,7 +260,6 @@ func (d *Desk) directAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, 
 	if err := tx.UpdateTicket(ctx, t); err != nil {
 		return err
 	}
-	d.wakeDeadlines()
 	return tx.AddEvent(ctx, t.ID, now, "answered", h.ID+" answered the customer directly (verified)")
 }
 
@@ -283,8 +282,9 @@ func (d *Desk) deferProblem(t *store.Ticket, until, now time.Time) string {
 // it was (PromisedAt); the deadline in force, and with it the
 // supervisor's alert, moves to until; and the customer is told at once,
 // before the promised time, with the reason, the status and the new date:
-// the delay notice is due now, and goes out once.
-func (d *Desk) deferTo(ctx context.Context, t *store.Ticket, until time.Time, reason, status string, now time.Time) {
+// the delay notice is due now, and goes out once. The reason and the
+// status are the caller's to set.
+func deferTo(t *store.Ticket, until, now time.Time) {
 	if t.PromisedAt == nil && t.DueAt != nil {
 		p := *t.DueAt
 		t.PromisedAt = &p
@@ -292,12 +292,6 @@ func (d *Desk) deferTo(ctx context.Context, t *store.Ticket, until time.Time, re
 	at := now
 	t.DueAt, t.ExpectedAt, t.NoticeAt = &until, &until, &at
 	t.NoticeSentAt, t.OverdueAt = nil, nil
-	if reason != "" {
-		t.DelayReason = reason
-	}
-	if status != "" {
-		t.DelayStatus = status
-	}
 	if t.Status == store.StatusAnswered {
 		t.Status = store.StatusOpen
 	}
@@ -322,7 +316,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	}
 	mb := d.mailboxes[t.Mailbox]
 	text, html, err := d.templatesOf(ctx).Render("transfer", templates.Transfer{
-		Tag: t.FullTag(), Subject: t.Subject, Customer: cmp.Or(plainName(t.CustomerName), t.Customer),
+		Tag: t.FullTag(), Subject: t.Subject, Customer: customerName(customerAddr(t)),
 		Handler: tcontact(t.Handler), Due: t.DueAt.In(d.loc), Mailbox: mb.Address,
 	})
 	if err != nil {
@@ -330,7 +324,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	}
 	out := message.Outgoing{
 		From:          message.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
-		To:            []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+		To:            []message.Address{customerAddr(t)},
 		Subject:       t.FullTag() + " 담당자 변경 안내 / New handler: " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
@@ -364,7 +358,7 @@ func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, a
 	}
 	out := message.Outgoing{
 		From:        message.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
-		To:          []message.Address{{Name: plainName(t.CustomerName), Addr: t.Customer}},
+		To:          []message.Address{customerAddr(t)},
 		Subject:     "Re: " + t.FullTag() + " " + t.Subject,
 		MessageID:   newMessageID(t.ID, mb.Address),
 		Date:        now.In(d.loc),
@@ -427,7 +421,9 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 			return tx.AddEvent(ctx, t.ID, now, "staff-notice-held",
 				fmt.Sprintf("%d notices to %s in the last hour", n, t.Handler.ID))
 		}
-		n, err = tx.CountSentAbout(ctx, KindStaffNotice, t.Customer, now.Add(-time.Hour))
+		// By the customer's canonical address, as the acknowledgement
+		// limit counts: every +tag or spelling of one mailbox is one customer.
+		n, err = tx.CountSentAbout(ctx, KindStaffNotice, message.Canonical(t.Customer), now.Add(-time.Hour))
 		if err != nil {
 			return err
 		}
@@ -466,7 +462,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	mb := d.mailboxes[t.Mailbox]
 	data := templates.Staff{
 		Handler: tcontact(t.Handler), Tag: t.FullTag(), Category: d.categoryName(ctx, t),
-		Customer: strings.TrimSpace(clip(t.CustomerName, maxSubjectRunes) + " <" + t.Customer + ">"), Subject: t.Subject,
+		Customer: customerLabel(t), Subject: t.Subject,
 		Text: text, History: history, Mailbox: mb.Address,
 		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce, Former: why == staffFormer,
 		Flood: flood, DeferExample: now.In(d.loc).AddDate(0, 0, 7).Format("2006-01-02"),
@@ -551,11 +547,8 @@ const spoofSubject = "[maildesk] 주소 사칭 경고 / Unverified mail from you
 const spoofWarningLimit = 5
 
 // warnSpoof tells a handler that a mail used their address without proof.
-func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *message.Message, h *rules.Handler, now time.Time) error {
-	t, err := d.thread(ctx, tx, msg, now)
-	if err != nil {
-		return err
-	}
+// t is the ticket classify threaded the mail into, or nil.
+func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *message.Message, h *rules.Handler, t *store.Ticket, now time.Time) error {
 	tag, tid, mbAddr := "(new)", int64(0), ""
 	if t != nil {
 		tag, tid, mbAddr = t.FullTag(), t.ID, d.mailboxes[t.Mailbox].Address

@@ -127,7 +127,10 @@ func prepare(in *Input) *prepared {
 
 // normAddress lower-cases an address and drops plus-addressing
 // ("fta-pass+t12.x@…" is fta-pass@…), which maildesk itself uses for reply
-// tokens.
+// tokens. It is for the patterns admins write; desk hands Input's
+// addresses over in message.Canonical form (which rules may not import),
+// on which normAddress changes nothing, and any other caller still gets a
+// case- and +tag-blind match.
 func normAddress(a string) string {
 	a = strings.ToLower(strings.TrimSpace(strings.Trim(strings.TrimSpace(a), "<>")))
 	local, domain, ok := strings.Cut(a, "@")

@@ -36,13 +36,13 @@ func TestLongIDLists(t *testing.T) {
 			}
 			*tid = tk.ID
 			in := &Message{TicketID: tk.ID, Direction: In, Kind: "inquiry", Mailbox: "m", MessageID: fmt.Sprintf("in%d@x", i),
-				ContentHash: fmt.Sprint("in", i), From: "Kim@example.co.kr", Refs: []string{fmt.Sprintf("ref%d@x", i)},
+				ContentHash: fmt.Sprint("in", i), From: "Kim@example.co.kr", FromKey: "kim@example.co.kr", Refs: []string{fmt.Sprintf("ref%d@x", i)},
 				Text: fmt.Sprintf("text %d", i), Raw: []byte("x"), CreatedAt: now}
 			if tid == &other {
-				in.From, in.Kind = customer, "other-kind"
+				in.From, in.FromKey, in.Kind = customer, customer, "other-kind"
 			}
 			out := &Message{TicketID: tk.ID, Direction: Out, Kind: "staff", MessageID: fmt.Sprintf("out%d@x", i),
-				ContentHash: fmt.Sprint("out", i), To: []string{handler}, Raw: []byte("x"), CreatedAt: now}
+				ContentHash: fmt.Sprint("out", i), To: []string{handler}, ToKey: handler, Raw: []byte("x"), CreatedAt: now}
 			for _, m := range []*Message{in, out} {
 				if err := tx.InsertMessage(ctx, m); err != nil {
 					return err
@@ -80,7 +80,7 @@ func TestLongIDLists(t *testing.T) {
 			oldArgs: []any{"kim@example.co.kr"},
 			older:   "ref0@x", newer: "ref1@x", elsewheres: "ref2@x"},
 		{name: "TicketOfMailTo",
-			run: func(tx *Tx, ids []string) (int64, error) { return tx.TicketOfMailTo(ctx, "staff", "H@x", ids) },
+			run: func(tx *Tx, ids []string) (int64, error) { return tx.TicketOfMailTo(ctx, "staff", "h@x", ids) },
 			old: `SELECT ticket_id FROM messages
 				WHERE direction = 'out' AND kind = ? AND lower(to_addrs) = ? AND ticket_id IS NOT NULL
 				AND message_id IN (%s) ORDER BY id DESC LIMIT 1`,
@@ -346,7 +346,7 @@ func TestInsertMessageManyRefs(t *testing.T) {
 		}
 		tid = tk.ID
 		return tx.InsertMessage(ctx, &Message{TicketID: tk.ID, Direction: In, Kind: "inquiry", Mailbox: "m",
-			MessageID: "flood@x", ContentHash: "h", From: "c@x", Refs: refs, Raw: []byte("x"), CreatedAt: now})
+			MessageID: "flood@x", ContentHash: "h", From: "c@x", FromKey: "c@x", Refs: refs, Raw: []byte("x"), CreatedAt: now})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -18,23 +18,26 @@ const (
 
 // Message is one mail received or sent, with its raw bytes.
 type Message struct {
-	ID          int64      `json:"-"`
-	TicketID    int64      `json:"-"` // 0 when not on a ticket
-	Direction   string     `json:"direction"`
-	Kind        string     `json:"kind"`
-	Mailbox     string     `json:"mailbox,omitempty"`
-	UIDValidity uint32     `json:"-"`
-	UID         uint32     `json:"-"` // 0 for mail that did not come from IMAP
-	MessageID   string     `json:"message_id"`
-	ContentHash string     `json:"-"`
-	From        string     `json:"from"`
-	FromName    string     `json:"from_name,omitempty"`
-	To          []string   `json:"to"`
-	Subject     string     `json:"subject"`
-	Date        *time.Time `json:"date"`
-	Text        string     `json:"text,omitempty"`
-	NewText     string     `json:"new_text,omitempty"` // Text without quoted history and signature
-	Quarantine  string     `json:"quarantine,omitempty"`
+	ID          int64  `json:"-"`
+	TicketID    int64  `json:"-"` // 0 when not on a ticket
+	Direction   string `json:"direction"`
+	Kind        string `json:"kind"`
+	Mailbox     string `json:"mailbox,omitempty"`
+	UIDValidity uint32 `json:"-"`
+	UID         uint32 `json:"-"` // 0 for mail that did not come from IMAP
+	MessageID   string `json:"message_id"`
+	ContentHash string `json:"-"`
+	From        string `json:"from"`
+	// FromKey is the canonical form of From of a mail received, which the
+	// caller computes: TicketBySharedReference compares it.
+	FromKey    string     `json:"-"`
+	FromName   string     `json:"from_name,omitempty"`
+	To         []string   `json:"to"`
+	Subject    string     `json:"subject"`
+	Date       *time.Time `json:"date"`
+	Text       string     `json:"text,omitempty"`
+	NewText    string     `json:"new_text,omitempty"` // Text without quoted history and signature
+	Quarantine string     `json:"quarantine,omitempty"`
 	// Defects are what parsing read around in a mail received (see
 	// message.Message.Defects); they contain no line breaks.
 	Defects []string `json:"defects,omitempty"`
@@ -56,9 +59,9 @@ func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 		uv, uid = m.UIDValidity, m.UID
 	}
 	res, err := tx.exec(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
-		uidvalidity, uid, message_id, content_hash, from_addr, from_name, to_addrs, to_key, subject, date,
-		body_text, new_text, quarantine, defects, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tid, m.Direction, m.Kind, m.Mailbox, uv, uid, m.MessageID, m.ContentHash, m.From, m.FromName,
+		uidvalidity, uid, message_id, content_hash, from_addr, from_key, from_name, to_addrs, to_key, subject, date,
+		body_text, new_text, quarantine, defects, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tid, m.Direction, m.Kind, m.Mailbox, uv, uid, m.MessageID, m.ContentHash, m.From, m.FromKey, m.FromName,
 		strings.Join(m.To, ", "), m.ToKey, m.Subject, fmtTimePtr(m.Date), m.Text, m.NewText, m.Quarantine,
 		strings.Join(m.Defects, "\n"), m.Raw, fmtTime(m.CreatedAt))
 	if err != nil {
@@ -229,13 +232,13 @@ func (tx *Tx) CountSentWithSubject(ctx context.Context, kind, rcpt, prefix strin
 }
 
 // CountSentAbout counts the mails of kind sent since t on the tickets of
-// customer (an address; case does not matter): how many notices a handler
-// has had lately about one customer's mail.
+// customer (a CustomerKey): how many notices a handler has had lately about
+// one customer's mail.
 func (tx *Tx) CountSentAbout(ctx context.Context, kind, customer string, t time.Time) (int, error) {
 	var n int
 	err := tx.queryRow(ctx, `SELECT count(*) FROM tickets t JOIN messages m ON m.ticket_id = t.id
-		WHERE lower(t.customer) = ? AND m.direction = 'out' AND m.kind = ? AND m.created_at >= ?`,
-		strings.ToLower(customer), kind, fmtTime(t)).Scan(&n)
+		WHERE t.customer_key = ? AND m.direction = 'out' AND m.kind = ? AND m.created_at >= ?`,
+		customer, kind, fmtTime(t)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count %s mail about %s: %w", kind, customer, err)
 	}
@@ -292,14 +295,14 @@ func (tx *Tx) MessageCounts(ctx context.Context) (map[string]int, error) {
 }
 
 // TicketOfMailTo returns the ticket of a mail of kind that maildesk sent to
-// rcpt and whose Message-ID is one of ids: proof that a reply naming it
+// rcpt (a ToKey) and whose Message-ID is one of ids: proof that a reply naming it
 // answers that mail (Message-IDs maildesk makes cannot be guessed). Any
 // number of ids may be given.
 func (tx *Tx) TicketOfMailTo(ctx context.Context, kind, rcpt string, ids []string) (int64, error) {
 	var best newest
-	err := inChunks([]any{kind, strings.ToLower(rcpt)}, ids, func(list string, args []any) error {
+	err := inChunks([]any{kind, rcpt}, ids, func(list string, args []any) error {
 		return best.consider(tx.queryRow(ctx, `SELECT id, ticket_id FROM messages
-			WHERE direction = 'out' AND kind = ? AND lower(to_addrs) = ? AND ticket_id IS NOT NULL
+			WHERE direction = 'out' AND kind = ? AND to_key = ? AND ticket_id IS NOT NULL
 			AND message_id IN (`+list+`) ORDER BY id DESC LIMIT 1`, args...))
 	})
 	if err != nil {

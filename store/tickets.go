@@ -28,13 +28,16 @@ type Contact struct {
 
 // Ticket is one conversation with one customer.
 type Ticket struct {
-	ID           int64      `json:"id"`
-	Tag          string     `json:"tag"` // prefix, e.g. "FTA-PASS"
-	Mailbox      string     `json:"mailbox"`
-	Category     string     `json:"category"`
-	Status       string     `json:"status"`
-	Handler      Contact    `json:"handler"`
-	Customer     string     `json:"customer"`
+	ID       int64   `json:"id"`
+	Tag      string  `json:"tag"` // prefix, e.g. "FTA-PASS"
+	Mailbox  string  `json:"mailbox"`
+	Category string  `json:"category"`
+	Status   string  `json:"status"`
+	Handler  Contact `json:"handler"`
+	Customer string  `json:"customer"`
+	// CustomerKey is Customer's canonical form, which the caller computes
+	// (message.Canonical): lookups by customer compare it.
+	CustomerKey  string     `json:"-"`
 	CustomerName string     `json:"customer_name"`
 	Subject      string     `json:"subject"`
 	CreatedAt    time.Time  `json:"created_at"`
@@ -62,14 +65,14 @@ type Ticket struct {
 func (t *Ticket) FullTag() string { return fmt.Sprintf("[%s #%d]", t.Tag, t.ID) }
 
 const ticketColumns = `id, tag, mailbox, category, status, handler_id, handler_name,
-	handler_department, handler_phone, handler_email, customer, customer_name, subject,
+	handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 	created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority`
 
 func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 	var t Ticket
 	err := row.Scan(&t.ID, &t.Tag, &t.Mailbox, &t.Category, &t.Status, &t.Handler.ID, &t.Handler.Name,
-		&t.Handler.Department, &t.Handler.Phone, &t.Handler.Email, &t.Customer, &t.CustomerName, &t.Subject,
+		&t.Handler.Department, &t.Handler.Phone, &t.Handler.Email, &t.Customer, &t.CustomerKey, &t.CustomerName, &t.Subject,
 		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
 		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt},
 		nullTime{&t.NoticeSentAt}, nullTime{&t.OverdueAt}, &t.DelayReason, &t.DelayStatus, nullTime{&t.ExpectedAt},
@@ -83,12 +86,12 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 // InsertTicket stores a new ticket and sets t.ID.
 func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 	res, err := tx.exec(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
-		handler_name, handler_department, handler_phone, handler_email, customer, customer_name, subject,
+		handler_name, handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
-		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerName, t.Subject,
+		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerKey, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
@@ -336,7 +339,7 @@ func (tx *Tx) SetSetting(ctx context.Context, name string, value []byte) error {
 }
 
 // TicketBySharedReference returns the ticket of the newest message from
-// sender that names one of refs in its own In-Reply-To or References: two
+// sender (a FromKey) that names one of refs in its own In-Reply-To or References: two
 // replies by one person to a mail maildesk never saw. Any number of refs
 // may be given.
 func (tx *Tx) TicketBySharedReference(ctx context.Context, sender string, refs []string) (int64, error) {
@@ -344,9 +347,9 @@ func (tx *Tx) TicketBySharedReference(ctx context.Context, sender string, refs [
 		return 0, ErrNotFound
 	}
 	var best newest
-	err := inChunks([]any{strings.ToLower(sender)}, refs, func(list string, args []any) error {
+	err := inChunks([]any{sender}, refs, func(list string, args []any) error {
 		return best.consider(tx.queryRow(ctx, `SELECT m.id, m.ticket_id FROM message_refs r JOIN messages m ON m.id = r.message_id
-			WHERE lower(m.from_addr) = ? AND m.ticket_id IS NOT NULL AND r.ref IN (`+list+`)
+			WHERE m.from_key = ? AND m.ticket_id IS NOT NULL AND r.ref IN (`+list+`)
 			ORDER BY m.id DESC LIMIT 1`, args...))
 	})
 	if err != nil {
@@ -355,14 +358,15 @@ func (tx *Tx) TicketBySharedReference(ctx context.Context, sender string, refs [
 	return best.ticket()
 }
 
-// OpenTicketBySubject returns the newest ticket of customer, not closed and
+// OpenTicketBySubject returns the newest ticket of customer (a
+// CustomerKey), not closed and
 // updated since since, whose subject is subject: a reply from a client that
 // dropped In-Reply-To and the tag.
 func (tx *Tx) OpenTicketBySubject(ctx context.Context, customer, subject string, since time.Time) (int64, error) {
 	var tid int64
 	err := tx.queryRow(ctx, `SELECT id FROM tickets
-		WHERE lower(customer) = ? AND subject = ? AND status NOT IN ('closed', 'quarantined') AND updated_at >= ?
-		ORDER BY id DESC LIMIT 1`, strings.ToLower(customer), subject, fmtTime(since)).Scan(&tid)
+		WHERE customer_key = ? AND subject = ? AND status NOT IN ('closed', 'quarantined') AND updated_at >= ?
+		ORDER BY id DESC LIMIT 1`, customer, subject, fmtTime(since)).Scan(&tid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
