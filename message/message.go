@@ -307,7 +307,6 @@ func readHeader(b []byte, top bool) (textproto.Header, []byte, string) {
 			}
 			// The body starts here, without a blank line before it.
 			body = b[pos:]
-			pos = len(b)
 			next = len(b)
 		}
 		first = false

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/internal/dovecot"
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -53,6 +54,7 @@ func generateStore(ctx context.Context, st *store.Store, tickets, messages int, 
 					Subject:   fmt.Sprintf("원산지확인서 발급 문의 %d", tid),
 					CreatedAt: created, UpdatedAt: created.Add(time.Hour),
 				}
+				t.CustomerKey = message.Canonical(t.Customer) // as intake stores it, so threading finds it
 				due := created.Add(48 * time.Hour)
 				t.DueAt = &due
 				switch r := rng.Float64(); {

@@ -188,8 +188,6 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 // still the one it opened; every write checks too.
 const fileCheckEvery = 5 * time.Second
 
-// warnCleartext warns of credentials that would cross a network in clear
-// text: security = "none" is for a relay or an IMAP server on this host.
 // accountOf is the IMAP account of mailbox m.
 func accountOf(cfg *config.Config, m config.Mailbox) mailbox.Account {
 	return mailbox.Account{
@@ -207,6 +205,8 @@ func senderOf(cfg *config.Config) *mailbox.Sender {
 	})
 }
 
+// warnCleartext warns of credentials that would cross a network in clear
+// text: security = "none" is for a relay or an IMAP server on this host.
 func warnCleartext(log *slog.Logger, cfg *config.Config) {
 	if cfg.SMTP.Security == config.SecurityNone && !isLoopback(cfg.SMTP.Host) {
 		log.Warn(`security = "none" to a host that is not this machine: the SMTP password and every mail cross the network in clear text`,

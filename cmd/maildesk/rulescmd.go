@@ -100,7 +100,11 @@ func rulesTest(ctx context.Context, configPath, emlPath, at, mailbox string, asJ
 	}
 	fmt.Fprintf(w, "action:       %s\n", p.Action)
 	if p.TicketID != 0 {
-		fmt.Fprintf(w, "ticket:       #%d\n", p.TicketID)
+		reopens := ""
+		if p.Reopens {
+			reopens = " (answered: this mail opens it again, with a new deadline)"
+		}
+		fmt.Fprintf(w, "ticket:       #%d%s\n", p.TicketID, reopens)
 	}
 	if p.Category != "" {
 		loc := l.Config.Location
