@@ -34,6 +34,7 @@ var docTypes = []struct {
 	{"### answer", reflect.TypeOf(Answer{})},
 	{"### transfer", reflect.TypeOf(Transfer{})},
 	{"### Contact", reflect.TypeOf(Contact{})},
+	{"### Attachment", reflect.TypeOf(Attachment{})},
 }
 
 // notData are the exported types of templates.go that no template receives.
