@@ -474,6 +474,13 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)
 	}
+	var files noticeFiles
+	if why == staffNew || why == staffFollowUp || why == staffTransfer {
+		if files, err = d.customerFiles(ctx, tx, t); err != nil {
+			return err
+		}
+		data.Attachments, data.Extract, data.AttachMax, data.Defects = files.list, files.extract, files.max, files.defects
+	}
 	// The handler's own copy, and while they are away one for their
 	// delegate, with the delegate's token (actsFor lets it act): an
 	// absence must not leave a follow-up unseen until the handler is back.
@@ -502,6 +509,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 			AutoSubmitted: "auto-generated",
 			Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
 			Text:          body,
+			Attachments:   files.attach,
 		}, now)
 		if err != nil {
 			return err
