@@ -177,6 +177,13 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 		if c.name == "assign" && rs.Handlers[c.arg] == nil && c.arg != "" {
 			problems = append(problems, fmt.Sprintf("#assign %s: no such handler", c.arg))
 		}
+		if c.name == "original" {
+			if p, err := d.originalProblem(ctx, tx, t, c.arg); err != nil {
+				return err
+			} else if p != "" {
+				problems = append(problems, p)
+			}
+		}
 		if c.name == "defer" && !c.date.IsZero() {
 			if p := d.deferProblem(t, c.date, now); p != "" {
 				problems = append(problems, fmt.Sprintf("#defer %s: %s", c.date.In(d.loc).Format("2006-01-02"), p))
@@ -202,6 +209,8 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			err = tx.AddEvent(ctx, t.ID, now, "deferred", fmt.Sprintf("%s: until %s: %s", h.ID, fmtKST(c.date, d.loc), c.arg))
 		case "assign":
 			err = d.transfer(ctx, tx, t, rs.Handlers[c.arg], h.ID, now)
+		case "original":
+			err = d.sendOriginal(ctx, tx, t, h, c.arg, now)
 		}
 		if err != nil {
 			return err

@@ -31,6 +31,7 @@ var docTypes = []struct {
 	{"### staff-error", reflect.TypeOf(StaffError{})},
 	{"### spoof", reflect.TypeOf(Spoof{})},
 	{"### fyi", reflect.TypeOf(FYI{})},
+	{"### original", reflect.TypeOf(Original{})},
 	{"### answer", reflect.TypeOf(Answer{})},
 	{"### transfer", reflect.TypeOf(Transfer{})},
 	{"### Contact", reflect.TypeOf(Contact{})},

@@ -167,6 +167,18 @@ type Attachment struct {
 	Attached bool   // this notice carries the file
 }
 
+// Original is the data of the "original" template: a handler's #original
+// command is answered with the customer's mail as received, attached.
+type Original struct {
+	Handler  Contact
+	Tag      string
+	Number   int       // the message's number, as `maildesk ticket` lists it
+	From     string    // who sent it
+	Subject  string    // its subject
+	Received time.Time // when maildesk stored it; zone set
+	Name     string    // the attached file's name, e.g. "ticket-12-message-1.eml"
+}
+
 // Answer is the data of the "answer" template: a staff answer as the
 // customer receives it, with the handler's signature.
 type Answer struct {
