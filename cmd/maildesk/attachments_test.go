@@ -66,15 +66,39 @@ func (s *stack) cli(args ...string) (string, error) {
 // TestAttachmentsReachTheHandler (issue 13): an inquiry with two files
 // gives the handler a notice that carries both, byte for byte, and names
 // them; `ticket` lists them, `ticket -attachments DIR` writes them byte
-// for byte, and `ticket -raw 1` is the mail as delivered.
+// for byte, `ticket -raw 1` is the mail as delivered, and the handler's
+// #original brings it back as message/rfc822.
 func TestAttachmentsReachTheHandler(t *testing.T) {
 	s := newStack(t)
 	d := startDaemon(t, s.configPath)
 	defer d.stop()
 	d.waitSynced(t, len(s.mboxes))
+	attachmentsFlow(t, s, func(from string, raw []byte) {
+		if err := s.mail.Deliver("fta-pass@origin.or.kr", raw); err != nil {
+			t.Fatal(err)
+		}
+	}, false)
+}
+
+// TestDovecotAttachments is the same through a real IMAP server, whose
+// delivery agent puts its own trace lines above the mail.
+func TestDovecotAttachments(t *testing.T) {
+	s, dv := newDovecotStack(t)
+	d := startDaemon(t, s.configPath)
+	defer d.stop()
+	d.waitSynced(t, len(s.mboxes))
+	attachmentsFlow(t, s, func(from string, raw []byte) { dv.deliver(t, "fta-pass", from, raw) }, true)
+}
+
+func attachmentsFlow(t *testing.T, s *stack, deliver func(from string, raw []byte), traced bool) {
 	raw := inquiryWithFiles("files1@example.co.kr")
-	if err := s.mail.Deliver("fta-pass@origin.or.kr", raw); err != nil {
-		t.Fatal(err)
+	deliver("kim@example.co.kr", raw)
+	// As stored: the mail, below whatever trace lines the server added.
+	asReceived := func(got []byte) bool {
+		if traced {
+			return bytes.HasSuffix(got, raw)
+		}
+		return bytes.Equal(got, raw)
 	}
 	notice := s.waitStaffNotice(1)
 	want := map[string][]byte{"오류화면.png": screenshot, "품목목록.xlsx": spreadsheet}
@@ -144,11 +168,22 @@ func TestAttachmentsReachTheHandler(t *testing.T) {
 		}
 	}
 	out, err = s.cli("ticket", "1", "-raw", "1")
-	if err != nil || out != string(raw) {
+	if err != nil || !asReceived([]byte(out)) {
 		t.Errorf("ticket -raw 1: %v; got %d bytes, want the %d delivered", err, len(out), len(raw))
 	}
 	if _, err := s.cli("ticket", "1", "-raw", "9"); err == nil || !strings.Contains(err.Error(), "no message 9") {
 		t.Errorf("ticket -raw 9: got %v, want no message 9", err)
+	}
+
+	// The handler asks for the original: it comes back byte for byte.
+	deliver("mslim@origin.or.kr", maildesktest.Inquiry("임민수 <mslim@origin.or.kr>", notice.ReplyTo[0].Addr, "RE: "+notice.Subject,
+		"original@origin.or.kr", "#original\r\n"+replyStyles["outlook"](notice), "In-Reply-To: <"+notice.MessageID+">"))
+	orig := s.waitStaffNotice(2)
+	if len(orig.Attachments) != 1 || orig.Attachments[0].ContentType != "message/rfc822" || !asReceived(orig.Attachments[0].Data) {
+		t.Fatalf("#original: got %d attachments (%s), want the mail as received as message/rfc822", len(orig.Attachments), orig.Subject)
+	}
+	if f := orig.Forwarded; len(f) != 1 || len(f[0].Attachments) != 2 || !bytes.Equal(f[0].Attachments[0].Data, screenshot) {
+		t.Errorf("#original: the attached mail's files are not intact")
 	}
 }
 
