@@ -228,6 +228,17 @@ func load(path string, noSecrets bool) (*Config, error) {
 	if raw.Templates != "" {
 		cfg.Templates = resolvePath(dir, raw.Templates)
 	}
+	cfg.StaffAttachmentsMax = DefaultStaffAttachmentsMax
+	if v := strings.TrimSpace(raw.StaffAttachments); v == "0" {
+		cfg.StaffAttachmentsMax = 0
+	} else if v != "" {
+		n, err := ParseSize(v)
+		if err != nil {
+			f.Addf("staff_attachments_max", "staff_attachments_max: %v (or \"0\" to attach nothing)", err)
+		} else {
+			cfg.StaffAttachmentsMax = n
+		}
+	}
 	cfg.MaxMessageSize = DefaultMaxMessageSize
 	if raw.MaxMessageSize != "" {
 		n, err := ParseSize(raw.MaxMessageSize)
@@ -238,17 +249,6 @@ func load(path string, noSecrets bool) (*Config, error) {
 			f.Addf("max_message_size", "max_message_size %q is below the minimum of 64KB", raw.MaxMessageSize)
 		default:
 			cfg.MaxMessageSize = n
-		}
-	}
-	cfg.StaffAttachmentsMax = DefaultStaffAttachmentsMax
-	if v := strings.TrimSpace(raw.StaffAttachments); v == "0" {
-		cfg.StaffAttachmentsMax = 0
-	} else if v != "" {
-		n, err := ParseSize(v)
-		if err != nil {
-			f.Addf("staff_attachments_max", "staff_attachments_max: %v (or \"0\" to attach nothing)", err)
-		} else {
-			cfg.StaffAttachmentsMax = n
 		}
 	}
 	if id := cfg.TrustedAuthServID; id != "" && !authservRE.MatchString(id) {
