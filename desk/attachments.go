@@ -77,12 +77,13 @@ func (d *Desk) customerFiles(ctx context.Context, tx *store.Tx, t *store.Ticket)
 // "1.2 MB" (binary units, as staff_attachments_max counts them).
 func HumanSize(n int64) string {
 	const k = 1 << 10
+	// A size that rounds to 1024 of a unit is written in the next one.
 	switch {
 	case n < k:
 		return fmt.Sprintf("%d B", n)
-	case n < k*k:
+	case n < k*k-k/2:
 		return fmt.Sprintf("%s KB", oneDecimal(n, k))
-	case n < k*k*k:
+	case n < k*k*k-k*k/2:
 		return fmt.Sprintf("%s MB", oneDecimal(n, k*k))
 	}
 	return fmt.Sprintf("%s GB", oneDecimal(n, k*k*k))

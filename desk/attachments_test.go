@@ -140,3 +140,18 @@ func TestStaffNoticeFilesOfFollowUp(t *testing.T) {
 		t.Errorf("transfer notice: %d attachments, text:\n%s", len(transfer.Attachments), transfer.Text)
 	}
 }
+
+func TestHumanSize(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"}, {812, "812 B"}, {1023, "1023 B"}, {1024, "1 KB"}, {1536, "1.5 KB"}, {1075, "1 KB"},
+		{24030, "23 KB"}, {350 << 10, "350 KB"}, {1<<20 - 100, "1 MB"}, {1258291, "1.2 MB"},
+		{10 << 20, "10 MB"}, {25<<20 + 1, "25 MB"}, {3 << 30, "3 GB"},
+	} {
+		if got := HumanSize(tt.n); got != tt.want {
+			t.Errorf("HumanSize(%d): got %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
