@@ -54,9 +54,15 @@ type Config struct {
 	// quarantined with the reason, and its handler told. Default
 	// DefaultMaxMessageSize.
 	MaxMessageSize int64
-	Location       *time.Location
-	SMTP           SMTP
-	Mailboxes      []Mailbox
+	// StaffAttachmentsMax (key staff_attachments_max, e.g. "10MB") is the
+	// largest total size of a customer's files a handler's notice carries;
+	// above it the notice lists them with the command that extracts them.
+	// 0 ("0") attaches nothing, only lists. Default
+	// DefaultStaffAttachmentsMax.
+	StaffAttachmentsMax int64
+	Location            *time.Location
+	SMTP                SMTP
+	Mailboxes           []Mailbox
 }
 
 // The values of log_format.
@@ -149,6 +155,7 @@ type configFile struct {
 	LogFormat         string        `toml:"log_format"`
 	TrustedAuthServID string        `toml:"trusted_authserv_id"`
 	MaxMessageSize    string        `toml:"max_message_size"`
+	StaffAttachments  string        `toml:"staff_attachments_max"`
 	SMTP              *smtpFile     `toml:"smtp"`
 	Mailbox           []mailboxFile `toml:"mailbox"`
 }
@@ -231,6 +238,17 @@ func load(path string, noSecrets bool) (*Config, error) {
 	}
 	if raw.Templates != "" {
 		cfg.Templates = resolvePath(dir, raw.Templates)
+	}
+	cfg.StaffAttachmentsMax = DefaultStaffAttachmentsMax
+	if v := strings.TrimSpace(raw.StaffAttachments); v == "0" {
+		cfg.StaffAttachmentsMax = 0
+	} else if v != "" {
+		n, err := ParseSize(v)
+		if err != nil {
+			f.Addf("staff_attachments_max", "staff_attachments_max: %v (or \"0\" to attach nothing)", err)
+		} else {
+			cfg.StaffAttachmentsMax = n
+		}
 	}
 	cfg.MaxMessageSize = DefaultMaxMessageSize
 	if raw.MaxMessageSize != "" {

@@ -10,6 +10,11 @@ import (
 // limit of mail servers, so mail that got here at all is stored whole.
 const DefaultMaxMessageSize = 25 << 20
 
+// DefaultStaffAttachmentsMax is staff_attachments_max when unset: 10 MB of
+// files, which with base64 and the notice stays well under the 25 MB most
+// mail servers take.
+const DefaultStaffAttachmentsMax = 10 << 20
+
 // minMaxMessageSize keeps a typo ("25K" for "25M") from quarantining all mail.
 const minMaxMessageSize = 64 << 10
 

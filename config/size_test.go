@@ -74,3 +74,49 @@ func writeFile(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// TestStaffAttachmentsMaxKey: staff_attachments_max defaults to 10 MB,
+// takes the units of max_message_size, and "0" means attach nothing (a
+// setting ParseSize alone refuses).
+func TestStaffAttachmentsMaxKey(t *testing.T) {
+	setTestEnv(t)
+	good, err := os.ReadFile(filepath.Join("testdata", "good.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		line    string // inserted as line 2; "" for none
+		want    int64
+		problem string
+	}{
+		{"", DefaultStaffAttachmentsMax, ""},
+		{`staff_attachments_max = "10MB"`, 10 << 20, ""},
+		{`staff_attachments_max = "512KB"`, 512 << 10, ""},
+		{`staff_attachments_max = "0"`, 0, ""},
+		{`staff_attachments_max = "-1MB"`, -1, `:2: staff_attachments_max: "-1MB" is not a size`},
+		{`staff_attachments_max = "10X"`, -1, `:2: staff_attachments_max: "10X" is not a size`},
+		{`staff_attachments_max = 0`, -1, `:2: "staff_attachments_max" must be a string`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			dir := t.TempDir()
+			lines := strings.SplitN(string(good), "\n", 2)
+			path := filepath.Join(dir, "maildesk.toml")
+			writeFile(t, path, lines[0]+"\n"+tt.line+"\n"+lines[1])
+			writeFile(t, filepath.Join(dir, "imap.secret"), "pw\n")
+			cfg, err := Load(path)
+			if tt.problem != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.problem) {
+					t.Fatalf("got %v, want a problem containing %q", err, tt.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.StaffAttachmentsMax != tt.want {
+				t.Errorf("StaffAttachmentsMax: got %d, want %d", cfg.StaffAttachmentsMax, tt.want)
+			}
+		})
+	}
+}

@@ -2,13 +2,14 @@ package desk
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // command is one line of a staff reply's command block.
 type command struct {
-	name string // "close", "defer", "status", "assign", "note", "noreply"
+	name string // "close", "defer", "status", "assign", "note", "noreply", "original"
 	arg  string // the rest of the line
 	date time.Time
 }
@@ -48,6 +49,10 @@ func parseCommands(text string, loc *time.Location) (cmds []command, answer stri
 		case "status", "note":
 			if arg == "" {
 				problems = append(problems, fmt.Sprintf("#%s needs text: #%s 내용…", name, name))
+			}
+		case "original":
+			if n, err := strconv.Atoi(arg); arg != "" && (err != nil || n < 1) {
+				problems = append(problems, fmt.Sprintf("#original takes nothing, or a message number from maildesk ticket (got %q)", arg))
 			}
 		case "assign":
 			if arg == "" || strings.ContainsAny(arg, " \t") {

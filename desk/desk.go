@@ -74,6 +74,10 @@ type Options struct {
 	// per hour from all customers together; default
 	// DefaultHandlerNoticeLimit.
 	HandlerNoticeLimit int
+	// StaffAttachmentsMax is the largest total size of a customer's files
+	// a handler's notice carries (staff_attachments_max); 0 means
+	// DefaultStaffAttachmentsMax, negative never attach (only list).
+	StaffAttachmentsMax int64
 }
 
 // DefaultAckLimit is how many acknowledgements one address gets per hour
@@ -117,6 +121,7 @@ type Desk struct {
 	key          atomic.Pointer[[]byte] // the reply-token key, once loaded
 	deadlinePass func()
 	trustedAuth  string
+	attachMax    int64 // see Options.StaffAttachmentsMax; <= 0 attaches nothing
 
 	abort context.Context // see Options.Abort; never nil
 
@@ -195,6 +200,10 @@ func build(o Options) (*Desk, error) {
 	}
 	if d.handlerLimit == 0 {
 		d.handlerLimit = DefaultHandlerNoticeLimit
+	}
+	d.attachMax = o.StaffAttachmentsMax
+	if d.attachMax == 0 {
+		d.attachMax = DefaultStaffAttachmentsMax
 	}
 	for _, m := range o.Mailboxes {
 		d.mailboxes[m.Name] = m

@@ -174,6 +174,13 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 		if c.name == "assign" && rs.Handlers[c.arg] == nil && c.arg != "" {
 			problems = append(problems, fmt.Sprintf("#assign %s: no such handler", c.arg))
 		}
+		if c.name == "original" {
+			if p, err := d.originalProblem(ctx, tx, t, c.arg); err != nil {
+				return err
+			} else if p != "" {
+				problems = append(problems, p)
+			}
+		}
 		if c.name == "defer" && !c.date.IsZero() {
 			if p := d.deferProblem(t, c.date, now); p != "" {
 				problems = append(problems, fmt.Sprintf("#defer %s: %s", c.date.In(d.loc).Format("2006-01-02"), p))
@@ -203,6 +210,8 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			err = tx.AddEvent(ctx, t.ID, now, "deferred", fmt.Sprintf("%s: until %s: %s", h.ID, fmtKST(c.date, d.loc), c.arg))
 		case "assign":
 			err = d.transfer(ctx, tx, t, rs.Handlers[c.arg], h.ID, now)
+		case "original":
+			err = d.sendOriginal(ctx, tx, t, h, c.arg, now)
 		}
 		if err != nil {
 			return err
@@ -470,6 +479,13 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)
 	}
+	var files noticeFiles
+	if why == staffNew || why == staffFollowUp || why == staffTransfer {
+		if files, err = d.customerFiles(ctx, tx, t); err != nil {
+			return err
+		}
+		data.Attachments, data.Extract, data.AttachMax, data.Defects = files.list, files.extract, files.max, files.defects
+	}
 	// The handler's own copy, and while they are away one for their
 	// delegate, with the delegate's token (actsFor lets it act): an
 	// absence must not leave a follow-up unseen until the handler is back.
@@ -498,6 +514,7 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 			AutoSubmitted: "auto-generated",
 			Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
 			Text:          body,
+			Attachments:   files.attach,
 		}, now)
 		if err != nil {
 			return err

@@ -155,7 +155,20 @@ func Compose(o Outgoing) ([]byte, error) {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		if err := m.AttachReader(name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(ct))); err != nil {
+		opts := []gomail.FileOption{gomail.WithFileContentType(gomail.ContentType(ct))}
+		if ct == "message/rfc822" || ct == "message/global" {
+			// RFC 2046 5.2.1: a message part is never base64 or
+			// quoted-printable, or a client shows it as an opaque
+			// file; its bytes go as they are, which keeps a mail
+			// sent on exactly as received. One whose lines are too
+			// long for that goes as a file that is named .eml.
+			if fitsSMTPLines(a.Data) {
+				opts = append(opts, gomail.WithFileEncoding(gomail.NoEncoding))
+			} else {
+				opts = []gomail.FileOption{gomail.WithFileContentType("application/octet-stream")}
+			}
+		}
+		if err := m.AttachReader(name, bytes.NewReader(a.Data), opts...); err != nil {
 			return nil, fmt.Errorf("compose: attach %q: %w", name, err)
 		}
 	}
@@ -164,6 +177,19 @@ func Compose(o Outgoing) ([]byte, error) {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// fitsSMTPLines reports whether b can go unencoded: no line longer than
+// the 998 bytes RFC 5322 allows, and no NUL.
+func fitsSMTPLines(b []byte) bool {
+	for len(b) > 0 {
+		line, rest, _ := bytes.Cut(b, []byte("\n"))
+		if len(line) > 998 || bytes.IndexByte(line, 0) >= 0 {
+			return false
+		}
+		b = rest
+	}
+	return true
 }
 
 func validMsgID(id string) error {

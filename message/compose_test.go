@@ -281,3 +281,39 @@ func TestComposeAttachments(t *testing.T) {
 		t.Errorf("text: got %q", m.Text)
 	}
 }
+
+// TestComposeMessageAttachment: a mail attached as message/rfc822 goes
+// unencoded (RFC 2046 5.2.1) and comes back byte for byte, 8-bit header
+// and all; one with a line too long for SMTP goes as a base64 .eml file.
+func TestComposeMessageAttachment(t *testing.T) {
+	long := "Subject: x\r\n\r\n" + strings.Repeat("a", 1200) + "\r\n"
+	tests := []struct {
+		name, raw, wantType, wantCTE string
+	}{
+		{"as received", "From: 김철수 <kim@example.co.kr>\r\nSubject: =?UTF-8?B?66y47J2Y?=\r\nMessage-ID: <q1@example.co.kr>\r\n\r\n원산지 문의입니다.\r\n", "message/rfc822", "8bit"},
+		{"long line", long, "application/octet-stream", "base64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := Compose(Outgoing{
+				From: Address{Addr: "fta-pass@origin.or.kr"}, To: []Address{{Addr: "mslim@origin.or.kr"}},
+				Subject: "원본", MessageID: "orig@origin.or.kr", Date: time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC),
+				Text:        "받은 그대로의 메일입니다.",
+				Attachments: []Attachment{{Name: "original.eml", ContentType: "message/rfc822", Data: []byte(tt.raw)}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(raw), "Content-Type: "+tt.wantType) || !strings.Contains(string(raw), "Content-Transfer-Encoding: "+tt.wantCTE) {
+				t.Errorf("want %s in %s:\n%s", tt.wantType, tt.wantCTE, raw)
+			}
+			m, err := Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Attachments) != 1 || string(m.Attachments[0].Data) != tt.raw {
+				t.Fatalf("attachments: got %+v, want the mail byte for byte", m.Attachments)
+			}
+		})
+	}
+}

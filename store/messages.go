@@ -195,6 +195,36 @@ func (tx *Tx) LastReceivedText(ctx context.Context, ticketID int64, kinds ...str
 	return text, nil
 }
 
+// LastReceivedRaw returns the id and raw bytes of the latest message
+// received on a ticket whose kind is one of kinds; ErrNotFound when there
+// is none. A handler's notice takes the customer's files from them: files
+// are not stored apart from the mail (raw bytes are kept verbatim, and any
+// parse can be redone).
+func (tx *Tx) LastReceivedRaw(ctx context.Context, ticketID int64, kinds ...string) (int64, []byte, error) {
+	var bestID int64
+	err := inChunks([]any{ticketID}, kinds, func(list string, args []any) error {
+		var id int64
+		err := tx.queryRow(ctx, `SELECT id FROM messages
+			WHERE ticket_id = ? AND direction = 'in' AND kind IN (`+list+`)
+			ORDER BY id DESC LIMIT 1`, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		bestID = max(bestID, id)
+		return err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("last received mail of ticket %d: %w", ticketID, err)
+	}
+	if bestID == 0 {
+		return 0, nil, fmt.Errorf("last received mail of ticket %d: %w", ticketID, ErrNotFound)
+	}
+	// Only the one raw column read: the id query above stays on the
+	// index, not on every candidate's overflow pages.
+	raw, err := tx.MessageRaw(ctx, bestID)
+	return bestID, raw, err
+}
+
 // MessageRaw returns the raw bytes of a stored message.
 func (tx *Tx) MessageRaw(ctx context.Context, id int64) ([]byte, error) {
 	var raw []byte

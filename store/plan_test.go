@@ -85,6 +85,7 @@ func TestQueryPlans(t *testing.T) {
 		tx.Messages(ctx, tk.ID)
 		tx.RecentMessages(ctx, tk.ID, 12)
 		tx.LastReceivedText(ctx, tk.ID, "inquiry", "followup")
+		tx.LastReceivedRaw(ctx, tk.ID, "inquiry", "followup")
 		tx.MessageRaw(ctx, m.ID)
 		tx.CountSentSince(ctx, "ack", "kim@example.co.kr", now.Add(-time.Hour))
 		tx.CountSentWithSubject(ctx, "staff", "kim@example.co.kr", "[maildesk] ", now.Add(-time.Hour))

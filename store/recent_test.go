@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -69,6 +70,49 @@ func TestRecentMessages(t *testing.T) {
 		}
 		if got, err := tx.LastReceivedText(ctx, tk.ID, "inquiry"); err != nil || got != "inquiry text" {
 			t.Errorf("LastReceivedText without new text: got %q, %v; want the whole text", got, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLastReceivedRaw: the customer's files come from the raw bytes of the
+// latest inquiry or follow-up, not from an automatic mail after it, our
+// own mail, or another ticket's.
+func TestLastReceivedRaw(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	now := time.Date(2026, 11, 25, 5, 0, 0, 0, time.UTC)
+	err := s.Write(ctx, func(tx *Tx) error {
+		tk := &Ticket{Tag: "T", Mailbox: "m", Status: StatusOpen, Customer: "c@x", CreatedAt: now, UpdatedAt: now}
+		other := &Ticket{Tag: "T", Mailbox: "m", Status: StatusOpen, Customer: "d@x", CreatedAt: now, UpdatedAt: now}
+		for _, x := range []*Ticket{tk, other} {
+			if err := tx.InsertTicket(ctx, x); err != nil {
+				return err
+			}
+		}
+		if _, _, err := tx.LastReceivedRaw(ctx, tk.ID, "inquiry", "followup"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("LastReceivedRaw of an empty ticket: got %v, want ErrNotFound", err)
+		}
+		var want int64
+		for i, m := range []struct {
+			tid       int64
+			dir, kind string
+		}{{tk.ID, In, "inquiry"}, {tk.ID, In, "followup"}, {tk.ID, Out, "staff"}, {tk.ID, In, "automatic"}, {other.ID, In, "followup"}} {
+			msg := &Message{TicketID: m.tid, Direction: m.dir, Kind: m.kind, MessageID: fmt.Sprintf("%d@x", i),
+				ContentHash: fmt.Sprint(i), Raw: []byte(fmt.Sprintf("raw %d", i)), CreatedAt: now}
+			if err := tx.InsertMessage(ctx, msg); err != nil {
+				return err
+			}
+			if i == 1 {
+				want = msg.ID
+			}
+		}
+		id, raw, err := tx.LastReceivedRaw(ctx, tk.ID, "inquiry", "followup")
+		if err != nil || id != want || string(raw) != "raw 1" {
+			t.Errorf("LastReceivedRaw: got %d %q %v, want %d \"raw 1\"", id, raw, err, want)
 		}
 		return nil
 	})

@@ -22,6 +22,7 @@ var kinds = map[string]reflect.Type{
 	"fyi":         reflect.TypeFor[FYI](),
 	"interim":     reflect.TypeFor[Notice](),
 	"notice":      reflect.TypeFor[Notice](),
+	"original":    reflect.TypeFor[Original](),
 	"quarantine":  reflect.TypeFor[Quarantine](),
 	"history":     reflect.TypeFor[History](),
 	"spoof":       reflect.TypeFor[Spoof](),

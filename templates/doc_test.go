@@ -31,9 +31,11 @@ var docTypes = []struct {
 	{"### staff-error", reflect.TypeOf(StaffError{})},
 	{"### spoof", reflect.TypeOf(Spoof{})},
 	{"### fyi", reflect.TypeOf(FYI{})},
+	{"### original", reflect.TypeOf(Original{})},
 	{"### answer", reflect.TypeOf(Answer{})},
 	{"### transfer", reflect.TypeOf(Transfer{})},
 	{"### Contact", reflect.TypeOf(Contact{})},
+	{"### Attachment", reflect.TypeOf(Attachment{})},
 }
 
 // notData are the exported types of templates.go that no template receives.

@@ -139,6 +139,42 @@ type Staff struct {
 	// DeferExample is a date a week ahead, YYYY-MM-DD, for the example
 	// #defer line: a fixed date in the template would lie in the past.
 	DeferExample string
+	// Attachments are the files of the customer's mail, listed whether or
+	// not this notice carries them: a handler must know they exist.
+	Attachments []Attachment
+	// Extract is the command that writes the files out of the database
+	// ("maildesk ticket 12 -attachments DIR") when the notice does not
+	// carry them all; "" when it does.
+	Extract string
+	// AttachMax is the limit the files were over, e.g. "10 MB" (the
+	// staff_attachments_max setting); "" when attaching is off.
+	AttachMax string
+	// Defects are what maildesk read around in the customer's mail (a
+	// damaged attachment, a broken part), so the handler does not trust
+	// a file that may be cut short.
+	Defects []string
+}
+
+// Attachment is one file of a customer's mail, as a handler's notice lists
+// it. Name is the one maildesk gives the file, which `-attachments` writes
+// too: stripped of path separators and control characters.
+type Attachment struct {
+	Name     string // e.g. "오류화면.png"
+	Type     string // media type, e.g. "image/png"
+	Size     string // e.g. "1.2 MB"
+	Attached bool   // this notice carries the file
+}
+
+// Original is the data of the "original" template: a handler's #original
+// command is answered with the customer's mail as received, attached.
+type Original struct {
+	Handler  Contact
+	Tag      string
+	Number   int       // the message's number, as `maildesk ticket` lists it
+	From     string    // who sent it
+	Subject  string    // its subject
+	Received time.Time // when maildesk stored it; zone set
+	Name     string    // the attached file's name, e.g. "ticket-12-message-1.eml"
 }
 
 // Answer is the data of the "answer" template: a staff answer as the

@@ -117,6 +117,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		Store: st, Rules: l.Rules, Templates: l.Templates, Mailboxes: mboxes,
 		Location: cfg.Location, Clock: o.clock, Logger: log, DeadlinePass: o.deadlinePass,
 		TrustedAuthServID: cfg.TrustedAuthServID, Abort: abort,
+		StaffAttachmentsMax: staffAttachmentsMax(cfg),
 	})
 	if err != nil {
 		return err
@@ -302,4 +303,14 @@ func (l *loops) panicCount(name string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.panics[name]
+}
+
+// staffAttachmentsMax turns staff_attachments_max into desk's option, in
+// which 0 is the default: the setting's "0" (list, never attach) is
+// negative there.
+func staffAttachmentsMax(cfg *config.Config) int64 {
+	if cfg.StaffAttachmentsMax == 0 {
+		return -1
+	}
+	return cfg.StaffAttachmentsMax
 }

@@ -10,6 +10,8 @@
 //	maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   what would happen to this mail
 //	maildesk tickets [-config FILE] [-json]       list tickets
 //	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events
+//	maildesk ticket  [-config FILE] ID -raw N     message N of the ticket, exactly as received
+//	maildesk ticket  [-config FILE] ID -attachments DIR   write the files of the mail received into DIR
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
 //	maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
 //	maildesk backup  [-config FILE] DEST          an online, consistent copy of the database
@@ -36,6 +38,8 @@ const usage = `usage:
   maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   show what would happen to a mail; changes nothing
   maildesk tickets [-config FILE] [-json]       list tickets
   maildesk ticket  [-config FILE] [-json] ID    show one ticket with its messages and events
+  maildesk ticket  [-config FILE] ID -raw N     write message N of the ticket exactly as received
+  maildesk ticket  [-config FILE] ID -attachments DIR   write the files of its mail into DIR
   maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
                                                 set the expected completion date the customer is told
   maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
@@ -192,8 +196,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs := newFlags("ticket", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
 		asJSON := fs.Bool("json", false, "print JSON")
+		raw := fs.Int("raw", 0, "write message `N` (as numbered in the listing) to standard output exactly as received")
+		dir := fs.String("attachments", "", "write the files of the mail received into `DIR` (never overwrites)")
 		if err := parseFlags(fs, args, 1); err != nil {
 			return err
+		}
+		switch {
+		case *raw != 0 && *dir != "":
+			return &exitError{code: 2, msg: "maildesk ticket: -raw and -attachments go one at a time"}
+		case *raw != 0:
+			return writeRaw(ctx, *config, fs.Arg(0), *raw, stdout)
+		case *dir != "":
+			return extractAttachments(ctx, *config, fs.Arg(0), *dir, stdout)
 		}
 		return showTicket(ctx, *config, fs.Arg(0), *asJSON, stdout)
 	case "calendar":

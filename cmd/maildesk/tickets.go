@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/kioi/maildesk/config"
+	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -30,6 +31,9 @@ type ticketView struct {
 }
 
 type messageView struct {
+	// Number is the message's place on the ticket, from 1, as
+	// `ticket ID -raw N` takes it.
+	Number     int        `json:"number"`
 	MessageID  string     `json:"message_id"`
 	Direction  string     `json:"direction"`
 	Kind       string     `json:"kind"`
@@ -42,6 +46,15 @@ type messageView struct {
 	FullText   string     `json:"full_text,omitempty"` // with the quoted history, when there was any
 	Quarantine string     `json:"quarantine,omitempty"`
 	Defects    []string   `json:"defects,omitempty"` // what was read around (message.Message.Defects)
+	// Attachments are the mail's files, read from its raw bytes, under
+	// the names `-attachments` writes them as.
+	Attachments []attachmentView `json:"attachments,omitempty"`
+}
+
+type attachmentView struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
 }
 
 func viewOf(t *store.Ticket) ticketView { return ticketView{Ticket: t, Tag: t.FullTag()} }
@@ -187,10 +200,19 @@ func displayWidth(s string) int {
 	return n
 }
 
-func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io.Writer) error {
+// ticketNumber reads a ticket number, "12" or "#12".
+func ticketNumber(idArg string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(idArg, "#"), 10, 64)
 	if err != nil || id <= 0 {
-		return fmt.Errorf("ticket: %q is not a ticket number", idArg)
+		return 0, fmt.Errorf("ticket: %q is not a ticket number", idArg)
+	}
+	return id, nil
+}
+
+func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io.Writer) error {
+	id, err := ticketNumber(idArg)
+	if err != nil {
+		return err
 	}
 	st, cfg, err := openExisting(ctx, configPath)
 	if err != nil {
@@ -208,8 +230,13 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 		if err != nil {
 			return err
 		}
-		for _, m := range ms {
+		for i, m := range ms {
+			raw, err := tx.MessageRaw(ctx, m.ID)
+			if err != nil {
+				return err
+			}
 			mv := messageView{
+				Number: i + 1, Attachments: attachmentViews(raw),
 				MessageID: m.MessageID, Direction: m.Direction, Kind: m.Kind, From: m.From, To: m.To,
 				Subject: m.Subject, Date: m.Date, StoredAt: m.CreatedAt, Text: m.Text, Quarantine: m.Quarantine,
 				Defects: m.Defects,
@@ -244,8 +271,11 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 	fmt.Fprintf(w, "answered:  %s\n", fmtLocal(v.AnsweredAt, loc))
 	fmt.Fprintln(w, "\nmessages:")
 	for _, m := range v.Messages {
-		fmt.Fprintf(w, "  %s %-3s %-11s %s -> %s  %s\n", m.StoredAt.In(loc).Format("01-02 15:04"), m.Direction, m.Kind,
+		fmt.Fprintf(w, "  %2d %s %-3s %-11s %s -> %s  %s\n", m.Number, m.StoredAt.In(loc).Format("01-02 15:04"), m.Direction, m.Kind,
 			m.From, strings.Join(m.To, ", "), m.Subject)
+		for _, a := range m.Attachments {
+			fmt.Fprintf(w, "      attachment: %s (%s, %s)\n", a.Name, a.ContentType, desk.HumanSize(a.Size))
+		}
 		if m.Quarantine != "" {
 			fmt.Fprintf(w, "      quarantined: %s\n", m.Quarantine)
 		}
