@@ -56,6 +56,10 @@ type Decision struct {
 	AckSkip string
 	// AckLimited: the sender had their acknowledgements for the hour.
 	AckLimited bool
+	// Mentions: a new ticket whose subject carries the tag of another
+	// customer's ticket (a colleague answering for a customer); the
+	// handler's notice names it.
+	Mentions *store.Ticket
 
 	returned *returned // ActBounce
 }
@@ -199,6 +203,16 @@ func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Deci
 			d.rulesOf(ctx).Categories[p.ticket.Category] != nil
 	default:
 		dec.Action = ActNewTicket
+		if tx != nil {
+			// A tag of another customer's ticket does not thread (it
+			// would give a stranger the conversation), but the handler
+			// is told, to #merge a colleague's mail.
+			if m, err := taggedTicket(ctx, tx, msg); err != nil {
+				return dec, err
+			} else if m != nil {
+				dec.Mentions = m
+			}
+		}
 		switch {
 		case p.bulk:
 			dec.AckSkip = p.automatic + " mail is never answered automatically"

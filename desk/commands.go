@@ -9,7 +9,7 @@ import (
 
 // command is one line of a staff reply's command block.
 type command struct {
-	name string // "close", "defer", "status", "assign", "note", "noreply", "original"
+	name string // "close", "defer", "status", "assign", "note", "noreply", "original", "merge"
 	arg  string // the rest of the line
 	date time.Time
 }
@@ -49,6 +49,10 @@ func parseCommands(text string, loc *time.Location) (cmds []command, answer stri
 		case "status", "note":
 			if arg == "" {
 				problems = append(problems, fmt.Sprintf("#%s needs text: #%s 내용…", name, name))
+			}
+		case "merge":
+			if arg == "" {
+				problems = append(problems, "#merge needs the ticket to join: #merge [QUAL #2]")
 			}
 		case "original":
 			if n, err := strconv.Atoi(arg); arg != "" && (err != nil || n < 1) {

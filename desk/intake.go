@@ -412,6 +412,11 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 		}
 	}
 	// The customer's acknowledgement first, then the handler's notice.
+	if dec.Mentions != nil {
+		if err := tx.AddEvent(ctx, t.ID, now, "mentions", dec.Mentions.FullTag()+" of another customer ("+dec.Mentions.Customer+") is in the subject"); err != nil {
+			return false, err
+		}
+	}
 	var err error
 	if dec.Ack {
 		err = d.queueAck(ctx, tx, t, route, msg, now)
@@ -424,7 +429,7 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 	if err != nil {
 		return false, err
 	}
-	return true, d.queueStaffNotice(ctx, tx, t, msg.NewText, staffNew, now)
+	return true, d.staffNotice(ctx, tx, t, msg.NewText, staffNew, dec.Mentions, now)
 }
 
 // reopen starts a new window when a customer writes again after the answer
@@ -615,21 +620,25 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *message.Message, n
 const subjectThreadWindow = 30 * 24 * time.Hour
 
 func (d *Desk) threadByTag(ctx context.Context, tx *store.Tx, msg *message.Message) (*store.Ticket, error) {
+	t, err := taggedTicket(ctx, tx, msg)
+	if t == nil || err != nil || !message.SameAddress(t.Customer, msg.From.Addr) {
+		return nil, err
+	}
+	return t, nil
+}
+
+// taggedTicket is the ticket the tag in msg's subject names, whoever its
+// customer; nil when there is no tag or no such ticket.
+func taggedTicket(ctx context.Context, tx *store.Tx, msg *message.Message) (*store.Ticket, error) {
 	prefix, n, ok := rules.ParseTag(msg.Subject)
 	if !ok {
 		return nil, nil
 	}
-	t, err := tx.Ticket(ctx, n)
+	t, err := tx.TicketByNumber(ctx, prefix, n)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	if !strings.EqualFold(t.Tag, prefix) || !message.SameAddress(t.Customer, msg.From.Addr) {
-		return nil, nil
-	}
-	return t, nil
+	return t, err
 }
 
 func (d *Desk) quarantine(ctx context.Context, tx *store.Tx, m *store.Message, msg *message.Message, perr error, now time.Time) error {

@@ -181,6 +181,13 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 				problems = append(problems, p)
 			}
 		}
+		if c.name == "merge" && c.arg != "" {
+			if p, err := d.mergeProblem(ctx, tx, t, c.arg, answer); err != nil {
+				return err
+			} else if p != "" {
+				problems = append(problems, p)
+			}
+		}
 		if c.name == "defer" && !c.date.IsZero() {
 			if p := d.deferProblem(t, c.date, now); p != "" {
 				problems = append(problems, fmt.Sprintf("#defer %s: %s", c.date.In(d.loc).Format("2006-01-02"), p))
@@ -212,6 +219,8 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			err = d.transfer(ctx, tx, t, rs.Handlers[c.arg], h.ID, now)
 		case "original":
 			err = d.sendOriginal(ctx, tx, t, h, c.arg, now)
+		case "merge":
+			err = d.merge(ctx, tx, t, c.arg, h, now)
 		}
 		if err != nil {
 			return err
@@ -411,6 +420,13 @@ const staffHistoryLines = 12
 // follow-up or a transfer. Its Reply-To carries the token that lets the
 // handler's reply act on the ticket.
 func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, text string, why int, now time.Time) error {
+	return d.staffNotice(ctx, tx, t, text, why, nil, now)
+}
+
+// staffNotice is queueStaffNotice for a new ticket whose subject names
+// another customer's ticket (mentions): the notice says so, so that the
+// handler can #merge a colleague's mail into it.
+func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, text string, why int, mentions *store.Ticket, now time.Time) error {
 	if t.Handler.Email == "" {
 		return nil
 	}
@@ -475,6 +491,9 @@ func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Tick
 		Text: text, History: history, Mailbox: mb.Address,
 		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce, Former: why == staffFormer,
 		Flood: flood, DeferExample: now.In(d.loc).AddDate(0, 0, 7).Format("2006-01-02"),
+	}
+	if mentions != nil {
+		data.Mentions = mentions.FullTag()
 	}
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)

@@ -340,3 +340,13 @@ func (tx *Tx) TicketOfMailTo(ctx context.Context, kind, rcpt string, ids []strin
 	}
 	return best.ticket()
 }
+
+// MoveMessages puts every message of ticket from on ticket to: a merge.
+// Their references move with them, so later replies thread to the ticket
+// they joined.
+func (tx *Tx) MoveMessages(ctx context.Context, from, to int64) error {
+	if _, err := tx.exec(ctx, `UPDATE messages SET ticket_id = ? WHERE ticket_id = ?`, to, from); err != nil {
+		return fmt.Errorf("move the messages of ticket %d to %d: %w", from, to, err)
+	}
+	return nil
+}

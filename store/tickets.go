@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -28,8 +29,12 @@ type Contact struct {
 
 // Ticket is one conversation with one customer.
 type Ticket struct {
-	ID       int64   `json:"id"`
-	Tag      string  `json:"tag"` // prefix, e.g. "FTA-PASS"
+	ID  int64  `json:"id"`
+	Tag string `json:"tag"` // prefix, e.g. "FTA-PASS"
+	// Number counts the tickets of one tag: [QUAL #2] is the second QUAL
+	// ticket. InsertTicket assigns it; tickets from before numbers were
+	// per tag have their id.
+	Number   int64   `json:"number"`
 	Mailbox  string  `json:"mailbox"`
 	Category string  `json:"category"`
 	Status   string  `json:"status"`
@@ -61,17 +66,18 @@ type Ticket struct {
 	Priority   string     `json:"priority,omitempty"` // as the rules gave it at opening
 }
 
-// FullTag is the tag as it appears in subjects: "[FTA-PASS #12]".
-func (t *Ticket) FullTag() string { return fmt.Sprintf("[%s #%d]", t.Tag, t.ID) }
+// FullTag is the tag as it appears in subjects: "[FTA-PASS #12]". A ticket
+// not stored yet (rules test) shows its id.
+func (t *Ticket) FullTag() string { return fmt.Sprintf("[%s #%d]", t.Tag, cmp.Or(t.Number, t.ID)) }
 
-const ticketColumns = `id, tag, mailbox, category, status, handler_id, handler_name,
+const ticketColumns = `id, tag, coalesce(number, id), mailbox, category, status, handler_id, handler_name,
 	handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 	created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority`
 
 func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 	var t Ticket
-	err := row.Scan(&t.ID, &t.Tag, &t.Mailbox, &t.Category, &t.Status, &t.Handler.ID, &t.Handler.Name,
+	err := row.Scan(&t.ID, &t.Tag, &t.Number, &t.Mailbox, &t.Category, &t.Status, &t.Handler.ID, &t.Handler.Name,
 		&t.Handler.Department, &t.Handler.Phone, &t.Handler.Email, &t.Customer, &t.CustomerKey, &t.CustomerName, &t.Subject,
 		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
 		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt},
@@ -99,8 +105,26 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
-	t.ID, err = res.LastInsertId()
-	return err
+	if t.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	// The next number of the tag, in the same transaction; the unique
+	// index on (tag, number) holds it should two writers ever race.
+	err = tx.queryRow(ctx, `UPDATE tickets SET number = (SELECT coalesce(max(number), 0) + 1 FROM tickets WHERE tag = ?)
+		WHERE id = ? RETURNING number`, t.Tag, t.ID).Scan(&t.Number)
+	if err != nil {
+		return fmt.Errorf("number ticket %d: %w", t.ID, err)
+	}
+	return nil
+}
+
+// TicketByNumber finds the ticket a subject's tag names: [TAG #number].
+func (tx *Tx) TicketByNumber(ctx context.Context, tag string, number int64) (*Ticket, error) {
+	t, err := scanTicket(tx.queryRow(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE tag = ? AND number = ?`, strings.ToUpper(tag), number))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("ticket [%s #%d]: %w", tag, number, err)
+	}
+	return t, err
 }
 
 // UpdateTicket writes every mutable field of t.

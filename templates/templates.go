@@ -139,6 +139,9 @@ type Staff struct {
 	// DeferExample is a date a week ahead, YYYY-MM-DD, for the example
 	// #defer line: a fixed date in the template would lie in the past.
 	DeferExample string
+	// Mentions is the tag of another customer's ticket that the subject
+	// of this new ticket carries ("[QUAL #2]"), for #merge; "" when none.
+	Mentions string
 	// Attachments are the files of the customer's mail, listed whether or
 	// not this notice carries them: a handler must know they exist.
 	Attachments []Attachment

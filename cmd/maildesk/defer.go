@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,12 +13,8 @@ import (
 
 // deferTicket sets a ticket's expected completion date, reason and status.
 // It writes the database the daemon uses; the daemon's deadline clock picks
-// the change up within a minute.
+// the change up within seconds.
 func deferTicket(ctx context.Context, configPath, idArg, until, reason, status string, w io.Writer) error {
-	id, err := strconv.ParseInt(strings.TrimPrefix(idArg, "#"), 10, 64)
-	if err != nil || id <= 0 {
-		return fmt.Errorf("ticket defer: %q is not a ticket number", idArg)
-	}
 	if until == "" || strings.TrimSpace(reason) == "" {
 		return &exitError{code: 2, msg: "ticket defer: --until and --reason are required\n" + usage}
 	}
@@ -28,6 +23,10 @@ func deferTicket(ctx context.Context, configPath, idArg, until, reason, status s
 		return err
 	}
 	defer st.Close()
+	id, err := ticketID(ctx, st, idArg)
+	if err != nil {
+		return err
+	}
 	at, err := parseUntil(until, cfg.Location)
 	if err != nil {
 		return err

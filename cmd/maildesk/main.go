@@ -9,7 +9,7 @@
 //	maildesk rules check [-config FILE] [-no-secrets]   validate config, rules and templates
 //	maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   what would happen to this mail
 //	maildesk tickets [-config FILE] [-json]       list tickets
-//	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events
+//	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events (ID as listed, or its tag: "[QUAL #2]")
 //	maildesk ticket  [-config FILE] ID -raw N     message N of the ticket, exactly as received
 //	maildesk ticket  [-config FILE] ID -attachments DIR   write the files of the mail received into DIR
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
@@ -37,7 +37,7 @@ const usage = `usage:
   maildesk rules check [-config FILE] [-no-secrets]   validate config, rules and templates
   maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   show what would happen to a mail; changes nothing
   maildesk tickets [-config FILE] [-json]       list tickets
-  maildesk ticket  [-config FILE] [-json] ID    show one ticket with its messages and events
+  maildesk ticket  [-config FILE] [-json] ID    show one ticket (ID as listed, or its tag: "[QUAL #2]")
   maildesk ticket  [-config FILE] ID -raw N     write message N of the ticket exactly as received
   maildesk ticket  [-config FILE] ID -attachments DIR   write the files of its mail into DIR
   maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]

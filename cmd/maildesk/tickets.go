@@ -138,9 +138,9 @@ func listTickets(ctx context.Context, configPath string, q ticketQuery, asJSON b
 		return writeJSON(w, views)
 	}
 	w = terminalWriter{w}
-	rows := [][]string{{"TICKET", "STATUS", "PRIORITY", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
+	rows := [][]string{{"ID", "TICKET", "STATUS", "PRIORITY", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
 	for _, t := range ts {
-		rows = append(rows, []string{t.FullTag(), statusText(t), cmp.Or(t.Priority, "-"), t.Handler.Name, t.Customer,
+		rows = append(rows, []string{strconv.FormatInt(t.ID, 10), t.FullTag(), statusText(t), cmp.Or(t.Priority, "-"), t.Handler.Name, t.Customer,
 			fmtLocal(t.DueAt, cfg.Location), truncate(t.Subject, 50)})
 	}
 	return writeColumns(w, rows)
@@ -201,24 +201,30 @@ func displayWidth(s string) int {
 }
 
 // ticketNumber reads a ticket number, "12" or "#12".
-func ticketNumber(idArg string) (int64, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(idArg, "#"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("ticket: %q is not a ticket number", idArg)
-	}
-	return id, nil
+// ticketID finds the ticket a command line names: its id as `tickets`
+// lists it (12), or its tag as subjects show it ("[QUAL #2]", QUAL-2).
+func ticketID(ctx context.Context, st *store.Store, ref string) (int64, error) {
+	var id int64
+	err := st.Read(ctx, func(tx *store.Tx) error {
+		t, err := desk.FindTicket(ctx, tx, ref)
+		if err == nil {
+			id = t.ID
+		}
+		return err
+	})
+	return id, err
 }
 
 func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io.Writer) error {
-	id, err := ticketNumber(idArg)
-	if err != nil {
-		return err
-	}
 	st, cfg, err := openExisting(ctx, configPath)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	id, err := ticketID(ctx, st, idArg)
+	if err != nil {
+		return err
+	}
 	var v ticketView
 	err = st.Read(ctx, func(tx *store.Tx) error {
 		t, err := tx.Ticket(ctx, id)

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -118,5 +120,36 @@ func TestDamagedMailIsAnswered(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "quarantined") {
 		t.Errorf("ticket shows a quarantine:\n%s", b.String())
+	}
+}
+
+// TestTicketByTag: `ticket` takes the tag as subjects show it as well as
+// the id `tickets` lists; numbers count per tag, so a tag number is not an
+// id.
+func TestTicketByTag(t *testing.T) {
+	s := newStack(t)
+	d := startDaemon(t, s.configPath)
+	for i, to := range []string{"fta-pass@origin.or.kr", "qualification@origin.or.kr", "qualification@origin.or.kr"} {
+		if err := s.mail.Deliver(to, maildesktest.Inquiry("kim@example.co.kr", to, "문의", fmt.Sprintf("tag%d@x", i), "문의드립니다.\r\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.waitCaptured(3)
+	d.stop()
+	byID, err := runCLI(t, "ticket", "-config", s.configPath, "3")
+	if err != nil || !strings.HasPrefix(byID, "[QUAL #2] ") {
+		t.Fatalf("ticket 3: %v\n%s", err, byID)
+	}
+	for _, ref := range []string{"[QUAL #2]", "QUAL #2", "qual-2", "QUAL#2"} {
+		if out, err := runCLI(t, "ticket", "-config", s.configPath, ref); err != nil || out != byID {
+			t.Errorf("ticket %q: %v; want the same as ticket 3:\n%s", ref, err, out)
+		}
+	}
+	if _, err := runCLI(t, "ticket", "-config", s.configPath, "[QUAL #3]"); exitCode(err) != 1 || !strings.Contains(err.Error(), "no ticket [QUAL #3]") {
+		t.Errorf("ticket [QUAL #3]: %v; want no such ticket", err)
+	}
+	list, err := runCLI(t, "tickets", "-config", s.configPath)
+	if err != nil || !strings.Contains(list, "3   [QUAL #2]") {
+		t.Errorf("tickets: %v; want the id beside the tag:\n%s", err, list)
 	}
 }
