@@ -58,12 +58,14 @@ func (d *Desk) ackMail(ctx context.Context, t *store.Ticket, dec rules.Decision,
 		Received:   now.In(d.loc),
 		Due:        t.DueAt.In(d.loc),
 		Mailbox:    mb.Address,
+		// The ticket's language, decided by the rules from this mail.
+		EnglishFirst: englishFirst(t),
 	})
 	if err != nil {
 		return message.Outgoing{}, fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
 	}
 	out := message.Outgoing{
-		From:          message.Address{Name: cat.Name, Addr: mb.Address},
+		From:          message.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
 		To:            []message.Address{rcpt},
 		Subject:       t.FullTag() + " " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),

@@ -114,7 +114,7 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 		Tag: t.FullTag(), Subject: t.Subject, Customer: customerName(customerAddr(t)), Mailbox: d.mailboxes[t.Mailbox].Address,
 		Handler:  tcontact(t.Handler),
 		Received: t.CreatedAt.In(d.loc), Due: cmp.Or(t.PromisedAt, t.DueAt).In(d.loc),
-		Reason: t.DelayReason, Status: t.DelayStatus,
+		Reason: t.DelayReason, Status: t.DelayStatus, EnglishFirst: englishFirst(t),
 	}
 	tmpl := "notice"
 	if cat != nil {
@@ -150,9 +150,9 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 		return fmt.Errorf("render %s for ticket %d: %w", tmpl, t.ID, err)
 	}
 	out := message.Outgoing{
-		From:          message.Address{Name: data.Category, Addr: data.Mailbox},
+		From:          message.Address{Name: d.categoryName(ctx, t), Addr: data.Mailbox},
 		To:            []message.Address{customerAddr(t)},
-		Subject:       t.FullTag() + " 답변 지연 안내 / Delayed answer: " + t.Subject,
+		Subject:       t.FullTag() + " " + bilingual(t, "답변 지연 안내", "Delayed answer") + ": " + t.Subject,
 		MessageID:     newMessageID(t.ID, data.Mailbox),
 		Date:          now.In(d.loc),
 		AutoSubmitted: "auto-generated",

@@ -104,8 +104,8 @@ func (d *Desk) intakeHistory(ctx context.Context, tx *store.Tx, in intakeInput) 
 		t := &store.Ticket{
 			Tag: dec.Category.Tag, Mailbox: mbox, Category: dec.Category.ID, Status: store.StatusClosed,
 			Handler:  contactOf(dec.Handler),
-			Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
-			CreatedAt: now, UpdatedAt: now, ClosedAt: &now,
+			Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject, dec.Language),
+			CreatedAt: now, UpdatedAt: now, ClosedAt: &now, Language: dec.Language,
 		}
 		if err := tx.InsertTicket(ctx, t); err != nil {
 			return err

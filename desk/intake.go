@@ -392,8 +392,9 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 	t := &store.Ticket{
 		Tag: route.Category.Tag, Mailbox: in.mbox, Category: route.Category.ID, Status: store.StatusOpen,
 		Handler:  contactOf(route.Handler),
-		Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject),
+		Customer: msg.From.Addr, CustomerKey: message.Canonical(msg.From.Addr), CustomerName: msg.From.Name, Subject: ticketSubject(msg.Subject, route.Language),
 		CreatedAt: now, UpdatedAt: now, DueAt: &due, NoticeAt: notice, PromisedAt: &due, Priority: string(route.Priority),
+		Language: route.Language,
 	}
 	if err := tx.InsertTicket(ctx, t); err != nil {
 		return false, err
@@ -402,8 +403,8 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return false, err
 	}
-	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s, priority %s, by %s",
-		t.Category, t.Handler.ID, route.Priority, route.Rule)); err != nil {
+	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s, priority %s, language %s, by %s",
+		t.Category, t.Handler.ID, route.Priority, t.Language, route.Rule)); err != nil {
 		return false, err
 	}
 	if route.Absent != nil {
@@ -523,12 +524,28 @@ func (d *Desk) plan(ctx context.Context, tx *store.Tx, in intakeInput, pre prepl
 }
 
 // ticketSubject is what a ticket is called: the customer's subject without
-// reply prefixes and tags, or a placeholder for mail without one.
-func ticketSubject(s string) string {
+// reply prefixes and tags, or a placeholder for mail without one, in the
+// ticket's language (lang), since every mail to the customer repeats it.
+func ticketSubject(s, lang string) string {
 	if b := baseSubject(s); b != "" {
 		return clip(b, maxSubjectRunes)
 	}
+	if lang == rules.LangEnglish {
+		return "(no subject)"
+	}
 	return "(제목 없음)"
+}
+
+// englishFirst reports whether mail to t's customer leads with English.
+func englishFirst(t *store.Ticket) bool { return t.Language == rules.LangEnglish }
+
+// bilingual is a subject's fixed words in both languages, in the order of
+// t's language: "답변 지연 안내 / Delayed answer" or the other way round.
+func bilingual(t *store.Ticket, ko, en string) string {
+	if englishFirst(t) {
+		return en + " / " + ko
+	}
+	return ko + " / " + en
 }
 
 // maxSubjectRunes bounds what maildesk repeats of a customer's subject in
@@ -687,7 +704,8 @@ func contactOf(h *rules.Handler) store.Contact {
 	if h == nil {
 		return store.Contact{}
 	}
-	return store.Contact{ID: h.ID, Name: h.Name, Department: h.Department, Phone: h.Phone, Email: h.Email}
+	return store.Contact{ID: h.ID, Name: h.Name, Department: h.Department, Phone: h.Phone, Email: h.Email,
+		NameEn: h.NameEn, DepartmentEn: h.DepartmentEn}
 }
 
 // contentHash identifies a message's content across deliveries. With a

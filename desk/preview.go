@@ -54,8 +54,13 @@ type PreviewResult struct {
 	Template    string        `json:"template,omitempty"`        // the acknowledgement's
 	NoticeTmpl  string        `json:"notice_template,omitempty"` // the delay notice's
 	Acknowledge bool          `json:"acknowledge"`
-	AckSubject  string        `json:"ack_subject,omitempty"`
-	AckText     string        `json:"ack_text,omitempty"`
+	// Language is what mail to the customer leads with, "ko" or "en": for a
+	// new ticket as the rules decide it, for a follow-up the ticket's.
+	// LanguageBy says why.
+	Language   string `json:"language,omitempty"`
+	LanguageBy string `json:"language_by,omitempty"`
+	AckSubject string `json:"ack_subject,omitempty"`
+	AckText    string `json:"ack_text,omitempty"`
 }
 
 // Preview runs intake's decisions on a mail without storing anything: the
@@ -102,6 +107,7 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	r.Action, r.Automatic, r.Spoofed, r.Reopens, r.AckSkipped = dec.Action, dec.Automatic, dec.Spoofed, dec.Reopen, dec.AckSkip
 	if dec.Ticket != nil {
 		r.TicketID, r.Category, r.Handler = dec.Ticket.ID, dec.Ticket.Category, dec.Ticket.Handler
+		r.Language, r.LanguageBy = dec.Ticket.Language, "the ticket's, since its first mail"
 	}
 	if dec.Action != ActNewTicket {
 		return r, nil
@@ -110,6 +116,7 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	due := route.Due
 	r.Category, r.Handler, r.DueAt, r.Acknowledge = route.Category.ID, contactOf(route.Handler), due, dec.Ack
 	r.Rule, r.Priority = route.Rule, route.Priority
+	r.Language, r.LanguageBy = route.Language, route.LanguageBy
 	r.Template, r.NoticeTmpl = cmp.Or(route.Category.AckTemplate, "ack"), noticeTemplate(route.Category)
 	if route.Category.NoticeBefore > 0 {
 		n := route.NoticeAt
@@ -120,7 +127,8 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 	}
 	if r.Acknowledge {
 		t := &store.Ticket{ID: 0, Tag: route.Category.Tag, Mailbox: r.Mailbox, Category: route.Category.ID,
-			Handler: r.Handler, Customer: msg.From.Addr, Subject: ticketSubject(msg.Subject), DueAt: &due}
+			Handler: r.Handler, Customer: msg.From.Addr, Subject: ticketSubject(msg.Subject, route.Language), DueAt: &due,
+			Language: route.Language}
 		out, err := d.ackMail(ctx, t, route, msg, ackRecipient(msg), now)
 		if err != nil {
 			return nil, err

@@ -335,7 +335,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	mb := d.mailboxes[t.Mailbox]
 	text, html, err := d.templatesOf(ctx).Render("transfer", templates.Transfer{
 		Tag: t.FullTag(), Subject: t.Subject, Customer: customerName(customerAddr(t)),
-		Handler: tcontact(t.Handler), Due: t.DueAt.In(d.loc), Mailbox: mb.Address,
+		Handler: tcontact(t.Handler), Due: t.DueAt.In(d.loc), Mailbox: mb.Address, EnglishFirst: englishFirst(t),
 	})
 	if err != nil {
 		return fmt.Errorf("render transfer for ticket %d: %w", t.ID, err)
@@ -343,7 +343,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 	out := message.Outgoing{
 		From:          message.Address{Name: d.categoryName(ctx, t), Addr: mb.Address},
 		To:            []message.Address{customerAddr(t)},
-		Subject:       t.FullTag() + " 담당자 변경 안내 / New handler: " + t.Subject,
+		Subject:       t.FullTag() + " " + bilingual(t, "담당자 변경 안내", "New handler") + ": " + t.Subject,
 		MessageID:     newMessageID(t.ID, mb.Address),
 		Date:          now.In(d.loc),
 		AutoSubmitted: "auto-generated",
@@ -369,7 +369,7 @@ func (d *Desk) transfer(ctx context.Context, tx *store.Tx, t *store.Ticket, h *r
 func (d *Desk) relayAnswer(ctx context.Context, tx *store.Tx, t *store.Ticket, answer string, atts []message.Attachment, h *rules.Handler, now time.Time) error {
 	mb := d.mailboxes[t.Mailbox]
 	text, _, err := d.templatesOf(ctx).Render("answer", templates.Answer{
-		Text: answer, Handler: tcontact(contactOf(h)), Mailbox: mb.Address,
+		Text: answer, Handler: tcontact(contactOf(h)), Mailbox: mb.Address, EnglishFirst: englishFirst(t),
 	})
 	if err != nil {
 		return fmt.Errorf("render answer for ticket %d: %w", t.ID, err)
@@ -627,13 +627,20 @@ func (d *Desk) warnSpoof(ctx context.Context, tx *store.Tx, msg *message.Message
 	}, now)
 }
 
+// categoryName is the sender's name of mail to t's customer: the
+// category's name, in English for an English ticket when it has one.
 func (d *Desk) categoryName(ctx context.Context, t *store.Ticket) string {
-	if c := d.rulesOf(ctx).Categories[t.Category]; c != nil {
-		return c.Name
+	c := d.rulesOf(ctx).Categories[t.Category]
+	switch {
+	case c == nil:
+		return ""
+	case englishFirst(t) && c.NameEn != "":
+		return c.NameEn
 	}
-	return ""
+	return c.Name
 }
 
 func tcontact(c store.Contact) templates.Contact {
-	return templates.Contact{Name: c.Name, Department: c.Department, Phone: c.Phone, Email: c.Email}
+	return templates.Contact{Name: c.Name, Department: c.Department, Phone: c.Phone, Email: c.Email,
+		NameEn: c.NameEn, DepartmentEn: c.DepartmentEn}
 }

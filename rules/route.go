@@ -52,6 +52,9 @@ type Route struct {
 	Handler     string // handler ID, "" for the category's or the mailbox's
 	Priority    string // PriorityHigh, PriorityNormal, PriorityLow or ""
 	Acknowledge *bool  // nil keeps the mailbox's setting
+	// Language, LangEnglish or LangKorean, sets what the customer's mail
+	// leads with, whatever they wrote in; "" leaves it to their mail.
+	Language string
 
 	path string // the file as read, for Validate's problems
 }
@@ -270,6 +273,7 @@ type routeFile struct {
 	Handler       string `toml:"handler"`
 	Priority      string `toml:"priority"`
 	Acknowledge   *bool  `toml:"acknowledge"`
+	Language      string `toml:"language"`
 }
 
 // strings reads a value written as one string or an array of strings, so
@@ -328,6 +332,7 @@ func (f *tomlFile) route(key string, raw *routeFile) *Route {
 		Handler:       raw.Handler,
 		Priority:      raw.Priority,
 		Acknowledge:   raw.Acknowledge,
+		Language:      raw.Language,
 	}
 	for _, m := range r.Mailboxes {
 		if !tomlcheck.IsName(m) {
@@ -355,6 +360,7 @@ func (f *tomlFile) route(key string, raw *routeFile) *Route {
 	default:
 		f.Addf(key+".priority", "priority = %q: want \"high\", \"normal\" or \"low\"", r.Priority)
 	}
+	f.checkLanguage(key+".language", r.Language)
 	if r.Category != "" && !tomlcheck.IsName(r.Category) {
 		f.Addf(key+".category", "category %q: use lower-case letters, digits and '-'", r.Category)
 	}
@@ -369,9 +375,9 @@ func (f *tomlFile) route(key string, raw *routeFile) *Route {
 	if !has {
 		f.Addf(key, "route has no condition and would match every mail: give mailbox, to, from, subject, body, keywords, has_attachment or attachment")
 	}
-	if raw.Category == "" && raw.Handler == "" && raw.Priority == "" && raw.Acknowledge == nil &&
-		!f.Has(key+".category") && !f.Has(key+".handler") && !f.Has(key+".priority") {
-		f.Addf(key, "route does nothing: give category, handler, priority or acknowledge")
+	if raw.Category == "" && raw.Handler == "" && raw.Priority == "" && raw.Acknowledge == nil && raw.Language == "" &&
+		!f.Has(key+".category") && !f.Has(key+".handler") && !f.Has(key+".priority") && !f.Has(key+".language") {
+		f.Addf(key, "route does nothing: give category, handler, priority, acknowledge or language")
 	}
 	return r
 }

@@ -36,6 +36,11 @@ type Handler struct {
 	Department string `json:"department"`
 	Phone      string `json:"phone"`
 	Email      string `json:"email"`
+	// NameEn and DepartmentEn are what the English part of a customer's
+	// mail calls the handler; "" when the rules give none, and the
+	// English part then repeats the Korean.
+	NameEn       string `json:"name_en,omitempty"`
+	DepartmentEn string `json:"department_en,omitempty"`
 	// Absences are the days the handler is away, in date order, each
 	// with the handler who takes over.
 	Absences []Absence `json:"-"`
@@ -170,12 +175,14 @@ type rulesFile struct {
 }
 
 type handlerFile struct {
-	ID         string        `toml:"id"`
-	Name       string        `toml:"name"`
-	Department string        `toml:"department"`
-	Phone      string        `toml:"phone"`
-	Email      string        `toml:"email"`
-	Absence    []absenceFile `toml:"absence"`
+	ID           string        `toml:"id"`
+	Name         string        `toml:"name"`
+	NameEn       string        `toml:"name_en"`
+	Department   string        `toml:"department"`
+	DepartmentEn string        `toml:"department_en"`
+	Phone        string        `toml:"phone"`
+	Email        string        `toml:"email"`
+	Absence      []absenceFile `toml:"absence"`
 }
 
 type absenceFile struct {
@@ -393,7 +400,15 @@ func (s *Set) addHandler(f *tomlFile, key string, raw *handlerFile) *Handler {
 			f.Addf(key+".email", "email %q is not an email address like name@example.org", raw.Email)
 		}
 	}
-	h := &Handler{ID: raw.ID, Name: raw.Name, Department: raw.Department, Phone: raw.Phone, Email: raw.Email}
+	for _, field := range []struct{ key, value string }{{"name_en", raw.NameEn}, {"department_en", raw.DepartmentEn}} {
+		if hasHangul(field.value) {
+			f.Addf(key+"."+field.key, "%s %q has Hangul: it is what the English part of a mail says; leave it out to repeat the Korean", field.key, field.value)
+		} else if f.Has(key+"."+field.key) && strings.TrimSpace(field.value) == "" {
+			f.Addf(key+"."+field.key, "%q must not be empty; leave it out to repeat the Korean", field.key)
+		}
+	}
+	h := &Handler{ID: raw.ID, Name: raw.Name, Department: raw.Department, Phone: raw.Phone, Email: raw.Email,
+		NameEn: raw.NameEn, DepartmentEn: raw.DepartmentEn}
 	for i := range raw.Absence {
 		k := key + ".absence." + strconv.Itoa(i+1)
 		// Every problem of an absence names whose it is: a handlers file
@@ -692,6 +707,10 @@ type Decision struct {
 	// `routes.toml:12 (keyword "민원" in subject)` or
 	// "mailbox fta-pass default".
 	Rule string
+	// Language is what the customer's mail leads with, LangKorean or
+	// LangEnglish, decided once for the ticket from this first mail;
+	// LanguageBy says why, for `rules test`.
+	Language, LanguageBy string
 	// Due is In.At plus the category's window on its clock; NoticeAt is
 	// NoticeBefore earlier on the same clock (Due when there is no
 	// advance notice).
@@ -767,6 +786,7 @@ func (s *Set) Decide(in Input) (Decision, error) {
 		return Decision{}, fmt.Errorf("decide for mailbox %q: unknown handler %q", in.Mailbox, handlerID)
 	}
 	d.Category, d.Handler = c, h
+	d.Language, d.LanguageBy = language(&in, route)
 	if !in.At.IsZero() {
 		if dh, delegated := s.Delegate(h, in.At); delegated {
 			d.Handler, d.Absent = dh, h

@@ -25,6 +25,10 @@ type Contact struct {
 	Department string `json:"department"`
 	Phone      string `json:"phone"`
 	Email      string `json:"email"`
+	// The English name and department, for the English part of a
+	// customer's mail; "" when the rules gave none.
+	NameEn       string `json:"name_en,omitempty"`
+	DepartmentEn string `json:"department_en,omitempty"`
 }
 
 // Ticket is one conversation with one customer.
@@ -64,6 +68,10 @@ type Ticket struct {
 	// same, until staff set a later expected date.
 	PromisedAt *time.Time `json:"promised_at"`
 	Priority   string     `json:"priority,omitempty"` // as the rules gave it at opening
+	// Language is what mail to the customer leads with, "ko" or "en"
+	// (ISO 639-1), decided from the mail that opened the ticket and kept:
+	// UpdateTicket does not change it. InsertTicket writes "" as "ko".
+	Language string `json:"language"`
 }
 
 // FullTag is the tag as it appears in subjects: "[FTA-PASS #12]". A ticket
@@ -73,7 +81,8 @@ func (t *Ticket) FullTag() string { return fmt.Sprintf("[%s #%d]", t.Tag, cmp.Or
 const ticketColumns = `id, tag, coalesce(number, id), mailbox, category, status, handler_id, handler_name,
 	handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 	created_at, updated_at, due_at, notice_at, answered_at, closed_at,
-	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority`
+	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority,
+	language, handler_name_en, handler_department_en`
 
 func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 	var t Ticket
@@ -82,7 +91,7 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
 		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt},
 		nullTime{&t.NoticeSentAt}, nullTime{&t.OverdueAt}, &t.DelayReason, &t.DelayStatus, nullTime{&t.ExpectedAt},
-		nullTime{&t.PromisedAt}, &t.Priority)
+		nullTime{&t.PromisedAt}, &t.Priority, &t.Language, &t.Handler.NameEn, &t.Handler.DepartmentEn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -94,17 +103,21 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 	res, err := tx.exec(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
-		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority,
+		language, handler_name_en, handler_department_en)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
 		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerKey, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
-		fmtTimePtr(t.PromisedAt), t.Priority)
+		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
+	// A ticket opened without a language (maildesk ticket new, a
+	// quarantined mail) is Korean first, as the column's default says.
+	t.Language = cmp.Or(t.Language, "ko")
 	if t.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}
@@ -130,11 +143,12 @@ func (tx *Tx) TicketByNumber(ctx context.Context, tag string, number int64) (*Ti
 // UpdateTicket writes every mutable field of t.
 func (tx *Tx) UpdateTicket(ctx context.Context, t *Ticket) error {
 	res, err := tx.exec(ctx, `UPDATE tickets SET category = ?, status = ?, handler_id = ?,
-		handler_name = ?, handler_department = ?, handler_phone = ?, handler_email = ?, subject = ?,
+		handler_name = ?, handler_department = ?, handler_phone = ?, handler_email = ?,
+		handler_name_en = ?, handler_department_en = ?, subject = ?,
 		updated_at = ?, due_at = ?, notice_at = ?, answered_at = ?, closed_at = ?,
 		notice_sent_at = ?, overdue_at = ?, delay_reason = ?, delay_status = ?, expected_at = ?, promised_at = ? WHERE id = ?`,
 		t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department, t.Handler.Phone,
-		t.Handler.Email, t.Subject, fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
+		t.Handler.Email, t.Handler.NameEn, t.Handler.DepartmentEn, t.Subject, fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
 		fmtTimePtr(t.PromisedAt), t.ID)

@@ -1,6 +1,11 @@
 // Package templates holds maildesk's mail templates (Korean first, English
 // below), embedded; files in an override directory replace them by name.
 //
+// The templates of mail to customers (ack, notice, interim, transfer,
+// answer) get EnglishFirst, the ticket's language: each writes its Korean
+// and its English part once, as {{define "korean"}} and {{define
+// "english"}}, and puts them in that order or the other.
+//
 // A template name has a text part, name.txt (text/template), and optionally an
 // HTML part, name.html (html/template, which escapes what it inserts). An
 // override directory that has either file of a name replaces that whole
@@ -52,6 +57,9 @@ type Ack struct {
 	Received   time.Time // in the configured zone already
 	Due        time.Time // when the customer will have an answer, zone set
 	Mailbox    string    // published address
+	// EnglishFirst: the customer wrote in English (or a route says so);
+	// the English part comes first.
+	EnglishFirst bool
 }
 
 // Quarantine is the data of the "quarantine" template: the note a handler
@@ -95,6 +103,8 @@ type Notice struct {
 	ReasonEn   string    // English versions for the English part; "" repeats Reason
 	StatusEn   string
 	Mailbox    string
+	// EnglishFirst: the ticket's language is English (see Ack).
+	EnglishFirst bool
 }
 
 // Alert is the data of the "alert" template: the supervisor's mail when a
@@ -186,6 +196,9 @@ type Answer struct {
 	Text    string
 	Handler Contact
 	Mailbox string
+	// EnglishFirst: the ticket's language is English; the signature is
+	// the English one.
+	EnglishFirst bool
 }
 
 // Transfer is the data of the "transfer" template: the customer is told who
@@ -197,6 +210,8 @@ type Transfer struct {
 	Handler  Contact // the new handler
 	Due      time.Time
 	Mailbox  string
+	// EnglishFirst: the ticket's language is English (see Ack).
+	EnglishFirst bool
 }
 
 // StaffError is the data of the "staff-error" template: a staff mail that
@@ -227,9 +242,12 @@ type FYI struct {
 	Tickets []string // one line each: tag, subject, delegate, status
 }
 
-// Contact is how a customer reaches a member of staff.
+// Contact is how a customer reaches a member of staff. NameEn and
+// DepartmentEn are for English parts and may be empty: templates write
+// {{or .Handler.NameEn .Handler.Name}}.
 type Contact struct {
 	Name, Department, Phone, Email string
+	NameEn, DepartmentEn           string
 }
 
 var funcs = map[string]any{

@@ -120,6 +120,9 @@ func rulesTest(ctx context.Context, configPath, emlPath, at, mailbox string, asJ
 		fmt.Fprintf(w, "templates:    %s, %s\n", p.Template, p.NoticeTmpl)
 		fmt.Fprintf(w, "acknowledge:  %v\n", p.Acknowledge)
 	}
+	if p.Language != "" {
+		fmt.Fprintf(w, "language:     %s (%s)\n", p.Language, p.LanguageBy)
+	}
 	if p.AckText != "" {
 		fmt.Fprintf(w, "\n--- acknowledgement: %s\n%s\n", p.AckSubject, p.AckText)
 	}
