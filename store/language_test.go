@@ -51,7 +51,7 @@ func TestTicketLanguage(t *testing.T) {
 	}
 }
 
-// TestUpgradeAddsLanguage: tickets stored before migration 0012 read as
+// TestUpgradeAddsLanguage: tickets stored before migration 0013 read as
 // Korean, with no English names.
 func TestUpgradeAddsLanguage(t *testing.T) {
 	ctx := context.Background()
