@@ -213,7 +213,32 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 	if sup == nil || sup.Email == "" {
 		return tx.AddEvent(ctx, t.ID, now, "alert-skipped", "the category names no supervisor")
 	}
+	// The supervisor rarely has a shell on the server: the alert carries
+	// what `maildesk ticket` would show.
+	history, err := d.messageLines(ctx, tx, t.ID)
+	if err != nil {
+		return err
+	}
+	said, err := tx.LastReceivedText(ctx, t.ID, KindInquiry, KindFollowUp)
+	if err != nil {
+		return err
+	}
+	events, err := tx.Events(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	var eventLines []string
+	for _, e := range events {
+		if e.Kind == "queued" || e.Kind == "sent" {
+			continue // the mails are in History
+		}
+		eventLines = append(eventLines, fmt.Sprintf("%s %-12s %s", e.At.In(d.loc).Format("01-02 15:04"), e.Kind, e.Detail))
+	}
+	if n := len(eventLines); n > staffHistoryLines {
+		eventLines = eventLines[n-staffHistoryLines:]
+	}
 	data := templates.Alert{
+		Text: cutText(said, t.ID), History: history, Events: eventLines,
 		Supervisor: tcontact(contactOf(sup)), Handler: tcontact(t.Handler),
 		Tag: t.FullTag(), TicketID: t.ID, Subject: t.Subject, Category: cat.Name, CategoryEn: cat.NameEn,
 		Customer: customerLabel(t), Received: t.CreatedAt.In(d.loc), Due: t.DueAt.In(d.loc), Late: lateKo(late), LateEn: lateEn(late),

@@ -141,7 +141,9 @@ func TestDelayNoticeAndAlert(t *testing.T) {
 	}
 	alert := f.ackOf(2)
 	for _, want := range []string{"김팀장 님", "[FTA-PASS #1]", "김고객 <kim@example.co.kr>",
-		"경과 시간: 30분", "Late by:  30 min"} {
+		"경과 시간: 30분", "Late by:  30 min",
+		// The case itself: the customer's words, the mails, the events.
+		"고객이 보낸 내용(최근) ----\n문의드립니다.", "in  inquiry      kim@example.co.kr", "out notice       ", "opened       category fta-pass"} {
 		if !strings.Contains(alert.Text, want) {
 			t.Errorf("alert lacks %q:\n%s", want, alert.Text)
 		}

@@ -412,6 +412,21 @@ const (
 	staffFormer // a reply from a handler the ticket has since left
 )
 
+// messageLines is the ticket's last staffHistoryLines messages, one line
+// each, for the mails that carry a ticket's history (the handler's notice,
+// the supervisor's alert).
+func (d *Desk) messageLines(ctx context.Context, tx *store.Tx, id int64) ([]string, error) {
+	ms, err := tx.RecentMessages(ctx, id, staffHistoryLines)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, m := range ms {
+		lines = append(lines, fmt.Sprintf("%s %-3s %-12s %s", m.CreatedAt.In(d.loc).Format("01-02 15:04"), m.Direction, m.Kind, m.From))
+	}
+	return lines, nil
+}
+
 // staffHistoryLines is how many of a ticket's latest messages a handler's
 // notice lists.
 const staffHistoryLines = 12
@@ -470,7 +485,7 @@ func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, t
 	// Only the last lines of the history, and only the columns shown: the
 	// whole history with its texts was a fifth of this notice's cost in
 	// the backlog's profile, and grew with the ticket.
-	ms, err := tx.RecentMessages(ctx, t.ID, staffHistoryLines)
+	history, err := d.messageLines(ctx, tx, t.ID)
 	if err != nil {
 		return err
 	}
@@ -480,10 +495,6 @@ func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, t
 		}
 	}
 	text = cutText(text, t.ID)
-	var history []string
-	for _, m := range ms {
-		history = append(history, fmt.Sprintf("%s %-3s %-12s %s", m.CreatedAt.In(d.loc).Format("01-02 15:04"), m.Direction, m.Kind, m.From))
-	}
 	mb := d.mailboxes[t.Mailbox]
 	data := templates.Staff{
 		Handler: tcontact(t.Handler), Tag: t.FullTag(), Category: d.categoryName(ctx, t),

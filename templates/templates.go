@@ -120,8 +120,11 @@ type Alert struct {
 	Customer   string
 	Received   time.Time // zone set
 	Due        time.Time
-	Late       string // how late, in Korean, e.g. "2시간 5분"
-	LateEn     string // the same in English, e.g. "2 h 5 min"
+	Late       string   // how late, in Korean, e.g. "2시간 5분"
+	LateEn     string   // the same in English, e.g. "2 h 5 min"
+	Text       string   // what the customer last wrote, quoted history folded away
+	History    []string // the ticket's last messages, one line each (as in Staff)
+	Events     []string // the ticket's last events (deferred, assigned, notes …), one line each
 }
 
 // Staff is the data of the "staff" template: what a handler gets for a new

@@ -235,7 +235,7 @@ func TestTicketsShowNoEscapes(t *testing.T) {
 		"tickets": func(b *bytes.Buffer) error {
 			return listTickets(ctx, s.configPath, ticketQuery{status: "all"}, false, b)
 		},
-		"ticket": func(b *bytes.Buffer) error { return showTicket(ctx, s.configPath, "1", false, b) },
+		"ticket": func(b *bytes.Buffer) error { return showTicket(ctx, s.configPath, "1", false, false, b) },
 	} {
 		var b bytes.Buffer
 		if err := run(&b); err != nil {
@@ -249,7 +249,7 @@ func TestTicketsShowNoEscapes(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	if err := showTicket(ctx, s.configPath, "1", true, &b); err != nil {
+	if err := showTicket(ctx, s.configPath, "1", true, false, &b); err != nil {
 		t.Fatal(err)
 	}
 	if strings.ContainsAny(b.String(), "\x1b\x07") || !strings.Contains(b.String(), `\u001b`) {

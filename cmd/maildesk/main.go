@@ -9,7 +9,7 @@
 //	maildesk rules check [-config FILE] [-no-secrets]   validate config, rules and templates
 //	maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   what would happen to this mail
 //	maildesk tickets [-config FILE] [-json]       list tickets
-//	maildesk ticket  [-config FILE] [-json] ID    one ticket with its messages and events (ID as listed, or its tag: "[QUAL #2]")
+//	maildesk ticket  [-config FILE] [-json] [-full] ID   one ticket with its messages and events (ID as listed, or its tag: "[QUAL #2]")
 //	maildesk ticket  [-config FILE] ID -raw N     message N of the ticket, exactly as received
 //	maildesk ticket  [-config FILE] ID -attachments DIR   write the files of the mail received into DIR
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
@@ -37,7 +37,7 @@ const usage = `usage:
   maildesk rules check [-config FILE] [-no-secrets]   validate config, rules and templates
   maildesk rules test  [-config FILE] [-json] [-at TIME] MSG.eml   show what would happen to a mail; changes nothing
   maildesk tickets [-config FILE] [-json]       list tickets
-  maildesk ticket  [-config FILE] [-json] ID    show one ticket (ID as listed, or its tag: "[QUAL #2]")
+  maildesk ticket  [-config FILE] [-json] [-full] ID   show one ticket (ID as listed, or its tag: "[QUAL #2]")
   maildesk ticket  [-config FILE] ID -raw N     write message N of the ticket exactly as received
   maildesk ticket  [-config FILE] ID -attachments DIR   write the files of its mail into DIR
   maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
@@ -198,6 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		asJSON := fs.Bool("json", false, "print JSON")
 		raw := fs.Int("raw", 0, "write message `N` (as numbered in the listing) to standard output exactly as received")
 		dir := fs.String("attachments", "", "write the files of the mail received into `DIR` (never overwrites)")
+		full := fs.Bool("full", false, "show each message's whole text, quoted history included")
 		if err := parseFlags(fs, args, 1); err != nil {
 			return err
 		}
@@ -209,7 +210,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case *dir != "":
 			return extractAttachments(ctx, *config, fs.Arg(0), *dir, stdout)
 		}
-		return showTicket(ctx, *config, fs.Arg(0), *asJSON, stdout)
+		return showTicket(ctx, *config, fs.Arg(0), *asJSON, *full, stdout)
 	case "calendar":
 		return calendarCommand(args, stdout, stderr)
 	case "backup":

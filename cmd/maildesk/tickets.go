@@ -17,6 +17,7 @@ import (
 
 	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/desk"
+	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -215,7 +216,11 @@ func ticketID(ctx context.Context, st *store.Store, ref string) (int64, error) {
 	return id, err
 }
 
-func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io.Writer) error {
+// textLines is how many lines of a message's text `ticket` shows without
+// -full.
+const textLines = 12
+
+func showTicket(ctx context.Context, configPath, idArg string, asJSON, full bool, w io.Writer) error {
 	st, cfg, err := openExisting(ctx, configPath)
 	if err != nil {
 		return err
@@ -275,10 +280,31 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 	fmt.Fprintf(w, "due:       %s\n", fmtLocal(v.DueAt, loc))
 	fmt.Fprintf(w, "notice:    %s\n", fmtLocal(v.NoticeAt, loc))
 	fmt.Fprintf(w, "answered:  %s\n", fmtLocal(v.AnsweredAt, loc))
+	if v.PromisedAt != nil && v.DueAt != nil && !v.PromisedAt.Equal(*v.DueAt) {
+		fmt.Fprintf(w, "promised:  %s (deferred: expected %s)\n", fmtLocal(v.PromisedAt, loc), fmtLocal(v.ExpectedAt, loc))
+	}
+	if away := awayLine(cfg, v.Ticket); away != "" {
+		fmt.Fprintf(w, "away:      %s\n", away)
+	}
 	fmt.Fprintln(w, "\nmessages:")
 	for _, m := range v.Messages {
 		fmt.Fprintf(w, "  %2d %s %-3s %-11s %s -> %s  %s\n", m.Number, m.StoredAt.In(loc).Format("01-02 15:04"), m.Direction, m.Kind,
 			m.From, strings.Join(m.To, ", "), m.Subject)
+		text := m.Text
+		if full && m.FullText != "" {
+			text = m.FullText
+		}
+		lines := strings.Split(strings.TrimSpace(text), "\n")
+		if strings.TrimSpace(text) == "" {
+			lines = nil
+		}
+		for i, l := range lines {
+			if !full && i == textLines {
+				fmt.Fprintf(w, "      | … %d more lines (-full shows all)\n", len(lines)-textLines)
+				break
+			}
+			fmt.Fprintf(w, "      | %s\n", l)
+		}
 		for _, a := range m.Attachments {
 			fmt.Fprintf(w, "      attachment: %s (%s, %s)\n", a.Name, a.ContentType, desk.HumanSize(a.Size))
 		}
@@ -294,6 +320,31 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON bool, w io
 		fmt.Fprintf(w, "  %s %-12s %s\n", e.At.In(loc).Format("01-02 15:04:05"), e.Kind, e.Detail)
 	}
 	return nil
+}
+
+// awayLine says who is away of the people on t today: its handler, with
+// the delegate who takes their mail. "" when nobody is, or when the rules
+// cannot be read (the view is for reading; `rules check` reports them).
+func awayLine(cfg *config.Config, t *store.Ticket) string {
+	l, err := desk.LoadRules(cfg)
+	if err != nil {
+		return ""
+	}
+	h := l.Rules.Handlers[t.Handler.ID]
+	if h == nil {
+		return ""
+	}
+	now := time.Now()
+	a, away := h.AbsentOn(rules.DateOf(now.In(l.Rules.Calendar.Location())))
+	if !away {
+		return ""
+	}
+	dh, _ := l.Rules.Delegate(h, now)
+	who := a.Delegate
+	if dh != nil {
+		who = fmt.Sprintf("%s (%s)", dh.Name, dh.ID)
+	}
+	return fmt.Sprintf("%s (%s) is away %s to %s; %s gets this ticket's notices too and may answer", h.Name, h.ID, a.From, a.To, who)
 }
 
 // terminalWriter writes text from mail to a terminal with its control

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +112,7 @@ func TestDamagedMailIsAnswered(t *testing.T) {
 		t.Fatalf("sent: got %v, want the acknowledgement to the customer", acks[0].To)
 	}
 	var b bytes.Buffer
-	if err := showTicket(context.Background(), s.configPath, "1", false, &b); err != nil {
+	if err := showTicket(context.Background(), s.configPath, "1", false, false, &b); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"read around: parse multipart/mixed: missing closing boundary", "read around: parse image/png part: decode base64"} {
@@ -151,5 +153,57 @@ func TestTicketByTag(t *testing.T) {
 	list, err := runCLI(t, "tickets", "-config", s.configPath)
 	if err != nil || !strings.Contains(list, "3   [QUAL #2]") {
 		t.Errorf("tickets: %v; want the id beside the tag:\n%s", err, list)
+	}
+}
+
+// TestTicketView: `ticket` shows what each mail says (the new text, its
+// first lines; -full all of it with the quoted history) and who of the
+// ticket is away, with the delegate.
+func TestTicketView(t *testing.T) {
+	s := newStack(t)
+	d := startDaemon(t, s.configPath)
+	var body strings.Builder
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&body, "문의 내용 %d번째 줄입니다.\r\n", i)
+	}
+	body.WriteString("\r\n-----Original Message-----\r\n> 이전에 주신 답변입니다.\r\n")
+	if err := s.mail.Deliver("fta-pass@origin.or.kr", maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "문의", "view@x", body.String())); err != nil {
+		t.Fatal(err)
+	}
+	s.waitCaptured(1)
+	d.stop()
+
+	out, err := runCLI(t, "ticket", "-config", s.configPath, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| 문의 내용 1번째 줄입니다.", "| 문의 내용 12번째 줄입니다.", "| … 8 more lines (-full shows all)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ticket lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "13번째") || strings.Contains(out, "이전에 주신 답변") || strings.Contains(out, "away:") {
+		t.Errorf("ticket shows more than the first lines of the new text, or an absence:\n%s", out)
+	}
+	full, err := runCLI(t, "ticket", "-config", s.configPath, "-full", "1")
+	if err != nil || !strings.Contains(full, "| 문의 내용 20번째 줄입니다.") || !strings.Contains(full, "이전에 주신 답변입니다.") {
+		t.Errorf("ticket -full: %v; want the whole text with the quote:\n%s", err, full)
+	}
+
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	today := time.Now().In(seoul)
+	path := filepath.Join(s.dir, "rules", "handlers.toml")
+	rulesText, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	away := fmt.Sprintf("[[handler.absence]]\nfrom = %s\nto = %s\ndelegate = \"kioi\"\n\n[[handler]]\nid = \"bslee\"",
+		today.Format("2006-01-02"), today.AddDate(0, 0, 3).Format("2006-01-02"))
+	if err := os.WriteFile(path, []byte(strings.Replace(string(rulesText), "[[handler]]\nid = \"bslee\"", away, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runCLI(t, "ticket", "-config", s.configPath, "1")
+	if err != nil || !strings.Contains(out, "away:      임민수 (mslim) is away "+today.Format("2006-01-02")) || !strings.Contains(out, "(kioi) gets this ticket's notices") {
+		t.Errorf("ticket during the handler's absence: %v\n%s", err, out)
 	}
 }
