@@ -67,6 +67,7 @@ func startOpsDaemon(t *testing.T, s *stack, log *slog.Logger) *opsDaemon {
 				}
 			},
 			httpListening: func(a net.Addr) { addr <- a },
+			reloadEvery:   20 * time.Millisecond,
 			ready:         func(*desk.Desk) { close(ready) },
 		})
 	}()
@@ -149,7 +150,7 @@ func metricValue(body, name string, labels ...string) float64 {
 // checkOps runs the acceptance on a started stack: /healthz 200;
 // /readyz 503 before the first fetch and 200 after; after one inquiry
 // (deliver puts it in fta-pass) /metrics counts its intake and its ack.
-func checkOps(t *testing.T, s *stack, deliver func(raw []byte)) {
+func checkOps(t *testing.T, s *stack, deliver func(raw []byte)) *opsDaemon {
 	d := startOpsDaemon(t, s, testLogger(t))
 	if code, _ := httpGet(t, d.base+"/healthz"); code != 200 {
 		t.Errorf("/healthz: got %d, want 200", code)
@@ -199,13 +200,23 @@ func checkOps(t *testing.T, s *stack, deliver func(raw []byte)) {
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", m)
 	}
+	return d
 }
 
 // TestOpsEndpoints: the acceptance on the in-process mail stack.
 func TestOpsEndpoints(t *testing.T) {
 	s := newStack(t)
-	checkOps(t, s, func(raw []byte) {
+	d := checkOps(t, s, func(raw []byte) {
 		s.send("kim@example.co.kr", []string{"fta-pass@origin.or.kr"}, raw)
+	})
+	// A rule edit that does not pass the checks is counted as a failed
+	// reload (the rules in force stay).
+	if err := os.WriteFile(filepath.Join(s.dir, "rules", "zz-broken.toml"), []byte("[[category]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	maildesktest.WaitUntil(t, "a failed reload counted", func() bool {
+		_, m := httpGet(t, d.base+"/metrics")
+		return metricValue(m, "maildesk_rules_reload_total", "result=error") >= 1
 	})
 }
 
