@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"errors"
 	"io/fs"
+	"net"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -63,6 +64,32 @@ type Config struct {
 	Location            *time.Location
 	SMTP                SMTP
 	Mailboxes           []Mailbox
+	// HTTP is the optional listener of /metrics, /healthz and /readyz.
+	HTTP HTTP
+}
+
+// HTTP is the [http] table: the operators' listener. Listen "" (the table
+// or the key absent) serves nothing.
+type HTTP struct {
+	Listen string // host:port, e.g. "127.0.0.1:9465"
+	// AllowRemote silences the warning about a Listen address other
+	// machines can reach: /metrics has no authentication, and it tells
+	// how busy and how late the helpdesk is.
+	AllowRemote bool
+}
+
+// Remote reports whether Listen can be reached from other machines: a
+// host that is not loopback, or none (every interface).
+func (h HTTP) Remote() bool {
+	host, _, err := net.SplitHostPort(h.Listen)
+	if err != nil || host == "" {
+		return h.Listen != ""
+	}
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // The values of log_format.
@@ -158,6 +185,12 @@ type configFile struct {
 	StaffAttachments  string        `toml:"staff_attachments_max"`
 	SMTP              *smtpFile     `toml:"smtp"`
 	Mailbox           []mailboxFile `toml:"mailbox"`
+	HTTP              *httpFile     `toml:"http"`
+}
+
+type httpFile struct {
+	Listen      string `toml:"listen"`
+	AllowRemote bool   `toml:"allow_remote"`
 }
 
 type smtpFile struct {
@@ -284,6 +317,10 @@ func load(path string, noSecrets bool) (*Config, error) {
 		cfg.SMTP = f.smtp(dir, raw.SMTP)
 	}
 
+	if raw.HTTP != nil {
+		cfg.HTTP = f.http(raw.HTTP)
+	}
+
 	if len(raw.Mailbox) == 0 && !f.Bad("mailbox") {
 		f.Add(0, "no [[mailbox]] tables: maildesk needs at least one mailbox to watch")
 	}
@@ -328,6 +365,18 @@ func (f *file) smtp(dir string, raw *smtpFile) SMTP {
 	s.Port = f.port(key, raw.Port, map[string]int{SecurityTLS: 465, SecurityStartTLS: 587, SecurityNone: 25}[raw.Security])
 	s.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, raw.Username != "")
 	return s
+}
+
+func (f *file) http(raw *httpFile) HTTP {
+	h := HTTP{Listen: strings.TrimSpace(raw.Listen), AllowRemote: raw.AllowRemote}
+	if h.Listen == "" {
+		return h
+	}
+	_, port, err := net.SplitHostPort(h.Listen)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		f.Addf("http.listen", "listen = %q: want host:port, like \"127.0.0.1:9465\"", raw.Listen)
+	}
+	return h
 }
 
 func (f *file) mailbox(dir, key string, raw *mailboxFile) Mailbox {

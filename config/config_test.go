@@ -443,3 +443,47 @@ func TestSecretSource(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTP(t *testing.T) {
+	t.Setenv("MAILDESK_TEST_PW", "x")
+	base := "[smtp]\nhost = \"smtp.example.org\"\nsecurity = \"none\"\n\n[[mailbox]]\nname = \"m\"\naddress = \"m@example.org\"\nhost = \"imap.example.org\"\nsecurity = \"tls\"\nusername = \"m\"\npassword_env = \"MAILDESK_TEST_PW\"\n"
+	tests := []struct {
+		table      string // appended after base (the table on line 13)
+		want       HTTP
+		wantRemote bool
+		wantErr    string
+	}{
+		{"", HTTP{}, false, ""},
+		{"[http]\n", HTTP{}, false, ""},
+		{"[http]\nlisten = \"127.0.0.1:9465\"\n", HTTP{Listen: "127.0.0.1:9465"}, false, ""},
+		{"[http]\nlisten = \"[::1]:9465\"\n", HTTP{Listen: "[::1]:9465"}, false, ""},
+		{"[http]\nlisten = \"localhost:9465\"\n", HTTP{Listen: "localhost:9465"}, false, ""},
+		{"[http]\nlisten = \":9465\"\n", HTTP{Listen: ":9465"}, true, ""},
+		{"[http]\nlisten = \"10.0.0.5:9465\"\nallow_remote = true\n", HTTP{Listen: "10.0.0.5:9465", AllowRemote: true}, true, ""},
+		{"[http]\nlisten = \"monitor.example.org:9465\"\n", HTTP{Listen: "monitor.example.org:9465"}, true, ""},
+		{"[http]\nlisten = \"9465\"\n", HTTP{}, false, `maildesk.toml:14: listen = "9465": want host:port, like "127.0.0.1:9465"`},
+		{"[http]\nlisten = \"127.0.0.1:http\"\n", HTTP{}, false, `maildesk.toml:14: listen = "127.0.0.1:http": want host:port, like "127.0.0.1:9465"`},
+		{"[http]\nlisen = \"127.0.0.1:9465\"\n", HTTP{}, false, `maildesk.toml:14: unknown key "lisen" in [http]`},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "maildesk.toml")
+		if err := os.WriteFile(path, []byte(base+"\n"+tt.table), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(path)
+		if tt.wantErr != "" {
+			if err == nil || !strings.HasSuffix(err.Error(), tt.wantErr) {
+				t.Errorf("%q: got %v, want …%s", tt.table, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tt.table, err)
+			continue
+		}
+		if cfg.HTTP != tt.want || cfg.HTTP.Remote() != tt.wantRemote {
+			t.Errorf("%q: got %+v (remote %v), want %+v (remote %v)", tt.table, cfg.HTTP, cfg.HTTP.Remote(), tt.want, tt.wantRemote)
+		}
+	}
+}

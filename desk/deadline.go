@@ -59,7 +59,8 @@ func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error)
 	}()
 	ctx = d.withSnapshot(ctx) // one rule set for the pass
 	now := d.clock.Now()
-	for _, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs} {
+	kinds := []string{KindNotice, KindAlert, DeadlineFYI} // of each step, for the metrics
+	for i, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs} {
 		for {
 			n := 0
 			err := d.store.Write(ctx, func(tx *store.Tx) (err error) {
@@ -71,6 +72,7 @@ func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error)
 			}
 			if n > 0 {
 				d.wake()
+				d.observer.DeadlineNotices(kinds[i], n)
 			}
 			if n < deadlineBatch {
 				break

@@ -78,6 +78,8 @@ type Options struct {
 	// a handler's notice carries (staff_attachments_max); 0 means
 	// DefaultStaffAttachmentsMax, negative never attach (only list).
 	StaffAttachmentsMax int64
+	// Observer, when set, is told what the desk did (the daemon's metrics).
+	Observer Observer
 }
 
 // DefaultAckLimit is how many acknowledgements one address gets per hour
@@ -123,7 +125,8 @@ type Desk struct {
 	trustedAuth  string
 	attachMax    int64 // see Options.StaffAttachmentsMax; <= 0 attaches nothing
 
-	abort context.Context // see Options.Abort; never nil
+	abort    context.Context // see Options.Abort; never nil
+	observer Observer        // see Options.Observer; never nil
 
 	failMu sync.Mutex
 	failed map[string]int // intake failures by mailbox/uidvalidity/uid
@@ -195,6 +198,9 @@ func build(o Options) (*Desk, error) {
 		d.staffLimit = DefaultStaffNoticeLimit
 	}
 	d.abort = o.Abort
+	if d.observer = o.Observer; d.observer == nil {
+		d.observer = nopObserver{}
+	}
 	if d.abort == nil {
 		d.abort = context.Background()
 	}

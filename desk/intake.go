@@ -76,6 +76,7 @@ func fetchedInput(mbox string, uidValidity uint32, f mailbox.Fetched, msg *messa
 // what, when not "", says more of the mail in errors.
 func (d *Desk) deliverInput(ctx context.Context, in intakeInput, what string) error {
 	mbox, uidValidity, uid := in.mbox, in.uv, in.uid
+	ctx, tally := withTally(ctx, mbox)
 	queued := false
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
 		var err error
@@ -90,6 +91,7 @@ func (d *Desk) deliverInput(ctx context.Context, in intakeInput, what string) er
 	key := fmt.Sprintf("%s/%d/%d", mbox, uidValidity, uid)
 	if err == nil {
 		d.intakeFailures(key, false)
+		d.observed(tally)
 		if queued {
 			d.woken()
 		}
@@ -118,6 +120,7 @@ func (d *Desk) deliverInput(ctx context.Context, in intakeInput, what string) er
 		return errors.Join(err, fmt.Errorf("quarantine it: %w", qerr))
 	}
 	d.intakeFailures(key, false)
+	d.observer.Intake(mbox, KindQuarantined)
 	d.log.Error("message could not be taken in; stored raw and quarantined", "mailbox", mbox, "uid", uid, "err", err)
 	d.woken()
 	return nil
@@ -199,6 +202,8 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 		return 0, nil
 	}
 	queued := false
+	// The one-by-one fallback below tallies each message on its own.
+	ctx, tally := withTally(ctx, mbox)
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
 		cutoff, err := d.historyCutoff(ctx, tx, mbox)
 		if err != nil {
@@ -219,6 +224,7 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 		return d.advance(ctx, tx, mbox, uidValidity, msgs[len(msgs)-1].UID)
 	})
 	if err == nil {
+		d.observed(tally)
 		if queued {
 			d.woken()
 		}
@@ -274,6 +280,7 @@ func (d *Desk) takeInput(ctx context.Context, tx *store.Tx, in intakeInput) (boo
 	if err != nil {
 		return false, err
 	}
+	noteIntake(ctx, dec.Action)
 	if intakeDecided != nil {
 		intakeDecided(in.uid, dec)
 	}

@@ -107,17 +107,20 @@ func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 	// Record the outcome even when ctx is ending: the server may have
 	// accepted the mail, and forgetting that would send it again.
 	wctx := context.WithoutCancel(ctx)
+	var observe func() // the metrics' part, once the outcome is committed
 	record := func(tx *store.Tx) error {
 		at := d.clock.Now()
 		var se *mailbox.SendError
 		switch {
 		case sendErr == nil:
+			observe = func() { d.observer.Sent(dl.Kind, at.Sub(dl.CreatedAt)) }
 			if err := tx.MarkSent(wctx, dl.ID, at); err != nil {
 				return err
 			}
 			return d.ticketEvent(wctx, tx, dl.TicketID, at, "sent", fmt.Sprintf("delivery %d accepted", dl.ID))
 		case errors.As(sendErr, &se) && se.Permanent, at.Sub(dl.CreatedAt) > giveUpAfter:
 			log.Error("delivery failed", "err", sendErr)
+			observe = func() { d.observer.Failed(dl.Kind, true) }
 			if err := tx.MarkFailed(wctx, dl.ID, sendErr.Error()); err != nil {
 				return err
 			}
@@ -127,6 +130,7 @@ func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 			return d.failedToHandler(wctx, tx, dl, sendErr, at)
 		default:
 			log.Warn("delivery deferred", "err", sendErr, "retry_in", retryDelay(dl.Attempts+1))
+			observe = func() { d.observer.Failed(dl.Kind, false) }
 			return tx.MarkRetry(wctx, dl.ID, sendErr.Error())
 		}
 	}
@@ -137,6 +141,7 @@ func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 		log.Error("record delivery outcome", "err", err, "send_err", sendErr)
 		return
 	}
+	observe()
 	if sendErr == nil {
 		log.Debug("delivered")
 	}

@@ -145,6 +145,13 @@ type Watcher struct {
 	// Synced, if set, is called after each completed catch-up pass (tests
 	// use it).
 	Synced func(mailbox string)
+	// LoggedIn, if set, is called when a session has logged in and
+	// selected the folder; Disconnected when a session ends, with the
+	// error that ended it (nil at shutdown). Each session that logged in
+	// gets one of each; one that failed before gets only Disconnected.
+	// They observe (the daemon's metrics) and change nothing.
+	LoggedIn     func(mailbox string)
+	Disconnected func(mailbox string, err error)
 
 	// noIdle makes the watcher poll even when the server offers IDLE:
 	// in-process test servers always offer it.
@@ -199,6 +206,8 @@ type watch struct {
 	batchSize    int
 	maxSize      int64 // <= 0: no limit
 	synced       func(mailbox string)
+	loggedIn     func(mailbox string)
+	disconnected func(mailbox string, err error)
 	noIdle       bool
 
 	// rereadWarned is the UIDVALIDITY for which the "folder recreated"
@@ -249,6 +258,8 @@ func (w *Watcher) settle() (*watch, error) {
 		batchSize:    cmp.Or(max(w.BatchSize, 0), defaultBatchSize),
 		maxSize:      cmp.Or(a.MaxMessageSize, DefaultMaxMessageSize),
 		synced:       w.Synced,
+		loggedIn:     w.LoggedIn,
+		disconnected: w.Disconnected,
 		noIdle:       w.noIdle,
 	}, nil
 }
@@ -288,6 +299,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 				st.log.Info("imap watcher recovered")
 			}
 		})
+		if st.disconnected != nil {
+			if ctx.Err() != nil {
+				st.disconnected(st.acct.Name, nil)
+			} else {
+				st.disconnected(st.acct.Name, cmp.Or(err, errors.New("session ended unexpectedly")))
+			}
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -357,6 +375,9 @@ func (st *watch) session(ctx context.Context, synced func()) (err error) {
 		return err
 	}
 	st.log.Debug("imap connected", "addr", st.addr, "folder", st.folder, "uidvalidity", uidValidity)
+	if st.loggedIn != nil {
+		st.loggedIn(st.acct.Name)
+	}
 
 	idle := !st.noIdle && c.Caps().Has(imap.CapIdle)
 	for {

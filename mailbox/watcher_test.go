@@ -893,3 +893,58 @@ func TestWatcherWrongPassword(t *testing.T) {
 		t.Errorf("the password is in the log: %s", line)
 	}
 }
+
+// TestWatcherConnectionHooks: LoggedIn and Disconnected follow the
+// sessions, through a server restart and the shutdown.
+func TestWatcherConnectionHooks(t *testing.T) {
+	s := newIMAPTestServer(t, nil)
+	s.start()
+	events := make(chan string, 1000)
+	w := &Watcher{Account: s.account(), Handler: newMemHandler(), SafetyPoll: time.Hour,
+		LoggedIn: func(name string) { events <- "login " + name },
+		Disconnected: func(name string, err error) {
+			if err != nil {
+				events <- "failed " + name
+			} else {
+				events <- "stopped " + name
+			}
+		},
+	}
+	r := startWatcher(t, w)
+	r.waitSynced()
+	next := func() string {
+		t.Helper()
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(waitLimit):
+			t.Fatal("no connection event")
+			return ""
+		}
+	}
+	name := s.account().Name
+	if e := next(); e != "login "+name {
+		t.Fatalf("first event: got %q, want login", e)
+	}
+	s.stop()
+	if e := next(); e != "failed "+name {
+		t.Fatalf("after the server stopped: got %q, want failed", e)
+	}
+	s.start()
+	// Attempts while the server was down fail too; then it logs in again.
+	for e := next(); e != "login "+name; e = next() {
+		if e != "failed "+name {
+			t.Fatalf("while reconnecting: got %q", e)
+		}
+	}
+	r.waitSynced()
+	r.stop()
+	if e := next(); e != "stopped "+name {
+		t.Fatalf("at shutdown: got %q, want stopped", e)
+	}
+	select {
+	case e := <-events:
+		t.Errorf("after shutdown: %q", e)
+	default:
+	}
+}

@@ -76,6 +76,7 @@ func TestQueryPlans(t *testing.T) {
 		tx.TicketOfMailTo(ctx, "staff", "h@x", many)
 		byStatus, sorts = true, true
 		tx.Tickets(ctx, TicketFilter{Status: []string{StatusOpen, StatusAnswered}, Limit: 50})
+		tx.Gauges(ctx, now) // /metrics: every open ticket, grouped by category
 		byStatus, sorts = false, false
 		tx.Events(ctx, tk.ID)
 		tx.Setting(ctx, "k")

@@ -46,6 +46,9 @@ type daemonOptions struct {
 	// closing, when set, is called just before the store is closed with
 	// the loops still running (tests: there must be none).
 	closing func(running []string)
+	// httpListening, when set, is told the [http] listener's address
+	// (tests listen on port 0).
+	httpListening func(net.Addr)
 }
 
 // shutdownGrace is how long work in flight (an SMTP conversation, an intake
@@ -86,6 +89,18 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		log.Warn(w)
 	}
 	warnCleartext(log, cfg)
+	clockNow := time.Now
+	if o.clock != nil {
+		clockNow = o.clock.Now
+	}
+	op, err := newOps(cfg, st, &lp, log, clockNow)
+	if err != nil {
+		return err
+	}
+	defer op.close()
+	if op.ln != nil && o.httpListening != nil {
+		o.httpListening(op.ln.Addr())
+	}
 	// A database deleted or replaced under the daemon stops it: writing on
 	// to the unlinked file would lose everything from then on.
 	ctx, stop := context.WithCancelCause(ctx)
@@ -117,12 +132,14 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		Store: st, Rules: l.Rules, Templates: l.Templates, Mailboxes: mboxes,
 		Location: cfg.Location, Clock: o.clock, Logger: log, DeadlinePass: o.deadlinePass,
 		TrustedAuthServID: cfg.TrustedAuthServID, Abort: abort,
-		StaffAttachmentsMax: staffAttachmentsMax(cfg),
+		StaffAttachmentsMax: staffAttachmentsMax(cfg), Observer: op.metrics,
 	})
 	if err != nil {
 		return err
 	}
 	sender := senderOf(cfg)
+	lp.start(ctx, log, "http", func() error { return op.serve(ctx, cmp.Or(o.grace, shutdownGrace)) })
+	lp.start(ctx, log, "systemd notify", func() error { return op.notifySystemd(ctx) })
 
 	// Every loop stops taking new work as soon as ctx ends; what is in
 	// flight (an intake transaction, an SMTP conversation) runs to its end.
@@ -131,6 +148,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		if o.watcher != nil {
 			o.watcher(w)
 		}
+		op.watch(w)
 		// After the tests' hook, so that what they wait for has happened.
 		then := w.Synced
 		w.Synced = func(name string) {
@@ -140,12 +158,19 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 			if then != nil {
 				then(name)
 			}
+			// Last: a test holding its hook sees the daemon not ready yet.
+			op.fetched(name)
 		}
 		lp.start(ctx, log, "watcher "+m.Name, func() error { return w.Run(ctx) })
 	}
 	lp.start(ctx, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })
 	lp.start(ctx, log, "deadlines", func() error { return d.RunDeadlines(ctx) })
-	rl := &reloader{cfg: cfg, desk: d, log: log, every: reloadEvery, done: o.reloaded}
+	rl := &reloader{cfg: cfg, desk: d, log: log, every: reloadEvery, done: func(err error) {
+		op.metrics.Reloaded(err)
+		if o.reloaded != nil {
+			o.reloaded(err)
+		}
+	}}
 	if o.reloadEvery > 0 {
 		rl.every = o.reloadEvery
 	}
@@ -165,6 +190,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		o.ready(d)
 	}
 	<-ctx.Done()
+	op.stopping()
 	done := make(chan struct{})
 	go func() { lp.wg.Wait(); close(done) }()
 	grace := cmp.Or(o.grace, shutdownGrace)
