@@ -59,7 +59,7 @@ func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error)
 	}()
 	ctx = d.withSnapshot(ctx) // one rule set for the pass
 	now := d.clock.Now()
-	for _, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs} {
+	for _, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs, d.queueClosing} {
 		for {
 			n := 0
 			err := d.store.Write(ctx, func(tx *store.Tx) (err error) {

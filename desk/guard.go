@@ -19,11 +19,13 @@ import (
 // the customer put in a subject, and whatever a template override says.
 var customerKinds = map[string]bool{
 	KindAck: true, KindAnswer: true, KindTransfer: true, KindNotice: true,
+	KindSurvey: true, KindSurveyThanks: true,
 }
 
 // staffOnlyKinds are the mails whose text is for staff only.
 var staffOnlyKinds = map[string]bool{
 	KindStaffNotice: true, KindQuarantineNotice: true, KindAlert: true,
+	KindSurveyAlert: true,
 }
 
 // withheldError says why a customer mail was withheld: the guard stopped

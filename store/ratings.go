@@ -15,14 +15,17 @@ import (
 // UnplannedAutoClose lists answered tickets whose automatic closing has
 // not been worked out yet, oldest first, at most limit.
 func (tx *Tx) UnplannedAutoClose(ctx context.Context, limit int) ([]*Ticket, error) {
-	return tx.ticketsWhere(ctx, `status = 'answered' AND auto_close_at IS NULL ORDER BY id LIMIT ?`, limit)
+	// INDEXED BY: without statistics the planner takes tickets_status,
+	// which walks every answered ticket.
+	return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets INDEXED BY tickets_auto_close
+		WHERE status = 'answered' AND auto_close_at IS NULL ORDER BY id LIMIT ?`, limit)
 }
 
 // DueAutoClose lists answered tickets whose automatic closing is due at
 // now, earliest first, at most limit.
 func (tx *Tx) DueAutoClose(ctx context.Context, now time.Time, limit int) ([]*Ticket, error) {
-	return tx.ticketsWhere(ctx, `status = 'answered' AND auto_close_at IS NOT NULL AND auto_close_at <> '' AND auto_close_at <= ?
-		ORDER BY auto_close_at, id LIMIT ?`, fmtTime(now), limit)
+	return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets INDEXED BY tickets_auto_close
+		WHERE status = 'answered' AND auto_close_at > '' AND auto_close_at <= ? ORDER BY auto_close_at, id LIMIT ?`, fmtTime(now), limit)
 }
 
 // SetAutoClose records when ticket id closes by itself: at, or never

@@ -4,8 +4,7 @@
 -- does not write again ('' never; NULL not worked out yet). Only the
 -- closing pass writes it (store/ratings.go), so UpdateTicket leaves it.
 ALTER TABLE tickets ADD COLUMN auto_close_at TEXT;
-CREATE INDEX tickets_auto_close_unplanned ON tickets(status) WHERE auto_close_at IS NULL;
-CREATE INDEX tickets_auto_close ON tickets(auto_close_at) WHERE status = 'answered';
+CREATE INDEX tickets_auto_close ON tickets(auto_close_at, id) WHERE status = 'answered';
 
 -- One survey per ticket, ever: the row is written in the transaction that
 -- closes the ticket; due_at is when the survey mail goes out (NULL once
@@ -40,4 +39,5 @@ CREATE TABLE ratings (
 	replaced_at  TEXT
 );
 CREATE UNIQUE INDEX ratings_current ON ratings(ticket_id) WHERE replaced_at IS NULL;
+CREATE INDEX ratings_ticket ON ratings(ticket_id, id);
 CREATE INDEX ratings_at ON ratings(at) WHERE replaced_at IS NULL;
