@@ -109,13 +109,13 @@ func parseRating(subject, text string) (ratingFound, bool) {
 
 // ratingOfLine returns the rating a line gives (0 for none) and the
 // comment on the same line after it.
-func ratingOfLine(l string) (int, string) {
-	l = strings.TrimRight(l, ".!~ ")
+func ratingOfLine(line string) (int, string) {
+	l := strings.TrimRight(line, ".!~ ")
 	if m := lineRatingRE.FindStringSubmatch(l); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return n, ""
 	}
-	if m := pointsCommentRE.FindStringSubmatch(l); m != nil {
+	if m := pointsCommentRE.FindStringSubmatch(line); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return n, strings.TrimSpace(m[2])
 	}
