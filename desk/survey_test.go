@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
@@ -532,4 +533,55 @@ func TestAutoCloseCountsFromTheLastAnswer(t *testing.T) {
 	if s := f.ticket(1).Status; s != store.StatusClosed {
 		t.Fatalf("7 days after the second answer: %s, want closed", s)
 	}
+}
+
+// TestSurveyCrashBeforeCommit: a pass that queued the survey but did not
+// commit (a crash, a full disk) leaves it due; the next pass sends it
+// once, and the one after sends nothing.
+func TestSurveyCrashBeforeCommit(t *testing.T) {
+	f := surveyFixture(t, `survey_delay = "1h"`)
+	f.clock.Add(time.Hour)
+	ctx := f.desk.withSnapshot(context.Background())
+	crash := errors.New("crash before the commit")
+	err := f.store.Write(ctx, func(tx *store.Tx) error {
+		if _, err := f.desk.queueClosing(ctx, tx, f.clock.Now()); err != nil {
+			return err
+		}
+		return crash
+	})
+	if !errors.Is(err, crash) {
+		t.Fatalf("pass: got %v", err)
+	}
+	if got := f.queued(); len(got) != 2 {
+		t.Fatalf("after the rolled-back pass: %v", got)
+	}
+	f.tick()
+	f.tick()
+	surveys := 0
+	for _, q := range f.queued() {
+		if strings.HasPrefix(q, "survey ") {
+			surveys++
+		}
+	}
+	if surveys != 1 {
+		t.Errorf("surveys: got %d, want 1", surveys)
+	}
+}
+
+func FuzzParseRating(f *testing.F) {
+	for _, s := range []string{"5", "5점", "매우 만족", "불만족입니다", "2점. 늦었습니다", "★★★", "５", "1. 목록\n2. 목록", "5일이나 기다렸습니다"} {
+		f.Add("Re: [FTA-PASS #1] 만족도 4", s)
+	}
+	f.Fuzz(func(t *testing.T, subject, text string) {
+		r, ok := parseRating(subject, text)
+		if !ok {
+			return
+		}
+		if r.Rating < 1 || r.Rating > 5 {
+			t.Fatalf("parseRating(%q, %q): rating %d", subject, text, r.Rating)
+		}
+		if utf8.RuneCountInString(r.Comment) > maxCommentRunes+1 {
+			t.Fatalf("comment of %d runes", utf8.RuneCountInString(r.Comment))
+		}
+	})
 }
