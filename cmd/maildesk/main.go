@@ -223,6 +223,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return extractAttachments(ctx, *config, fs.Arg(0), *dir, stdout)
 		}
 		return showTicket(ctx, *config, fs.Arg(0), *asJSON, stdout)
+	case "calendar":
+		return calendarCommand(args, stdout, stderr)
+	case "backup":
+		fs := newFlags("backup", stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		if err := parseFlags(fs, args, 1); err != nil {
+			return err
+		}
+		return backupDatabase(ctx, *config, fs.Arg(0), stdout)
 	case "report":
 		fs := newFlags("report", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
@@ -233,15 +242,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return reportCommand(ctx, *config, *format, *from, *to, stdout)
-	case "calendar":
-		return calendarCommand(args, stdout, stderr)
-	case "backup":
-		fs := newFlags("backup", stderr)
-		config := fs.String("config", "maildesk.toml", "configuration `file`")
-		if err := parseFlags(fs, args, 1); err != nil {
-			return err
-		}
-		return backupDatabase(ctx, *config, fs.Arg(0), stdout)
 	case "version", "-version", "--version":
 		return printVersion(stdout)
 	case "help", "-h", "-help", "--help":
