@@ -378,6 +378,17 @@ func (d *Desk) queueSurveys(ctx context.Context, tx *store.Tx, now time.Time) (i
 		if err != nil {
 			return 0, err
 		}
+		if cat := d.rulesOf(ctx).Categories[t.Category]; cat == nil || !cat.Survey {
+			// The rules changed since the close: survey = false now.
+			s.DueAt, s.Skipped = nil, "the category's survey was turned off before it went out"
+			if err := tx.PutSurvey(ctx, s); err != nil {
+				return 0, err
+			}
+			if err := tx.AddEvent(ctx, t.ID, now, "survey-skipped", s.Skipped); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if err := d.sendSurvey(ctx, tx, s, t, now); err != nil {
 			return 0, err
 		}

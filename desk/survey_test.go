@@ -585,3 +585,20 @@ func FuzzParseRating(f *testing.F) {
 		}
 	})
 }
+
+// TestSurveyTurnedOff: a survey planned before a reload that turned the
+// category's survey off does not go out.
+func TestSurveyTurnedOff(t *testing.T) {
+	f := surveyFixture(t, `survey_delay = "1h"`)
+	f.desk.SetRules(rulesFrom(t, deadlineRules))
+	f.clock.Add(2 * time.Hour)
+	f.tick()
+	for _, q := range f.queued() {
+		if strings.HasPrefix(q, "survey ") {
+			t.Fatalf("a survey went out after survey was turned off: %v", f.queued())
+		}
+	}
+	if !f.hasEvent(1, "survey-skipped") {
+		t.Errorf("no survey-skipped event: %v", f.events(1))
+	}
+}
