@@ -43,6 +43,7 @@ type Decision struct {
 	// Automatic says why the mail must not be answered ("" when it may).
 	Automatic string
 	Ticket    *store.Ticket  // the ticket it continues; nil for a new one
+	Rating    *ratingFound   // ActRating: the rating and comment
 	Route     rules.Decision // ActNewTicket: category, handler, deadline
 	Staff     *rules.Handler // the handler whose address sent it, proven or not
 	// Spoofed: from a staff address without proof; it goes on as
@@ -184,6 +185,10 @@ func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Deci
 		return dec, err
 	}
 	dec.Automatic, dec.Ticket, dec.Route = p.automatic, p.ticket, p.decision
+	rating, err := d.ratingIn(ctx, tx, p, msg, dec.Spoofed)
+	if err != nil {
+		return dec, err
+	}
 	switch {
 	case p.automatic != "" && !p.bulk:
 		dec.Action = ActAutomatic
@@ -196,6 +201,8 @@ func (d *Desk) classify(ctx context.Context, tx *store.Tx, in intakeInput) (Deci
 				dec.Action, dec.returned, dec.Ticket = ActBounce, r, r.ticket
 			}
 		}
+	case rating != nil:
+		dec.Action, dec.Rating = ActRating, rating
 	case p.ticket != nil:
 		dec.Action = ActFollowUp
 		// A ticket whose category left the rules has no window to start.

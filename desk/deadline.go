@@ -59,8 +59,10 @@ func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error)
 	}()
 	ctx = d.withSnapshot(ctx) // one rule set for the pass
 	now := d.clock.Now()
-	kinds := []string{KindNotice, KindAlert, DeadlineFYI} // of each step, for the metrics
-	for i, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs} {
+	// Each step with the kind of mail it counts in the metrics ("": it
+	// sends no deadline notice: closing and surveys).
+	kinds := []string{KindNotice, KindAlert, DeadlineFYI, ""}
+	for i, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs, d.queueClosing} {
 		for {
 			n := 0
 			err := d.store.Write(ctx, func(tx *store.Tx) (err error) {
@@ -72,7 +74,9 @@ func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error)
 			}
 			if n > 0 {
 				d.wake()
-				d.observer.DeadlineNotices(kinds[i], n)
+				if kinds[i] != "" {
+					d.observer.DeadlineNotices(kinds[i], n)
+				}
 			}
 			if n < deadlineBatch {
 				break

@@ -19,11 +19,13 @@ import (
 // the customer put in a subject, and whatever a template override says.
 var customerKinds = map[string]bool{
 	KindAck: true, KindAnswer: true, KindTransfer: true, KindNotice: true,
+	KindSurvey: true, KindSurveyThanks: true,
 }
 
 // staffOnlyKinds are the mails whose text is for staff only.
 var staffOnlyKinds = map[string]bool{
 	KindStaffNotice: true, KindQuarantineNotice: true, KindAlert: true,
+	KindSurveyAlert: true,
 }
 
 // withheldError says why a customer mail was withheld: the guard stopped
@@ -73,7 +75,7 @@ func (d *Desk) guardCustomerMail(ctx context.Context, tx *store.Tx, ticket int64
 		switch {
 		case m.Direction == store.Out && staffOnlyKinds[m.Kind]:
 			addLines(staff, m.Text)
-		case m.Direction == store.In && (m.Kind == KindInquiry || m.Kind == KindFollowUp):
+		case m.Direction == store.In && (m.Kind == KindInquiry || m.Kind == KindFollowUp || m.Kind == KindRating):
 			// A notice quotes the customer's own text: that may be
 			// quoted back to them.
 			addLines(customer, m.Text)

@@ -384,6 +384,8 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 		return true, d.queueStaffNotice(ctx, tx, t, msg.NewText, staffFollowUp, now)
 	case ActNewTicket:
 		return d.newTicket(ctx, tx, in, dec, m)
+	case ActRating:
+		return true, d.applyRating(ctx, tx, t, m, msg, dec.Rating, now)
 	}
 	return false, fmt.Errorf("intake: unknown action %q", dec.Action)
 }

@@ -42,6 +42,7 @@ type PreviewResult struct {
 	AckSkipped  string        `json:"ack_skipped,omitempty"` // why a new ticket gets no acknowledgement
 	Spoofed     bool          `json:"spoofed,omitempty"`     // from a staff address without proof: the handler is warned
 	Reopens     bool          `json:"reopens,omitempty"`     // a follow-up after the answer: the ticket opens again with a new deadline
+	Rating      int           `json:"rating,omitempty"`      // ActRating: the rating the reply gives
 	TicketID    int64         `json:"ticket_id,omitempty"`
 	Category    string        `json:"category,omitempty"`
 	Rule        string        `json:"rule,omitempty"` // which rule decided, and why
@@ -105,6 +106,9 @@ func Preview(ctx context.Context, in PreviewInput) (*PreviewResult, error) {
 		return nil, err
 	}
 	r.Action, r.Automatic, r.Spoofed, r.Reopens, r.AckSkipped = dec.Action, dec.Automatic, dec.Spoofed, dec.Reopen, dec.AckSkip
+	if dec.Rating != nil {
+		r.Rating = dec.Rating.Rating
+	}
 	if dec.Ticket != nil {
 		r.TicketID, r.Category, r.Handler = dec.Ticket.ID, dec.Ticket.Category, dec.Ticket.Handler
 		r.Language, r.LanguageBy = dec.Ticket.Language, "the ticket's, since its first mail"

@@ -252,8 +252,7 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 		}
 	}
 	if hasCommand(cmds, "close") {
-		t.Status, t.ClosedAt = store.StatusClosed, &now
-		if err := tx.AddEvent(ctx, t.ID, now, "closed", "by "+h.ID); err != nil {
+		if err := d.closeTicket(ctx, tx, t, h.ID, "", false, now); err != nil {
 			return err
 		}
 	}

@@ -104,6 +104,8 @@ type Category struct {
 	// acknowledgement and of the delay notice; default "ack" and "notice".
 	AckTemplate    string
 	NoticeTemplate string
+	// Closing and the satisfaction survey (rules/survey.go).
+	Closing
 
 	cal          *Calendar     // the set's calendar; nil for a Category built by hand
 	templateUses []TemplateUse // the templates its file names, for TemplateUses
@@ -208,6 +210,7 @@ type categoryFile struct {
 	Handler        string `toml:"handler"`
 	AckTemplate    string `toml:"ack_template"`
 	NoticeTemplate string `toml:"notice_template"`
+	closingFile
 }
 
 type mailboxRuleFile struct {
@@ -570,6 +573,7 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 				Pos: Problem{File: f.Path, Line: f.Line(key + "." + t.field)}})
 		}
 	}
+	c.Closing = f.closing(key, raw.closingFile, clock)
 	if !idOK || !s.define(f, "category", raw.ID, key+".id") {
 		return nil
 	}

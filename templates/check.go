@@ -29,6 +29,10 @@ var kinds = map[string]reflect.Type{
 	"staff":       reflect.TypeFor[Staff](),
 	"staff-error": reflect.TypeFor[StaffError](),
 	"transfer":    reflect.TypeFor[Transfer](),
+	// The survey's (templates/survey.go).
+	"survey":        reflect.TypeFor[Survey](),
+	"survey-thanks": reflect.TypeFor[SurveyThanks](),
+	"survey-alert":  reflect.TypeFor[SurveyAlert](),
 }
 
 // Check renders template name as a template of kind (a built-in name such

@@ -34,6 +34,10 @@ var docTypes = []struct {
 	{"### original", reflect.TypeOf(Original{})},
 	{"### answer", reflect.TypeOf(Answer{})},
 	{"### transfer", reflect.TypeOf(Transfer{})},
+	{"### survey", reflect.TypeOf(Survey{})},
+	{"### survey-thanks", reflect.TypeOf(SurveyThanks{})},
+	{"### survey-alert", reflect.TypeOf(SurveyAlert{})},
+	{"### SurveyLink", reflect.TypeOf(SurveyLink{})},
 	{"### Contact", reflect.TypeOf(Contact{})},
 	{"### Attachment", reflect.TypeOf(Attachment{})},
 }
@@ -100,9 +104,17 @@ func TestDocFields(t *testing.T) {
 }
 
 // TestDocTypesListed: docTypes above lists every exported type of
-// templates.go, so that a new data type cannot go undocumented unnoticed.
+// templates.go and survey.go, so that a new data type cannot go
+// undocumented unnoticed.
 func TestDocTypesListed(t *testing.T) {
-	file, err := parser.ParseFile(token.NewFileSet(), "templates.go", nil, parser.SkipObjectResolution)
+	for _, name := range []string{"templates.go", "survey.go"} {
+		docTypesListed(t, name)
+	}
+}
+
+func docTypesListed(t *testing.T, fileName string) {
+	t.Helper()
+	file, err := parser.ParseFile(token.NewFileSet(), fileName, nil, parser.SkipObjectResolution)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +130,7 @@ func TestDocTypesListed(t *testing.T) {
 		for _, spec := range gen.Specs {
 			name := spec.(*ast.TypeSpec).Name.Name
 			if ast.IsExported(name) && !listed[name] && !notData[name] {
-				t.Errorf("templates.go defines type %s, which docTypes in doc_test.go does not list: add it with its section in %s", name, docPath)
+				t.Errorf("%s defines type %s, which docTypes in doc_test.go does not list: add it with its section in %s", fileName, name, docPath)
 			}
 		}
 	}

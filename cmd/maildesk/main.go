@@ -13,6 +13,8 @@
 //	maildesk ticket  [-config FILE] ID -raw N     message N of the ticket, exactly as received
 //	maildesk ticket  [-config FILE] ID -attachments DIR   write the files of the mail received into DIR
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
+//	maildesk ticket close [-config FILE] ID       close a ticket (the survey follows, when the category has one)
+//	maildesk report  [-config FILE] [-format text|json] [-from DATE] [-to DATE]   figures of a period (the survey's)
 //	maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
 //	maildesk backup  [-config FILE] DEST          an online, consistent copy of the database
 //	maildesk version                              version, VCS revision and Go version of this binary
@@ -42,6 +44,9 @@ const usage = `usage:
   maildesk ticket  [-config FILE] ID -attachments DIR   write the files of its mail into DIR
   maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
                                                 set the expected completion date the customer is told
+  maildesk ticket close [-config FILE] ID       close a ticket; the customer gets the survey if the category has one
+  maildesk report  [-config FILE] [-format text|json] [-from DATE] [-to DATE]
+                                                figures of a period: the satisfaction survey
   maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
   maildesk backup  [-config FILE] DEST          an online, consistent copy of the database, checked
   maildesk version                              version, VCS revision and Go version of this binary
@@ -193,6 +198,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			return deferTicket(ctx, *config, fs.Arg(0), *until, *reason, *status, stdout)
 		}
+		if len(args) > 0 && args[0] == "close" {
+			fs := newFlags("ticket close", stderr)
+			config := fs.String("config", "maildesk.toml", "configuration `file`")
+			if err := parseFlags(fs, args[1:], 1); err != nil {
+				return err
+			}
+			return closeTicket(ctx, *config, fs.Arg(0), stdout)
+		}
 		fs := newFlags("ticket", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
 		asJSON := fs.Bool("json", false, "print JSON")
@@ -220,6 +233,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return backupDatabase(ctx, *config, fs.Arg(0), stdout)
+	case "report":
+		fs := newFlags("report", stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		format := fs.String("format", "text", "text | json")
+		from := fs.String("from", "", "first `date` of the period (2026-01-01), in the configured zone; default: the beginning")
+		to := fs.String("to", "", "last `date` of the period, included; default: today")
+		if err := parseFlags(fs, args, 0); err != nil {
+			return err
+		}
+		return reportCommand(ctx, *config, *format, *from, *to, stdout)
 	case "version", "-version", "--version":
 		return printVersion(stdout)
 	case "help", "-h", "-help", "--help":

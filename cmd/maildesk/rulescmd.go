@@ -99,6 +99,9 @@ func rulesTest(ctx context.Context, configPath, emlPath, at, mailbox string, asJ
 		fmt.Fprintf(w, "automatic:    %s (stored, never answered)\n", p.Automatic)
 	}
 	fmt.Fprintf(w, "action:       %s\n", p.Action)
+	if p.Rating != 0 {
+		fmt.Fprintf(w, "rating:       %d (a survey answer: stored, thanked; 1 or 2 reopens the ticket)\n", p.Rating)
+	}
 	if p.TicketID != 0 {
 		reopens := ""
 		if p.Reopens {
