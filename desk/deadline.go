@@ -253,16 +253,21 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 	if err != nil {
 		return fmt.Errorf("render alert for ticket %d: %w", t.ID, err)
 	}
+	return d.queueToSupervisor(ctx, tx, t, sup, KindAlert, t.FullTag()+" 답변 기한 경과 / Deadline passed: "+t.Subject, text, now)
+}
+
+// queueToSupervisor mails a supervisor about t (a missed deadline, a low
+// rating), and their delegate too while they are away.
+func (d *Desk) queueToSupervisor(ctx context.Context, tx *store.Tx, t *store.Ticket, sup *rules.Handler, kind, subject, text string, now time.Time) error {
 	from := d.mailboxes[t.Mailbox].Address
 	to := []message.Address{{Name: sup.Name, Addr: sup.Email}}
-	// A supervisor who is away: their delegate is alerted too.
-	if dh, away := rs.Delegate(sup, now); away && dh != nil && dh.Email != "" && !message.SameAddress(dh.Email, sup.Email) {
+	if dh, away := d.rulesOf(ctx).Delegate(sup, now); away && dh != nil && dh.Email != "" && !message.SameAddress(dh.Email, sup.Email) {
 		to = append(to, message.Address{Name: dh.Name, Addr: dh.Email})
 	}
-	return d.queue(ctx, tx, t.ID, KindAlert, message.Outgoing{
+	return d.queue(ctx, tx, t.ID, kind, message.Outgoing{
 		From:          message.Address{Name: "maildesk", Addr: from},
 		To:            to,
-		Subject:       t.FullTag() + " 답변 기한 경과 / Deadline passed: " + t.Subject,
+		Subject:       subject,
 		MessageID:     newMessageID(t.ID, from),
 		Date:          now.In(d.loc),
 		AutoSubmitted: "auto-generated",

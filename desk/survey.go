@@ -495,21 +495,8 @@ func (d *Desk) queueSurveyAlert(ctx context.Context, tx *store.Tx, t *store.Tick
 	if err != nil {
 		return fmt.Errorf("render survey-alert for ticket %d: %w", t.ID, err)
 	}
-	from := d.mailboxes[t.Mailbox].Address
-	to := []message.Address{{Name: sup.Name, Addr: sup.Email}}
-	if dh, away := rs.Delegate(sup, now); away && dh != nil && dh.Email != "" && !message.SameAddress(dh.Email, sup.Email) {
-		to = append(to, message.Address{Name: dh.Name, Addr: dh.Email})
-	}
-	return d.queue(ctx, tx, t.ID, KindSurveyAlert, message.Outgoing{
-		From:          message.Address{Name: "maildesk", Addr: from},
-		To:            to,
-		Subject:       fmt.Sprintf("%s 고객만족도 %d점 / Rated %d: %s", t.FullTag(), r.Rating, r.Rating, t.Subject),
-		MessageID:     newMessageID(t.ID, from),
-		Date:          now.In(d.loc),
-		AutoSubmitted: "auto-generated",
-		Headers:       [][2]string{{"X-Maildesk-Ticket", t.FullTag()}},
-		Text:          text,
-	}, now)
+	return d.queueToSupervisor(ctx, tx, t, sup, KindSurveyAlert,
+		fmt.Sprintf("%s 고객만족도 %d점 / Rated %d: %s", t.FullTag(), r.Rating, r.Rating, t.Subject), text, now)
 }
 
 // queueSurveyThanks sends the customer the one thank-you for a rating.

@@ -30,22 +30,7 @@ func TestAbsenceFollowUpReachesTheDelegate(t *testing.T) {
 	d.stop()
 
 	// mslim is away from today for a week; kioi takes over.
-	seoul, _ := time.LoadLocation("Asia/Seoul")
-	today := time.Now().In(seoul)
-	path := filepath.Join(s.dir, "rules", "handlers.toml")
-	rulesText, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	away := fmt.Sprintf("[[handler.absence]]\nfrom = %s\nto = %s\ndelegate = \"kioi\"\n\n[[handler]]\nid = \"bslee\"",
-		today.Format("2006-01-02"), today.AddDate(0, 0, 7).Format("2006-01-02"))
-	edited := strings.Replace(string(rulesText), "[[handler]]\nid = \"bslee\"", away, 1)
-	if edited == string(rulesText) {
-		t.Fatal("handlers.toml: the bslee table to insert the absence before is not there")
-	}
-	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.addAbsence(7)
 	d = startDaemon(t, s.configPath)
 	d.waitSynced(t, len(s.mboxes))
 
@@ -92,4 +77,27 @@ func TestAbsenceFollowUpReachesTheDelegate(t *testing.T) {
 			t.Errorf("a spoof warning was sent to %v: %s", c.To, m.Subject)
 		}
 	}
+}
+
+// addAbsence gives handler mslim in the stack's rules an absence from
+// today (in Seoul) for days more days, with kioi as the delegate.
+func (s *stack) addAbsence(days int) time.Time {
+	s.t.Helper()
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	today := time.Now().In(seoul)
+	path := filepath.Join(s.dir, "rules", "handlers.toml")
+	rulesText, err := os.ReadFile(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	away := fmt.Sprintf("[[handler.absence]]\nfrom = %s\nto = %s\ndelegate = \"kioi\"\n\n[[handler]]\nid = \"bslee\"",
+		today.Format("2006-01-02"), today.AddDate(0, 0, days).Format("2006-01-02"))
+	edited := strings.Replace(string(rulesText), "[[handler]]\nid = \"bslee\"", away, 1)
+	if edited == string(rulesText) {
+		s.t.Fatal("handlers.toml: the bslee table to insert the absence before is not there")
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return today
 }

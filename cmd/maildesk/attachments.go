@@ -30,15 +30,11 @@ func attachmentViews(raw []byte) []attachmentView {
 // ticketMessages reads ticket idArg's messages in the order `ticket`
 // numbers them.
 func ticketMessages(ctx context.Context, configPath, idArg string, fn func(tx *store.Tx, ms []*store.Message) error) error {
-	st, _, err := openExisting(ctx, configPath)
+	st, _, id, err := openTicket(ctx, configPath, idArg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	id, err := ticketID(ctx, st, idArg)
-	if err != nil {
-		return err
-	}
 	err = st.Read(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Ticket(ctx, id); err != nil {
 			return err

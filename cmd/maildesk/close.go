@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/store"
@@ -16,20 +14,12 @@ import (
 // customer gets the survey when the category has one. It writes the
 // database the daemon uses; the daemon's clock sends a delayed survey.
 func closeTicket(ctx context.Context, configPath, idArg string, w io.Writer) error {
-	id, err := strconv.ParseInt(strings.TrimPrefix(idArg, "#"), 10, 64)
-	if err != nil || id <= 0 {
-		return fmt.Errorf("ticket close: %q is not a ticket number", idArg)
-	}
-	st, cfg, err := openExisting(ctx, configPath)
+	st, cfg, id, err := openTicket(ctx, configPath, idArg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	l, err := desk.LoadRules(cfg)
-	if err != nil {
-		return err
-	}
-	d, err := desk.New(desk.Options{Store: st, Rules: l.Rules, Templates: l.Templates, Location: cfg.Location, Mailboxes: mailboxesOf(cfg)})
+	d, err := cliDesk(st, cfg)
 	if err != nil {
 		return err
 	}

@@ -18,24 +18,16 @@ func deferTicket(ctx context.Context, configPath, idArg, until, reason, status s
 	if until == "" || strings.TrimSpace(reason) == "" {
 		return &exitError{code: 2, msg: "ticket defer: --until and --reason are required\n" + usage}
 	}
-	st, cfg, err := openExisting(ctx, configPath)
+	st, cfg, id, err := openTicket(ctx, configPath, idArg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	id, err := ticketID(ctx, st, idArg)
-	if err != nil {
-		return err
-	}
 	at, err := parseUntil(until, cfg.Location)
 	if err != nil {
 		return err
 	}
-	l, err := desk.LoadRules(cfg)
-	if err != nil {
-		return err
-	}
-	d, err := desk.New(desk.Options{Store: st, Rules: l.Rules, Templates: l.Templates, Location: cfg.Location, Mailboxes: mailboxesOf(cfg)})
+	d, err := cliDesk(st, cfg)
 	if err != nil {
 		return err
 	}

@@ -6,29 +6,10 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kioi/maildesk/internal/maildesktest"
 )
-
-// lockedBuffer is a bytes.Buffer the daemon's goroutines may log into.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLogFormatJSON: with log_format = "json", `maildesk run` writes every
 // line as one JSON object, the lines of its start and stop included.
@@ -36,7 +17,7 @@ func TestLogFormatJSON(t *testing.T) {
 	defer slog.SetDefault(slog.Default())
 	s := newStack(t)
 	s.setConfig(`log_format = "json"`)
-	var stderr lockedBuffer
+	var stderr syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"run", "-config", s.configPath}, &bytes.Buffer{}, &stderr) }()

@@ -202,6 +202,32 @@ func displayWidth(s string) int {
 }
 
 // ticketNumber reads a ticket number, "12" or "#12".
+// openTicket opens the database of configPath for a command on the
+// ticket ref names (see ticketID).
+func openTicket(ctx context.Context, configPath, ref string) (*store.Store, *config.Config, int64, error) {
+	st, cfg, err := openExisting(ctx, configPath)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	id, err := ticketID(ctx, st, ref)
+	if err != nil {
+		st.Close()
+		return nil, nil, 0, err
+	}
+	return st, cfg, id, nil
+}
+
+// cliDesk is a desk on st for the commands that change a ticket outside
+// the daemon (defer, close): it watches nothing and sends nothing; the
+// running daemon sends what they queue.
+func cliDesk(st *store.Store, cfg *config.Config) (*desk.Desk, error) {
+	l, err := desk.LoadRules(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return desk.New(desk.Options{Store: st, Rules: l.Rules, Templates: l.Templates, Location: cfg.Location, Mailboxes: mailboxesOf(cfg)})
+}
+
 // ticketID finds the ticket a command line names: its id as `tickets`
 // lists it (12), or its tag as subjects show it ("[QUAL #2]", QUAL-2).
 func ticketID(ctx context.Context, st *store.Store, ref string) (int64, error) {
@@ -221,15 +247,11 @@ func ticketID(ctx context.Context, st *store.Store, ref string) (int64, error) {
 const textLines = 12
 
 func showTicket(ctx context.Context, configPath, idArg string, asJSON, full bool, w io.Writer) error {
-	st, cfg, err := openExisting(ctx, configPath)
+	st, cfg, id, err := openTicket(ctx, configPath, idArg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	id, err := ticketID(ctx, st, idArg)
-	if err != nil {
-		return err
-	}
 	var v ticketView
 	err = st.Read(ctx, func(tx *store.Tx) error {
 		t, err := tx.Ticket(ctx, id)

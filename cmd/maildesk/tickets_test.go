@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -204,18 +202,7 @@ func TestTicketView(t *testing.T) {
 		t.Errorf("ticket -full: %v; want the whole text with the quote:\n%s", err, full)
 	}
 
-	seoul, _ := time.LoadLocation("Asia/Seoul")
-	today := time.Now().In(seoul)
-	path := filepath.Join(s.dir, "rules", "handlers.toml")
-	rulesText, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	away := fmt.Sprintf("[[handler.absence]]\nfrom = %s\nto = %s\ndelegate = \"kioi\"\n\n[[handler]]\nid = \"bslee\"",
-		today.Format("2006-01-02"), today.AddDate(0, 0, 3).Format("2006-01-02"))
-	if err := os.WriteFile(path, []byte(strings.Replace(string(rulesText), "[[handler]]\nid = \"bslee\"", away, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	today := s.addAbsence(3)
 	out, err = runCLI(t, "ticket", "-config", s.configPath, "1")
 	if err != nil || !strings.Contains(out, "away:      임민수 (mslim) is away "+today.Format("2006-01-02")) || !strings.Contains(out, "(kioi) gets this ticket's notices") {
 		t.Errorf("ticket during the handler's absence: %v\n%s", err, out)
