@@ -104,6 +104,12 @@ type Category struct {
 	// acknowledgement and of the delay notice; default "ack" and "notice".
 	AckTemplate    string
 	NoticeTemplate string
+	// Corrections: the category takes correction requests (시정요청), so
+	// #uphold and #dismiss work on its tickets; set by the compensation
+	// key, even at 0. Compensation is what #uphold pays without an
+	// amount, in KRW; 0 upholds without compensation.
+	Corrections  bool
+	Compensation int64
 
 	cal          *Calendar     // the set's calendar; nil for a Category built by hand
 	templateUses []TemplateUse // the templates its file names, for TemplateUses
@@ -208,6 +214,7 @@ type categoryFile struct {
 	Handler        string `toml:"handler"`
 	AckTemplate    string `toml:"ack_template"`
 	NoticeTemplate string `toml:"notice_template"`
+	Compensation   *int64 `toml:"compensation"`
 }
 
 type mailboxRuleFile struct {
@@ -217,6 +224,11 @@ type mailboxRuleFile struct {
 	Acknowledge *bool  `toml:"acknowledge"`
 	Priority    string `toml:"priority"`
 }
+
+// MaxCompensation is the most KRW one upheld correction request may pay,
+// from a category's compensation or a #uphold AMOUNT: a hundred times the
+// charter's 10,000 KRW, so that a typo of a few zeros is refused.
+const MaxCompensation = 1_000_000
 
 var tagRE = regexp.MustCompile(`^[A-Z0-9-]+$`)
 
@@ -521,6 +533,14 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		Handler:        raw.Handler,
 		AckTemplate:    cmp.Or(raw.AckTemplate, "ack"),
 		NoticeTemplate: cmp.Or(raw.NoticeTemplate, "notice"),
+	}
+	if raw.Compensation != nil {
+		switch n := *raw.Compensation; {
+		case n < 0 || n > MaxCompensation:
+			f.Addf(key+".compensation", "compensation = %d: want KRW from 0 to %d", n, MaxCompensation)
+		default:
+			c.Corrections, c.Compensation = true, n
+		}
 	}
 	idOK := f.id(key, "id", raw.ID)
 	f.Required(key, "name", raw.Name)
