@@ -16,19 +16,22 @@ var ErrNoTemplate = errors.New("no such template")
 // with. A template a category names in ack_template or notice_template is
 // rendered with the data of "ack" or "notice".
 var kinds = map[string]reflect.Type{
-	"ack":         reflect.TypeFor[Ack](),
-	"alert":       reflect.TypeFor[Alert](),
-	"answer":      reflect.TypeFor[Answer](),
-	"fyi":         reflect.TypeFor[FYI](),
-	"interim":     reflect.TypeFor[Notice](),
-	"notice":      reflect.TypeFor[Notice](),
-	"original":    reflect.TypeFor[Original](),
-	"quarantine":  reflect.TypeFor[Quarantine](),
-	"history":     reflect.TypeFor[History](),
-	"spoof":       reflect.TypeFor[Spoof](),
-	"staff":       reflect.TypeFor[Staff](),
-	"staff-error": reflect.TypeFor[StaffError](),
-	"transfer":    reflect.TypeFor[Transfer](),
+	"ack":               reflect.TypeFor[Ack](),
+	"alert":             reflect.TypeFor[Alert](),
+	"answer":            reflect.TypeFor[Answer](),
+	"correction-ack":    reflect.TypeFor[Ack](), // the correction category's ack_template
+	"correction-result": reflect.TypeFor[CorrectionResult](),
+	"reminder":          reflect.TypeFor[Reminder](),
+	"fyi":               reflect.TypeFor[FYI](),
+	"interim":           reflect.TypeFor[Notice](),
+	"notice":            reflect.TypeFor[Notice](),
+	"original":          reflect.TypeFor[Original](),
+	"quarantine":        reflect.TypeFor[Quarantine](),
+	"history":           reflect.TypeFor[History](),
+	"spoof":             reflect.TypeFor[Spoof](),
+	"staff":             reflect.TypeFor[Staff](),
+	"staff-error":       reflect.TypeFor[StaffError](),
+	"transfer":          reflect.TypeFor[Transfer](),
 }
 
 // Check renders template name as a template of kind (a built-in name such

@@ -34,6 +34,8 @@ var docTypes = []struct {
 	{"### original", reflect.TypeOf(Original{})},
 	{"### answer", reflect.TypeOf(Answer{})},
 	{"### transfer", reflect.TypeOf(Transfer{})},
+	{"### correction-result", reflect.TypeOf(CorrectionResult{})},
+	{"### reminder", reflect.TypeOf(Reminder{})},
 	{"### Contact", reflect.TypeOf(Contact{})},
 	{"### Attachment", reflect.TypeOf(Attachment{})},
 }
