@@ -18,7 +18,7 @@ import (
 // reaches a customer, whatever a handler's mail client quoted, whatever
 // the customer put in a subject, and whatever a template override says.
 var customerKinds = map[string]bool{
-	KindAck: true, KindAnswer: true, KindTransfer: true, KindNotice: true,
+	KindAck: true, KindAnswer: true, KindTransfer: true, KindNotice: true, KindCorrectionResult: true,
 }
 
 // staffOnlyKinds are the mails whose text is for staff only.

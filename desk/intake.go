@@ -410,6 +410,9 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 	if err := tx.InsertMessage(ctx, m); err != nil {
 		return false, err
 	}
+	if err := d.openedCorrection(ctx, tx, t, now); err != nil {
+		return false, err
+	}
 	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s, priority %s, language %s, by %s",
 		t.Category, t.Handler.ID, route.Priority, t.Language, route.Rule)); err != nil {
 		return false, err

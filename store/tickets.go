@@ -76,6 +76,10 @@ type Ticket struct {
 	// channel `maildesk ticket new` registered it from ("phone", …).
 	// InsertTicket writes "" as "email"; UpdateTicket does not change it.
 	Channel string `json:"channel"`
+	// CustomerPhone is the phone number given at registration; "" for
+	// mail. Customer is "" for a ticket registered without an email
+	// address: nothing is mailed to it (the handler is reminded instead).
+	CustomerPhone string `json:"customer_phone,omitempty"`
 }
 
 // ChannelEmail is the channel of a ticket opened by mail.
@@ -89,7 +93,7 @@ const ticketColumns = `id, tag, coalesce(number, id), mailbox, category, status,
 	handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 	created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority,
-	language, handler_name_en, handler_department_en, channel`
+	language, handler_name_en, handler_department_en, channel, customer_phone`
 
 func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 	var t Ticket
@@ -98,7 +102,7 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
 		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt},
 		nullTime{&t.NoticeSentAt}, nullTime{&t.OverdueAt}, &t.DelayReason, &t.DelayStatus, nullTime{&t.ExpectedAt},
-		nullTime{&t.PromisedAt}, &t.Priority, &t.Language, &t.Handler.NameEn, &t.Handler.DepartmentEn, &t.Channel)
+		nullTime{&t.PromisedAt}, &t.Priority, &t.Language, &t.Handler.NameEn, &t.Handler.DepartmentEn, &t.Channel, &t.CustomerPhone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -111,14 +115,14 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority,
-		language, handler_name_en, handler_department_en, channel)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		language, handler_name_en, handler_department_en, channel, customer_phone)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
 		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerKey, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
-		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn, cmp.Or(t.Channel, ChannelEmail))
+		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn, cmp.Or(t.Channel, ChannelEmail), t.CustomerPhone)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}

@@ -2,6 +2,9 @@
 -- registered it from (web, post, visit, fax, phone) with
 -- `maildesk ticket new`. Tickets from before all came by mail.
 ALTER TABLE tickets ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';
+-- The phone number given when it was registered, for the handler who must
+-- call a customer without an email address.
+ALTER TABLE tickets ADD COLUMN customer_phone TEXT NOT NULL DEFAULT '';
 -- Correction requests (시정요청): one row per ticket of a category with
 -- a compensation key, made when it opens (outcome "pending"), decided once
 -- by #uphold or #dismiss. An upheld row with an amount is an entry of the
