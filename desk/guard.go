@@ -73,7 +73,7 @@ func (d *Desk) guardCustomerMail(ctx context.Context, tx *store.Tx, ticket int64
 		switch {
 		case m.Direction == store.Out && staffOnlyKinds[m.Kind]:
 			addLines(staff, m.Text)
-		case m.Direction == store.In && (m.Kind == KindInquiry || m.Kind == KindFollowUp):
+		case m.Direction == store.In && (m.Kind == KindInquiry || m.Kind == KindFollowUp || m.Kind == KindRegistered):
 			// A notice quotes the customer's own text: that may be
 			// quoted back to them.
 			addLines(customer, m.Text)

@@ -498,7 +498,7 @@ func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, t
 		return err
 	}
 	if text == "" {
-		if text, err = tx.LastReceivedText(ctx, t.ID, KindInquiry, KindFollowUp); err != nil {
+		if text, err = tx.LastReceivedText(ctx, t.ID, KindInquiry, KindFollowUp, KindRegistered); err != nil {
 			return err
 		}
 	}

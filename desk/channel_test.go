@@ -1,0 +1,196 @@
+package desk
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/store"
+)
+
+func (f *fixture) register(r Registration) *store.Ticket {
+	f.t.Helper()
+	t, err := f.desk.Register(context.Background(), r)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return t
+}
+
+func phoneComplaint(email string, received time.Time) Registration {
+	return Registration{Category: "voc", Channel: "phone", Name: "홍길동", Email: email, Phone: "010-1234-5678",
+		Subject: "민원 처리 지연", Text: "지난주 신청한 원산지확인서 처리가 늦어 항의합니다.", Received: received}
+}
+
+// TestRegisterWithEmail: a phone complaint with an email address opens a
+// VOC ticket on the VOC clock from when it was received; the customer is
+// acknowledged by mail and the handler gets the usual notice.
+func TestRegisterWithEmail(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	tests := []struct {
+		name     string
+		received time.Time
+		wantDue  time.Time
+	}{
+		// 40 working hours (8 a day, 09:00-18:00 less lunch) from
+		// Wednesday 14:00 is the next Wednesday 14:00.
+		{"now", time.Time{}, time.Date(2026, 12, 2, 14, 0, 0, 0, seoul)},
+		// From Monday 10:00: Monday 7 h, Tuesday to Friday 32 h, then
+		// the next Monday's first hour.
+		{"received Monday", time.Date(2026, 11, 23, 10, 0, 0, 0, seoul), time.Date(2026, 11, 30, 10, 0, 0, 0, seoul)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			tk := f.register(phoneComplaint("hong@example.com", tt.received))
+			if tk.Channel != "phone" || tk.Category != "voc" || tk.Handler.ID != "kioi" || tk.Customer != "hong@example.com" || tk.Tag != "VOC" {
+				t.Fatalf("ticket: %+v", tk)
+			}
+			if !tk.DueAt.Equal(tt.wantDue) {
+				t.Errorf("due: got %v, want %v", tk.DueAt.In(seoul), tt.wantDue)
+			}
+			acks := f.customerMail(KindAck)
+			if len(acks) != 1 || acks[0].To[0].Addr != "hong@example.com" || !strings.Contains(acks[0].Text, "홍길동 님") {
+				t.Fatalf("acks: %v", acks)
+			}
+			if n := len(f.customerMail(KindReminder)); n != 0 {
+				t.Errorf("%d reminders for a customer with an address", n)
+			}
+			notice := f.staffOf(0)
+			if notice.To[0].Addr != "kioi@origin.or.kr" || !strings.Contains(notice.Text, "처리가 늦어 항의합니다") {
+				t.Errorf("handler's notice to %v:\n%s", notice.To, notice.Text)
+			}
+			got := f.ticket(tk.ID)
+			if got.Channel != "phone" || got.CustomerPhone != "010-1234-5678" {
+				t.Errorf("stored: channel %q phone %q", got.Channel, got.CustomerPhone)
+			}
+			ms := f.state("").messages[tk.ID]
+			if len(ms) == 0 || ms[0].Kind != KindRegistered || ms[0].Direction != store.In {
+				t.Fatalf("first message: %+v", ms[0])
+			}
+			m := f.parsed(&store.Delivery{MessageID: ms[0].ID})
+			if m.Header.Get("X-Maildesk-Channel") != "phone" || m.From.Name != "홍길동" || !strings.Contains(m.Text, "항의합니다") {
+				t.Errorf("first message parsed: from %v, channel %q, text %q", m.From, m.Header.Get("X-Maildesk-Channel"), m.Text)
+			}
+		})
+	}
+}
+
+// TestRegisterWithoutEmail: without an address nothing goes to the
+// customer; the handler gets each mail they would have had (the
+// acknowledgement, the interim notice, the answer) as a reminder with its
+// text and the phone number.
+func TestRegisterWithoutEmail(t *testing.T) {
+	f := newFixture(t)
+	tk := f.register(phoneComplaint("", time.Time{}))
+	for _, q := range f.queued() {
+		if !strings.HasPrefix(q, KindReminder+" ") {
+			t.Errorf("queued %q; want only reminders to the handler", q)
+		}
+	}
+	rem := f.customerMail(KindReminder)
+	if len(rem) != 1 || rem[0].To[0].Addr != "kioi@origin.or.kr" {
+		t.Fatalf("reminders: %v", rem)
+	}
+	for _, want := range []string{"010-1234-5678", "접수 안내", "접수번호는 [VOC #1]", "홍길동 님"} {
+		if !strings.Contains(rem[0].Text, want) {
+			t.Errorf("reminder lacks %q:\n%s", want, rem[0].Text)
+		}
+	}
+	if !strings.HasPrefix(rem[0].ReplyTo[0].Addr, "fta-pass+t1.") {
+		t.Errorf("reminder Reply-To: %v, want the handler's token", rem[0].ReplyTo)
+	}
+	// The interim notice falls due 8 working hours before the deadline.
+	f.clock.Add(tk.NoticeAt.Sub(f.clock.Now()) + time.Minute)
+	f.tick()
+	rem = f.customerMail(KindReminder)
+	if len(rem) != 2 || !strings.Contains(rem[1].Text, "답변 지연 안내") {
+		t.Fatalf("after the notice time: %d reminders", len(rem))
+	}
+	// The handler's answer: told to them to give, and the ticket answered.
+	notice := f.staffOf(0)
+	f.reply(notice, "kioi@origin.or.kr", notice.ReplyTo[0].Addr, "처리가 완료되었습니다. 불편을 드려 죄송합니다.\r\n")
+	rem = f.customerMail(KindReminder)
+	if len(rem) != 3 || !strings.Contains(rem[2].Text, "처리가 완료되었습니다") {
+		t.Fatalf("after the answer: %d reminders", len(rem))
+	}
+	if got := f.ticket(tk.ID); got.Status != store.StatusAnswered {
+		t.Errorf("status %s, want answered", got.Status)
+	}
+	for _, q := range f.queued() {
+		if strings.HasSuffix(q, " ") {
+			t.Errorf("a mail to no address: %q", q)
+		}
+	}
+}
+
+// TestRegisterCorrectionByPhone: a correction request by phone is upheld
+// like one by mail; the outcome reaches the handler to give.
+func TestRegisterCorrectionByPhone(t *testing.T) {
+	f := newFixture(t)
+	r := phoneComplaint("", time.Time{})
+	r.Category, r.Subject = "correction", "상담원 불친절"
+	f.register(r)
+	notice := f.staffOf(0)
+	f.reply(notice, "kioi@origin.or.kr", notice.ReplyTo[0].Addr, "#uphold\r\n")
+	rem := f.customerMail(KindReminder)
+	if len(rem) != 2 || !strings.Contains(rem[0].Text, "사과드립니다") || !strings.Contains(rem[1].Text, "10,000원") {
+		t.Fatalf("reminders: %d", len(rem))
+	}
+	if l := f.ledger(); len(l) != 1 || l[0].Amount != 10000 {
+		t.Fatalf("ledger: %+v", l)
+	}
+}
+
+// TestRegisterAbsence: routing and absences apply: a complaint received
+// while the handler is away goes to the delegate.
+func TestRegisterAbsence(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	f := newFixture(t)
+	r := phoneComplaint("hong@example.com", time.Date(2026, 7, 28, 10, 0, 0, 0, seoul))
+	r.Category = "fta-pass"
+	tk := f.register(r)
+	if tk.Handler.ID != "kioi" {
+		t.Errorf("handler %s, want kioi (mslim's delegate)", tk.Handler.ID)
+	}
+}
+
+// TestRegisterRefuses: every bad registration is refused with what is
+// wrong, and nothing is stored.
+func TestRegisterRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(r *Registration)
+		want string
+	}{
+		{"channel", func(r *Registration) { r.Channel = "sms" }, `channel "sms"`},
+		{"email channel", func(r *Registration) { r.Channel = "email" }, `channel "email"`},
+		{"category", func(r *Registration) { r.Category = "nope" }, `category "nope"`},
+		{"handler", func(r *Registration) { r.Handler = "nobody" }, `handler "nobody"`},
+		{"no name", func(r *Registration) { r.Name = " " }, "name is required"},
+		{"no text", func(r *Registration) { r.Text = "" }, "text is required"},
+		{"subject lines", func(r *Registration) { r.Subject = "a\r\nBcc: x@y" }, "subject: one line"},
+		{"bad email", func(r *Registration) { r.Email = "hong at example" }, "email"},
+		{"email with name", func(r *Registration) { r.Email = "Hong <hong@example.com>" }, "email"},
+		{"our own address", func(r *Registration) { r.Email = "fta-pass@origin.or.kr" }, "email"},
+		{"a staff address", func(r *Registration) { r.Email = "kioi@origin.or.kr" }, "email"},
+		{"future", func(r *Registration) { r.Received = start.Add(48 * time.Hour) }, "in the future"},
+		{"long ago", func(r *Registration) { r.Received = start.AddDate(-2, 0, 0) }, "more than a year ago"},
+		{"mailbox", func(r *Registration) { r.Mailbox = "nope" }, `mailbox "nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			r := phoneComplaint("", time.Time{})
+			tt.edit(&r)
+			_, err := f.desk.Register(context.Background(), r)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error naming %q", err, tt.want)
+			}
+			if s := f.state(""); len(s.tickets) != 0 || len(s.outbox) != 0 {
+				t.Errorf("stored %d tickets, %d mails", len(s.tickets), len(s.outbox))
+			}
+		})
+	}
+}
