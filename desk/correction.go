@@ -131,7 +131,7 @@ func (d *Desk) decideCorrection(ctx context.Context, tx *store.Tx, t *store.Tick
 	}
 	detail := fmt.Sprintf("%s: not upheld: %s", h.ID, reason)
 	if outcome == store.CorrectionUpheld {
-		detail = fmt.Sprintf("%s: upheld, compensation %s KRW", h.ID, krw(amount))
+		detail = fmt.Sprintf("%s: upheld, compensation %s KRW", h.ID, FormatKRW(amount))
 		if amount > 0 {
 			detail += fmt.Sprintf(" (ledger entry %d)", corr.ID)
 		}
@@ -181,7 +181,7 @@ func (d *Desk) queueCorrectionResult(ctx context.Context, tx *store.Tx, t *store
 	mb := d.mailboxes[t.Mailbox]
 	data := templates.CorrectionResult{
 		Tag: t.FullTag(), Subject: t.Subject, Customer: customerName(customerAddr(t)), Handler: tcontact(contactOf(h)),
-		Upheld: c.Outcome == store.CorrectionUpheld, Compensation: c.Amount, CompensationText: krw(c.Amount),
+		Upheld: c.Outcome == store.CorrectionUpheld, Compensation: c.Amount, CompensationText: FormatKRW(c.Amount),
 		Reason: c.Reason, Text: strings.TrimSpace(text), Received: t.CreatedAt.In(d.loc), Mailbox: mb.Address,
 		EnglishFirst: englishFirst(t),
 	}
@@ -202,8 +202,8 @@ func (d *Desk) queueCorrectionResult(ctx context.Context, tx *store.Tx, t *store
 	return d.queue(ctx, tx, t.ID, KindCorrectionResult, out, now)
 }
 
-// krw writes an amount of won with thousands separators: 10000 → "10,000".
-func krw(n int64) string {
+// FormatKRW writes an amount of won with thousands separators: 10000 → "10,000".
+func FormatKRW(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -239,7 +239,7 @@ func (d *Desk) MarkPaid(ctx context.Context, id int64, note string) (*store.Corr
 		if c, err = tx.MarkPaid(ctx, id, note, now); err != nil {
 			return err
 		}
-		detail := fmt.Sprintf("ledger entry %d: %s KRW paid", id, krw(c.Amount))
+		detail := fmt.Sprintf("ledger entry %d: %s KRW paid", id, FormatKRW(c.Amount))
 		if note != "" {
 			detail += ": " + note
 		}
