@@ -128,20 +128,42 @@ func (d *Desk) registrationMailbox(rs *rules.Set, r *Registration) string {
 // absences apply, as for mail.
 func (d *Desk) Register(ctx context.Context, r Registration) (*store.Ticket, error) {
 	ctx = d.withSnapshot(ctx)
-	rs := d.rulesOf(ctx)
 	now := d.clock.Now()
+	if err := d.checkRegistration(ctx, &r, now); err != nil {
+		return nil, err
+	}
+	var t *store.Ticket
+	err := d.store.Write(ctx, func(tx *store.Tx) (err error) {
+		t, err = d.register(ctx, tx, r, now)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("register %s complaint: %w", r.Channel, d.diskFull(err, "the complaint"))
+	}
+	d.Wake()
+	return t, nil
+}
+
+// checkRegistration tidies r and checks it.
+func (d *Desk) checkRegistration(ctx context.Context, r *Registration, now time.Time) error {
 	r.Name, r.Subject, r.Email, r.Phone = strings.TrimSpace(r.Name), strings.TrimSpace(r.Subject), strings.TrimSpace(r.Email), strings.TrimSpace(r.Phone)
 	r.Text = strings.TrimSpace(strings.ReplaceAll(r.Text, "\r\n", "\n"))
 	if r.Received.IsZero() {
 		r.Received = now
 	}
-	if ps := d.registrationProblems(rs, &r, now); len(ps) > 0 {
-		return nil, fmt.Errorf("register: %s", strings.Join(ps, "; "))
+	if ps := d.registrationProblems(d.rulesOf(ctx), r, now); len(ps) > 0 {
+		return fmt.Errorf("register: %s", strings.Join(ps, "; "))
 	}
+	if d.registrationMailbox(d.rulesOf(ctx), r) == "" {
+		return errors.New("register: no mailbox configured to answer from")
+	}
+	return nil
+}
+
+// register opens the ticket of r, which checkRegistration passed, in tx.
+func (d *Desk) register(ctx context.Context, tx *store.Tx, r Registration, now time.Time) (*store.Ticket, error) {
+	rs := d.rulesOf(ctx)
 	mbox := d.registrationMailbox(rs, &r)
-	if mbox == "" {
-		return nil, errors.New("register: no mailbox configured to answer from")
-	}
 	cat := rs.Categories[r.Category]
 	in := rules.Input{Mailbox: mbox, From: message.Canonical(r.Email), Subject: r.Subject, Text: r.Text, At: r.Received}
 	route, err := rs.Decide(in)
@@ -176,44 +198,40 @@ func (d *Desk) Register(ctx context.Context, r Registration) (*store.Ticket, err
 		Subject: ticketSubject(r.Subject, route.Language), CreatedAt: r.Received, UpdatedAt: now,
 		DueAt: &due, NoticeAt: notice, PromisedAt: &due, Priority: priority, Language: route.Language, Channel: r.Channel,
 	}
-	err = d.store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.InsertTicket(ctx, t); err != nil {
-			return err
-		}
-		mb := d.mailboxes[mbox]
-		raw := registeredRaw(r, mb.Address, newMessageID(t.ID, mb.Address))
-		m := &store.Message{
-			TicketID: t.ID, Direction: store.In, Kind: KindRegistered, MessageID: "",
-			ContentHash: contentHash(raw, false), From: r.Email, FromKey: message.Canonical(r.Email), FromName: r.Name,
-			To: []string{mb.Address}, Subject: r.Subject, Date: &r.Received, Text: r.Text, NewText: r.Text, Raw: raw, CreatedAt: now,
-		}
-		if err := tx.InsertMessage(ctx, m); err != nil {
-			return err
-		}
-		if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s, priority %s, language %s, channel %s, received %s, registered by %s, by %s",
-			t.Category, t.Handler.ID, t.Priority, t.Language, t.Channel, fmtKST(r.Received, d.loc), cmp.Or(r.By, "cli"), rule)); err != nil {
-			return err
-		}
-		if err := d.openedCorrection(ctx, tx, t, r.Received); err != nil {
-			return err
-		}
-		if absent != nil {
-			if err := d.delegated(ctx, tx, t, absent, now); err != nil {
-				return err
-			}
-		}
-		route.Category, route.Handler = cat, h
-		ack := &message.Message{From: message.Address{Name: r.Name, Addr: r.Email}, Subject: r.Subject}
-		if err := d.queueAck(ctx, tx, t, route, ack, now); err != nil {
-			return err
-		}
-		return d.staffNotice(ctx, tx, t, r.Text, staffNew, nil, now)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("register %s complaint: %w", r.Channel, d.diskFull(err, "the complaint"))
+	if err := tx.InsertTicket(ctx, t); err != nil {
+		return nil, err
 	}
-	d.log.Info("complaint registered", "ticket", t.ID, "channel", t.Channel, "category", t.Category, "handler", t.Handler.ID, "due", t.DueAt)
-	d.Wake()
+	mb := d.mailboxes[mbox]
+	raw := registeredRaw(r, mb.Address, newMessageID(t.ID, mb.Address))
+	m := &store.Message{
+		TicketID: t.ID, Direction: store.In, Kind: KindRegistered,
+		ContentHash: contentHash(raw, false), From: r.Email, FromKey: message.Canonical(r.Email), FromName: r.Name,
+		To: []string{mb.Address}, Subject: r.Subject, Date: &r.Received, Text: r.Text, NewText: r.Text, Raw: raw, CreatedAt: now,
+	}
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return nil, err
+	}
+	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s, priority %s, language %s, channel %s, received %s, registered by %s, by %s",
+		t.Category, t.Handler.ID, t.Priority, t.Language, t.Channel, fmtKST(r.Received, d.loc), cmp.Or(r.By, "cli"), rule)); err != nil {
+		return nil, err
+	}
+	if err := d.openedCorrection(ctx, tx, t, r.Received); err != nil {
+		return nil, err
+	}
+	if absent != nil {
+		if err := d.delegated(ctx, tx, t, absent, now); err != nil {
+			return nil, err
+		}
+	}
+	route.Category, route.Handler = cat, h
+	ack := &message.Message{From: message.Address{Name: r.Name, Addr: r.Email}, Subject: r.Subject}
+	if err := d.queueAck(ctx, tx, t, route, ack, now); err != nil {
+		return nil, err
+	}
+	if err := d.staffNotice(ctx, tx, t, r.Text, staffNew, nil, now); err != nil {
+		return nil, err
+	}
+	d.log.Info("complaint registered", "ticket", t.ID, "channel", t.Channel, "category", t.Category, "handler", t.Handler.ID, "due", t.DueAt, "by", cmp.Or(r.By, "cli"))
 	return t, nil
 }
 

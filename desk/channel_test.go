@@ -194,3 +194,63 @@ func TestRegisterRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestStaffNewByMail: a handler's verified mail "#new voc phone 홍길동
+// 010-…" registers the complaint below it; unverified, or with a mistake,
+// it registers nothing.
+func TestStaffNewByMail(t *testing.T) {
+	const pass = "Authentication-Results: mx.origin.or.kr; dkim=pass header.d=origin.or.kr header.s=s1"
+	tests := []struct {
+		name    string
+		headers []string
+		first   string
+		want    string // the new ticket's channel; "" for none
+		wantErr string // in the handler's error mail
+	}{
+		{"verified", []string{pass}, "#new voc phone 홍길동 010-1234-5678", "phone", ""},
+		{"with email", []string{pass}, "#NEW voc visit 홍 길동 hong@example.com", "visit", ""},
+		{"unverified", nil, "#new voc phone 홍길동 010-1234-5678", "", ""},
+		{"another server's verdict", []string{"Authentication-Results: mx.evil.example; dkim=pass header.d=origin.or.kr"}, "#new voc phone 홍길동", "", ""},
+		{"bad channel", []string{pass}, "#new voc sms 홍길동", "", `channel "sms"`},
+		{"no name", []string{pass}, "#new voc phone", "", "#new needs"},
+		{"bad category", []string{pass}, "#new nope phone 홍길동", "", `category "nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.desk.trustedAuth = "mx.origin.or.kr"
+			f.deliver("fta-pass", 1, 1, mail{from: "김지원 <kioi@origin.or.kr>", to: "fta-pass@origin.or.kr", subject: "전화 민원: 처리 지연",
+				id: "new1@origin.or.kr", headers: tt.headers, body: tt.first + "\r\n\r\n신청 처리가 늦어 항의하셨습니다.\r\n"}.raw())
+			s := f.state("")
+			var registered *store.Ticket
+			for _, tk := range s.tickets {
+				if tk.Channel != store.ChannelEmail {
+					registered = tk
+				}
+			}
+			switch {
+			case tt.want == "" && registered != nil:
+				t.Fatalf("registered %+v", registered)
+			case tt.want != "" && (registered == nil || registered.Channel != tt.want || registered.Category != "voc" || registered.Subject != "전화 민원: 처리 지연"):
+				t.Fatalf("registered %+v, want a %s VOC ticket", registered, tt.want)
+			}
+			if tt.want == "phone" {
+				if registered.CustomerName != "홍길동" || registered.CustomerPhone != "010-1234-5678" || registered.Customer != "" {
+					t.Errorf("customer %q %q %q", registered.CustomerName, registered.CustomerPhone, registered.Customer)
+				}
+				if rem := f.customerMail(KindReminder); len(rem) != 1 || !strings.Contains(rem[0].Text, "010-1234-5678") {
+					t.Errorf("reminders: %d", len(rem))
+				}
+			}
+			if tt.want == "visit" && (registered.Customer != "hong@example.com" || registered.CustomerName != "홍 길동" || len(f.customerMail(KindAck)) != 1) {
+				t.Errorf("with email: %+v", registered)
+			}
+			if tt.wantErr != "" {
+				last := f.staffOf(len(s.staff) - 1)
+				if !strings.Contains(last.Text, tt.wantErr) || last.To[0].Addr != "kioi@origin.or.kr" {
+					t.Errorf("error mail to %v lacks %q:\n%s", last.To, tt.wantErr, last.Text)
+				}
+			}
+		})
+	}
+}

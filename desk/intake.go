@@ -342,6 +342,8 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 		return true, d.formerHandler(ctx, tx, t, m, msg, dec.Staff, now)
 	case ActDirectAnswer:
 		return true, d.directAnswer(ctx, tx, t, m, msg, dec.Staff, now)
+	case ActStaffNew:
+		return true, d.staffNewTicket(ctx, tx, in.mbox, m, msg, dec.Staff, now)
 	}
 	if dec.Spoofed {
 		if err := d.warnSpoof(ctx, tx, msg, dec.Staff, dec.Ticket, now); err != nil {
