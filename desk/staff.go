@@ -514,6 +514,9 @@ func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, t
 	if mentions != nil {
 		data.Mentions = mentions.FullTag()
 	}
+	if c := d.rulesOf(ctx).Categories[t.Category]; c != nil && c.Corrections {
+		data.Correction = FormatKRW(c.Compensation)
+	}
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)
 	}

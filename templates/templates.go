@@ -1,8 +1,8 @@
 // Package templates holds maildesk's mail templates (Korean first, English
 // below), embedded; files in an override directory replace them by name.
 //
-// The templates of mail to customers (ack, notice, interim, transfer,
-// answer) get EnglishFirst, the ticket's language: each writes its Korean
+// The templates of mail to customers (ack, correction-ack, notice, interim, transfer,
+// answer, correction-result) get EnglishFirst, the ticket's language: each writes its Korean
 // and its English part once, as {{define "korean"}} and {{define
 // "english"}}, and puts them in that order or the other.
 //
@@ -169,6 +169,10 @@ type Staff struct {
 	// damaged attachment, a broken part), so the handler does not trust
 	// a file that may be cut short.
 	Defects []string
+	// Correction is set on a correction request (a category with a
+	// compensation key): the compensation #uphold records without an
+	// amount, written out ("10,000", "0"); "" on other tickets.
+	Correction string
 }
 
 // Attachment is one file of a customer's mail, as a handler's notice lists
