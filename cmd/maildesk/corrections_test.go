@@ -39,10 +39,25 @@ func parsedMail(t *testing.T, c localmail.Captured) *message.Message {
 // `compensation paid` marks it paid once.
 func TestCorrectionEndToEnd(t *testing.T) {
 	s := newStack(t)
-	st := s.db()
 	d := startDaemon(t, s.configPath)
 	d.waitSynced(t, len(s.mboxes))
-	s.send("kim@example.co.kr", []string{"correction@origin.or.kr"},
+	correctionFlow(t, s, func(from, to string, raw []byte) { s.send(from, []string{to}, raw) })
+}
+
+// TestDovecotCorrection is the correction flow with a real IMAP server.
+func TestDovecotCorrection(t *testing.T) {
+	s, dv := newDovecotStack(t)
+	d := startDaemon(t, s.configPath)
+	d.waitSynced(t, len(s.mboxes))
+	correctionFlow(t, s, func(from, _ string, raw []byte) { dv.deliver(t, "correction", from, raw) })
+	d.stop()
+}
+
+// correctionFlow runs a correction request through a running daemon; deliver
+// puts a mail from from for to into the correction mailbox.
+func correctionFlow(t *testing.T, s *stack, deliver func(from, to string, raw []byte)) {
+	st := s.db()
+	deliver("kim@example.co.kr", "correction@origin.or.kr",
 		maildesktest.Inquiry("kim@example.co.kr", "correction@origin.or.kr", "상담 직원이 불친절했습니다", "corr1@example.co.kr", "전화 상담에서 불친절한 응대를 받았습니다.\r\n"))
 	ack := parsedMail(t, s.waitKind(desk.KindAck, 1)[0])
 	if !strings.Contains(ack.Text, "진심으로 사과드립니다") || !strings.Contains(ack.Text, "[CORR #1]") {
@@ -56,7 +71,7 @@ func TestCorrectionEndToEnd(t *testing.T) {
 		}
 		return false
 	})
-	s.send("kioi@origin.or.kr", []string{notice.ReplyTo[0].Addr},
+	deliver("kioi@origin.or.kr", notice.ReplyTo[0].Addr,
 		maildesktest.Inquiry("김지원 <kioi@origin.or.kr>", notice.ReplyTo[0].Addr, "RE: "+notice.Subject, "corr-uphold@origin.or.kr",
 			"#uphold\r\n\r\n해당 직원에게 주의를 주었습니다.\r\n", "In-Reply-To: <"+notice.MessageID+">"))
 	res := s.waitKind(desk.KindCorrectionResult, 1)
