@@ -89,7 +89,8 @@ func (d *Desk) correctionProblems(ctx context.Context, tx *store.Tx, t *store.Ti
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return nil, err
-	case c.Outcome != store.CorrectionPending:
+	case c.Outcome == store.CorrectionUpheld || (c.Outcome == store.CorrectionDismissed && hasCommand(cmds, "dismiss")):
+		// A dismissed request the customer contested may still be upheld.
 		problems = append(problems, fmt.Sprintf("%s was %s already by %s on %s: nothing was changed or paid again",
 			t.FullTag(), c.Outcome, c.Handler, fmtKST(*c.DecidedAt, d.loc)))
 	}

@@ -274,3 +274,26 @@ func TestMarkPaid(t *testing.T) {
 		t.Errorf("not marked paid: %+v", l[0])
 	}
 }
+
+// TestUpholdAfterDismiss: a dismissed request the customer contests may be
+// upheld after all, once; it is not dismissed twice.
+func TestUpholdAfterDismiss(t *testing.T) {
+	f, notice := correctionFixture(t)
+	f.reply(notice, "kioi@origin.or.kr", notice.ReplyTo[0].Addr, "#dismiss 녹취 확인 결과 문제가 없었습니다.\r\n")
+	f.reply(notice, "kioi@origin.or.kr", notice.ReplyTo[0].Addr, "#dismiss 다시 봐도 문제가 없었습니다.\r\n")
+	if n := len(f.customerMail(KindCorrectionResult)); n != 1 {
+		t.Fatalf("dismissed twice: %d results", n)
+	}
+	f.reply(notice, "kioi@origin.or.kr", notice.ReplyTo[0].Addr, "#uphold\r\n")
+	f.reply(notice, "kioi@origin.or.kr", notice.ReplyTo[0].Addr, "#uphold\r\n")
+	if n := len(f.customerMail(KindCorrectionResult)); n != 2 {
+		t.Fatalf("%d results, want 2 (dismissed, then upheld)", n)
+	}
+	if l := f.ledger(); len(l) != 1 || l[0].Amount != 10000 {
+		t.Fatalf("ledger: %+v", l)
+	}
+	r, _ := CorrectionFigures(context.Background(), f.store, time.Time{}, time.Time{})
+	if r != (CorrectionReport{Received: 1, Upheld: 1, CompensationKRW: 10000}) {
+		t.Errorf("figures: %+v", r)
+	}
+}

@@ -57,7 +57,8 @@ func (tx *Tx) OpenCorrection(ctx context.Context, ticket int64, at time.Time) er
 
 // DecideCorrection records the outcome (CorrectionUpheld with amount, or
 // CorrectionDismissed with reason) of ticket's correction request, once:
-// a request decided before fails with ErrDecided, and nothing changes. A
+// a request upheld before, or dismissed before and dismissed again, fails
+// with ErrDecided, and nothing changes (a dismissed one may be upheld). A
 // ticket with no row yet (opened before corrections were recorded) gets
 // one, received at received.
 func (tx *Tx) DecideCorrection(ctx context.Context, ticket int64, received time.Time, outcome string, amount int64, handler, reason string, at time.Time) (*Correction, error) {
@@ -70,8 +71,14 @@ func (tx *Tx) DecideCorrection(ctx context.Context, ticket int64, received time.
 	if err := tx.OpenCorrection(ctx, ticket, received); err != nil {
 		return nil, err
 	}
+	// A dismissed request the customer contested may be upheld after all;
+	// an upheld one is never decided again, and nothing is dismissed twice.
+	from := "'pending'"
+	if outcome == CorrectionUpheld {
+		from = "'pending', 'dismissed'"
+	}
 	res, err := tx.exec(ctx, `UPDATE corrections SET outcome = ?, amount = ?, handler_id = ?, reason = ?, decided_at = ?
-		WHERE ticket_id = ? AND outcome = 'pending'`, outcome, amount, handler, reason, fmtTime(at), ticket)
+		WHERE ticket_id = ? AND outcome IN (`+from+`)`, outcome, amount, handler, reason, fmtTime(at), ticket)
 	if err != nil {
 		return nil, fmt.Errorf("decide correction request of ticket %d: %w", ticket, err)
 	}

@@ -47,7 +47,10 @@ func TestLedgerOnce(t *testing.T) {
 		{"dismiss after uphold", ids[0], CorrectionDismissed, 0, ErrDecided},
 		{"negative", ids[1], CorrectionUpheld, -5, errors.New("amount")},
 		{"dismiss", ids[1], CorrectionDismissed, 0, nil},
+		{"dismiss twice", ids[1], CorrectionDismissed, 0, ErrDecided},
 		{"no row yet (opened before)", ids[2], CorrectionUpheld, 0, nil},
+		{"uphold after dismiss (contested)", ids[1], CorrectionUpheld, 5000, nil},
+		{"uphold after that", ids[1], CorrectionUpheld, 5000, ErrDecided},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,7 +77,7 @@ func TestLedgerOnce(t *testing.T) {
 		if counts, err = tx.CorrectionCounts(ctx, now, now.Add(24*time.Hour)); err != nil {
 			return err
 		}
-		if len(ledger) != 1 {
+		if len(ledger) == 0 {
 			return nil
 		}
 		if _, err := tx.MarkPaid(ctx, ledger[0].ID, "계좌이체", later); err != nil {
@@ -91,14 +94,15 @@ func TestLedgerOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ledger) != 1 || ledger[0].Amount != 10000 || ledger[0].Tag != "[CORR #1]" || ledger[0].Handler != "kioi" || ledger[0].Paid() {
-		t.Fatalf("ledger: got %+v, want one unpaid entry of 10000 for [CORR #1]", ledger)
+	if len(ledger) != 2 || ledger[0].Amount != 10000 || ledger[0].Tag != "[CORR #1]" || ledger[0].Handler != "kioi" || ledger[0].Paid() ||
+		ledger[1].Amount != 5000 {
+		t.Fatalf("ledger: got %+v, want unpaid entries of 10000 for [CORR #1] and 5000", ledger)
 	}
-	want := CorrectionCounts{Received: 3, Upheld: 2, Dismissed: 1, Compensation: 10000}
+	want := CorrectionCounts{Received: 3, Upheld: 3, Dismissed: 0, Compensation: 15000}
 	if counts != want {
 		t.Errorf("counts: got %+v, want %+v", counts, want)
 	}
-	if got, _ := s.ledgerOf(ctx); len(got) != 1 || !got[0].Paid() || got[0].PaidNote != "계좌이체" {
+	if got, _ := s.ledgerOf(ctx); len(got) != 2 || !got[0].Paid() || got[0].PaidNote != "계좌이체" || got[1].Paid() {
 		t.Errorf("after MarkPaid: got %+v", got)
 	}
 	var tk *Ticket
