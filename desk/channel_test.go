@@ -254,3 +254,20 @@ func TestStaffNewByMail(t *testing.T) {
 		})
 	}
 }
+
+// TestRegisteredTakesNoStrayMail: mail without a sender whose subject is a
+// reply to a registered ticket's (which has no customer address to match)
+// does not join it.
+func TestRegisteredTakesNoStrayMail(t *testing.T) {
+	f := newFixture(t)
+	tk := f.register(phoneComplaint("", time.Time{}))
+	for i, from := range []string{"", "<>", "undisclosed-recipients:;"} {
+		f.deliver("fta-pass", 1, uint32(10+i), mail{from: from, to: "fta-pass@origin.or.kr", subject: "Re: 민원 처리 지연", body: "추가 내용\r\n"}.raw())
+	}
+	if ms := f.state("").messages[tk.ID]; len(ms) != 1+len(f.customerMail(KindReminder))+1 {
+		for _, m := range ms {
+			t.Logf("%s %s %s", m.Direction, m.Kind, m.From)
+		}
+		t.Errorf("the registered ticket has %d messages", len(ms))
+	}
+}

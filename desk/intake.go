@@ -631,7 +631,9 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *message.Message, n
 		return nil, err
 	}
 	base := baseSubject(msg.Subject)
-	if base == "" || !markedReply(msg.Subject) {
+	// No sender, no rule 4: a ticket registered without an email address
+	// has no customer key either, and must not take in mail without a From.
+	if base == "" || sender == "" || !markedReply(msg.Subject) {
 		return nil, nil
 	}
 	id, err = tx.OpenTicketBySubject(ctx, sender, base, now.Add(-subjectThreadWindow))
