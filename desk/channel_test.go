@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +270,20 @@ func TestRegisteredTakesNoStrayMail(t *testing.T) {
 			t.Logf("%s %s %s", m.Direction, m.Kind, m.From)
 		}
 		t.Errorf("the registered ticket has %d messages", len(ms))
+	}
+}
+
+// TestRegisterManyByPhone: complaints registered without an email address
+// are not one customer's flood: every one reaches the handler.
+func TestRegisterManyByPhone(t *testing.T) {
+	f := newFixture(t)
+	n := DefaultStaffNoticeLimit + 5
+	for i := 0; i < n; i++ {
+		r := phoneComplaint("", time.Time{})
+		r.Name = fmt.Sprintf("고객%d", i)
+		f.register(r)
+	}
+	if got := len(f.state("").staff); got != n {
+		t.Errorf("%d handler notices for %d complaints", got, n)
 	}
 }
