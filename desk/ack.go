@@ -23,6 +23,10 @@ func (d *Desk) queueAck(ctx context.Context, tx *store.Tx, t *store.Ticket, dec 
 	rcpt := ackRecipient(in)
 	rcpt.Name = plainName(rcpt.Name)
 	out, err := d.ackMail(ctx, t, dec, in, rcpt, now)
+	if err == nil && noRecipient(out) {
+		// Registered without an email address: the handler tells them.
+		return d.remindInstead(ctx, tx, t.ID, KindAck, out, now)
+	}
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindAck})
 	if err == nil {
 		var raw []byte
@@ -55,7 +59,7 @@ func (d *Desk) ackMail(ctx context.Context, t *store.Ticket, dec rules.Decision,
 		CategoryEn: cat.NameEn,
 		Customer:   customerName(in.From),
 		Handler:    tcontact(t.Handler),
-		Received:   now.In(d.loc),
+		Received:   t.CreatedAt.In(d.loc), // now, for mail; when a registered complaint came in
 		Due:        t.DueAt.In(d.loc),
 		Mailbox:    mb.Address,
 		// The ticket's language, decided by the rules from this mail.
@@ -115,6 +119,9 @@ func (d *Desk) queueQuarantineNotice(ctx context.Context, tx *store.Tx, t *store
 // Every mail carries X-Maildesk-Kind (ack, notice, alert, staff, answer, …)
 // so that staff and admins can sort maildesk's mail with ordinary filters.
 func (d *Desk) queue(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out message.Outgoing, now time.Time) error {
+	if customerKinds[kind] && noRecipient(out) {
+		return d.remindInstead(ctx, tx, ticketID, kind, out, now)
+	}
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", kind})
 	raw, err := message.Compose(out)
 	if err != nil {
@@ -224,6 +231,10 @@ func customerAddr(t *store.Ticket) message.Address {
 // them tell a customer.
 func customerLabel(t *store.Ticket) string {
 	name := clip(strings.TrimSpace(t.CustomerName), maxSubjectRunes)
+	if t.Customer == "" {
+		// Registered without an email address (channel.go).
+		return strings.TrimSpace(fmt.Sprintf("%s (%s %s)", name, t.Channel, t.CustomerPhone))
+	}
 	if name == "" {
 		return t.Customer
 	}

@@ -33,7 +33,7 @@ type noticeFiles struct {
 // for it.
 func (d *Desk) customerFiles(ctx context.Context, tx *store.Tx, t *store.Ticket) (noticeFiles, error) {
 	var nf noticeFiles
-	_, raw, err := tx.LastReceivedRaw(ctx, t.ID, KindInquiry, KindFollowUp)
+	_, raw, err := tx.LastReceivedRaw(ctx, t.ID, KindInquiry, KindFollowUp, KindRegistered)
 	if errors.Is(err, store.ErrNotFound) {
 		return nf, nil
 	}

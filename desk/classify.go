@@ -31,6 +31,7 @@ const (
 	ActStaffReply   Action = "staff-reply"    // a handler's reply with a valid token: commands run, answer relayed
 	ActFormerStaff  Action = "former-handler" // a valid token of a handler the ticket has left: a note to the new one
 	ActDirectAnswer Action = "direct-answer"  // a handler's answer straight to the customer, proven
+	ActStaffNew     Action = "staff-new"      // a handler's proven "#new voc phone …": a complaint from another channel registered
 	ActBounce       Action = "bounce-of-ours" // a bounce of a mail maildesk sent: on its ticket, the handler told
 	ActAutomatic    Action = "automatic"      // auto-reply, bounce, our own mail: stored, never answered
 	ActFollowUp     Action = "follow-up"      // more mail on an existing ticket
@@ -286,6 +287,9 @@ func (d *Desk) classifyStaff(ctx context.Context, tx *store.Tx, msg *message.Mes
 	// ones arriving with its authserv-id (docs/rules.md says so).
 	_, staffDomain, _ := strings.Cut(message.Canonical(h.Email), "@")
 	if d.trustedAuth != "" && msg.Authenticated(d.trustedAuth, staffDomain) {
+		if isStaffNew(msg) {
+			return ActStaffNew, nil, nil
+		}
 		t, err := d.thread(ctx, tx, msg, now)
 		if err != nil {
 			return "", nil, err

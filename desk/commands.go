@@ -9,7 +9,7 @@ import (
 
 // command is one line of a staff reply's command block.
 type command struct {
-	name string // "close", "defer", "status", "assign", "note", "noreply", "original", "merge"
+	name string // "close", "defer", "status", "assign", "note", "noreply", "original", "merge", "uphold", "dismiss"
 	arg  string // the rest of the line
 	date time.Time
 }
@@ -61,6 +61,10 @@ func parseCommands(text string, loc *time.Location) (cmds []command, answer stri
 		case "assign":
 			if arg == "" || strings.ContainsAny(arg, " \t") {
 				problems = append(problems, "#assign needs one handler id: #assign 담당자ID")
+			}
+		case "uphold", "dismiss":
+			if p := correctionArgProblem(name, arg); p != "" {
+				problems = append(problems, p)
 			}
 		case "defer":
 			day, reason, _ := strings.Cut(arg, " ")

@@ -167,6 +167,9 @@ func (d *Desk) queueNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, n
 		HTML:          html,
 	}
 	d.threadInto(ctx, tx, t, &out)
+	if noRecipient(out) {
+		return d.remindInstead(ctx, tx, t.ID, KindNotice, out, now)
+	}
 	out.Headers = append(out.Headers, [2]string{"X-Maildesk-Kind", KindNotice})
 	raw, err := message.Compose(out)
 	if err != nil {
@@ -225,7 +228,7 @@ func (d *Desk) queueAlert(ctx context.Context, tx *store.Tx, t *store.Ticket, la
 	if err != nil {
 		return err
 	}
-	said, err := tx.LastReceivedText(ctx, t.ID, KindInquiry, KindFollowUp)
+	said, err := tx.LastReceivedText(ctx, t.ID, KindInquiry, KindFollowUp, KindRegistered)
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,7 @@ type Desk struct {
 	templates atomic.Pointer[templates.Set]
 	staff     atomic.Pointer[staffIndex] // of the latest rule set asked for
 	mailboxes map[string]Mailbox         // by name
+	order     []string                   // mailbox names in the configuration's order
 	own       map[string]bool            // our addresses, lower-case, without +tags
 	loc       *time.Location
 	clock     Clock
@@ -213,6 +214,7 @@ func build(o Options) (*Desk, error) {
 	}
 	for _, m := range o.Mailboxes {
 		d.mailboxes[m.Name] = m
+		d.order = append(d.order, m.Name)
 		d.own[message.Canonical(m.Address)] = true
 	}
 	d.rules.Store(o.Rules)

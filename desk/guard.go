@@ -18,7 +18,7 @@ import (
 // reaches a customer, whatever a handler's mail client quoted, whatever
 // the customer put in a subject, and whatever a template override says.
 var customerKinds = map[string]bool{
-	KindAck: true, KindAnswer: true, KindTransfer: true, KindNotice: true,
+	KindAck: true, KindAnswer: true, KindTransfer: true, KindNotice: true, KindCorrectionResult: true,
 	KindSurvey: true, KindSurveyThanks: true,
 }
 
@@ -75,7 +75,7 @@ func (d *Desk) guardCustomerMail(ctx context.Context, tx *store.Tx, ticket int64
 		switch {
 		case m.Direction == store.Out && staffOnlyKinds[m.Kind]:
 			addLines(staff, m.Text)
-		case m.Direction == store.In && (m.Kind == KindInquiry || m.Kind == KindFollowUp || m.Kind == KindRating):
+		case m.Direction == store.In && (m.Kind == KindInquiry || m.Kind == KindFollowUp || m.Kind == KindRating || m.Kind == KindRegistered):
 			// A notice quotes the customer's own text: that may be
 			// quoted back to them.
 			addLines(customer, m.Text)

@@ -342,6 +342,8 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 		return true, d.formerHandler(ctx, tx, t, m, msg, dec.Staff, now)
 	case ActDirectAnswer:
 		return true, d.directAnswer(ctx, tx, t, m, msg, dec.Staff, now)
+	case ActStaffNew:
+		return true, d.staffNewTicket(ctx, tx, in.mbox, m, msg, dec.Staff, now)
 	}
 	if dec.Spoofed {
 		if err := d.warnSpoof(ctx, tx, msg, dec.Staff, dec.Ticket, now); err != nil {
@@ -410,6 +412,9 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 	}
 	m.Kind, m.TicketID = KindInquiry, t.ID
 	if err := tx.InsertMessage(ctx, m); err != nil {
+		return false, err
+	}
+	if err := d.openedCorrection(ctx, tx, t, now); err != nil {
 		return false, err
 	}
 	if err := tx.AddEvent(ctx, t.ID, now, "opened", fmt.Sprintf("category %s, handler %s, priority %s, language %s, by %s",
@@ -628,7 +633,9 @@ func (d *Desk) thread(ctx context.Context, tx *store.Tx, msg *message.Message, n
 		return nil, err
 	}
 	base := baseSubject(msg.Subject)
-	if base == "" || !markedReply(msg.Subject) {
+	// No sender, no rule 4: a ticket registered without an email address
+	// has no customer key either, and must not take in mail without a From.
+	if base == "" || sender == "" || !markedReply(msg.Subject) {
 		return nil, nil
 	}
 	id, err = tx.OpenTicketBySubject(ctx, sender, base, now.Add(-subjectThreadWindow))

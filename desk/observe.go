@@ -47,7 +47,7 @@ func intakeKind(a Action) string {
 		return KindBounce
 	case ActQuarantine:
 		return KindQuarantined
-	case ActStaffReply, ActFormerStaff, ActDirectAnswer:
+	case ActStaffReply, ActFormerStaff, ActDirectAnswer, ActStaffNew:
 		return IntakeStaff
 	case ActHistory:
 		return IntakeHistory

@@ -23,7 +23,7 @@ func (d *Desk) original(ctx context.Context, tx *store.Tx, t *store.Ticket, arg 
 		return 0, nil, "", err
 	}
 	customer := func(m *store.Message) bool {
-		return m.Direction == store.In && (m.Kind == KindInquiry || m.Kind == KindFollowUp)
+		return m.Direction == store.In && (m.Kind == KindInquiry || m.Kind == KindFollowUp || m.Kind == KindRegistered)
 	}
 	if arg == "" {
 		for i := len(ms) - 1; i >= 0; i-- {

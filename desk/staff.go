@@ -194,6 +194,11 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			}
 		}
 	}
+	if p, err := d.correctionProblems(ctx, tx, t, cmds); err != nil {
+		return err
+	} else {
+		problems = append(problems, p...)
+	}
 	if len(problems) > 0 {
 		if err := tx.AddEvent(ctx, t.ID, now, "command-error", strings.Join(problems, "; ")); err != nil {
 			return err
@@ -221,12 +226,15 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 			err = d.sendOriginal(ctx, tx, t, h, c.arg, now)
 		case "merge":
 			err = d.merge(ctx, tx, t, c.arg, h, now)
+		case "uphold", "dismiss":
+			err = d.decideCorrection(ctx, tx, t, c, cmds, answer, h, now)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	relay := answer != "" && !hasCommand(cmds, "noreply")
+	// After #uphold or #dismiss the answer went in the correction-result.
+	relay := answer != "" && !hasCommand(cmds, "noreply") && !decidesCorrection(cmds)
 	if relay {
 		err := d.relayAnswer(ctx, tx, t, answer, msg.Attachments, h, now)
 		if reason, ok := withheld(err); ok {
@@ -246,7 +254,7 @@ func (d *Desk) staffReply(ctx context.Context, tx *store.Tx, t *store.Ticket, m 
 				t.AnsweredAt = &now
 			}
 		}
-	} else if answer != "" {
+	} else if answer != "" && !decidesCorrection(cmds) {
 		if err := tx.AddEvent(ctx, t.ID, now, "recorded", h.ID+": answer recorded, not sent (#noreply)"); err != nil {
 			return err
 		}
@@ -489,7 +497,7 @@ func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, t
 		return err
 	}
 	if text == "" {
-		if text, err = tx.LastReceivedText(ctx, t.ID, KindInquiry, KindFollowUp); err != nil {
+		if text, err = tx.LastReceivedText(ctx, t.ID, KindInquiry, KindFollowUp, KindRegistered); err != nil {
 			return err
 		}
 	}
@@ -504,6 +512,9 @@ func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, t
 	}
 	if mentions != nil {
 		data.Mentions = mentions.FullTag()
+	}
+	if c := d.rulesOf(ctx).Categories[t.Category]; c != nil && c.Corrections {
+		data.Correction = FormatKRW(c.Compensation)
 	}
 	if t.DueAt != nil {
 		data.Due = t.DueAt.In(d.loc)

@@ -106,6 +106,12 @@ type Category struct {
 	NoticeTemplate string
 	// Closing and the satisfaction survey (rules/survey.go).
 	Closing
+	// Corrections: the category takes correction requests (시정요청), so
+	// #uphold and #dismiss work on its tickets; set by the compensation
+	// key, even at 0. Compensation is what #uphold pays without an
+	// amount, in KRW; 0 upholds without compensation.
+	Corrections  bool
+	Compensation int64
 
 	cal          *Calendar     // the set's calendar; nil for a Category built by hand
 	templateUses []TemplateUse // the templates its file names, for TemplateUses
@@ -211,6 +217,7 @@ type categoryFile struct {
 	AckTemplate    string `toml:"ack_template"`
 	NoticeTemplate string `toml:"notice_template"`
 	closingFile
+	Compensation *int64 `toml:"compensation"`
 }
 
 type mailboxRuleFile struct {
@@ -220,6 +227,11 @@ type mailboxRuleFile struct {
 	Acknowledge *bool  `toml:"acknowledge"`
 	Priority    string `toml:"priority"`
 }
+
+// MaxCompensation is the most KRW one upheld correction request may pay,
+// from a category's compensation or a #uphold AMOUNT: a hundred times the
+// charter's 10,000 KRW, so that a typo of a few zeros is refused.
+const MaxCompensation = 1_000_000
 
 var tagRE = regexp.MustCompile(`^[A-Z0-9-]+$`)
 
@@ -524,6 +536,14 @@ func (s *Set) addCategory(f *tomlFile, key string, raw *categoryFile) *Category 
 		Handler:        raw.Handler,
 		AckTemplate:    cmp.Or(raw.AckTemplate, "ack"),
 		NoticeTemplate: cmp.Or(raw.NoticeTemplate, "notice"),
+	}
+	if raw.Compensation != nil {
+		switch n := *raw.Compensation; {
+		case n < 0 || n > MaxCompensation:
+			f.Addf(key+".compensation", "compensation = %d: want KRW from 0 to %d", n, MaxCompensation)
+		default:
+			c.Corrections, c.Compensation = true, n
+		}
 	}
 	idOK := f.id(key, "id", raw.ID)
 	f.Required(key, "name", raw.Name)

@@ -264,7 +264,13 @@ func (tx *Tx) CountSentWithSubject(ctx context.Context, kind, rcpt, prefix strin
 // CountSentAbout counts the mails of kind sent since t on the tickets of
 // customer (a CustomerKey): how many notices a handler has had lately about
 // one customer's mail.
+//
+// The tickets registered without an email address (customer "") are no
+// one customer's: they count 0.
 func (tx *Tx) CountSentAbout(ctx context.Context, kind, customer string, t time.Time) (int, error) {
+	if customer == "" {
+		return 0, nil
+	}
 	var n int
 	err := tx.queryRow(ctx, `SELECT count(*) FROM tickets t JOIN messages m ON m.ticket_id = t.id
 		WHERE t.customer_key = ? AND m.direction = 'out' AND m.kind = ? AND m.created_at >= ?`,

@@ -72,7 +72,18 @@ type Ticket struct {
 	// (ISO 639-1), decided from the mail that opened the ticket and kept:
 	// UpdateTicket does not change it. InsertTicket writes "" as "ko".
 	Language string `json:"language"`
+	// Channel is where the ticket came from: ChannelEmail, or the
+	// channel `maildesk ticket new` registered it from ("phone", …).
+	// InsertTicket writes "" as "email"; UpdateTicket does not change it.
+	Channel string `json:"channel"`
+	// CustomerPhone is the phone number given at registration; "" for
+	// mail. Customer is "" for a ticket registered without an email
+	// address: nothing is mailed to it (the handler is reminded instead).
+	CustomerPhone string `json:"customer_phone,omitempty"`
 }
+
+// ChannelEmail is the channel of a ticket opened by mail.
+const ChannelEmail = "email"
 
 // FullTag is the tag as it appears in subjects: "[FTA-PASS #12]". A ticket
 // not stored yet (rules test) shows its id.
@@ -82,7 +93,7 @@ const ticketColumns = `id, tag, coalesce(number, id), mailbox, category, status,
 	handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 	created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 	notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority,
-	language, handler_name_en, handler_department_en`
+	language, handler_name_en, handler_department_en, channel, customer_phone`
 
 func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 	var t Ticket
@@ -91,7 +102,7 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 		timeCol{&t.CreatedAt}, timeCol{&t.UpdatedAt}, nullTime{&t.DueAt}, nullTime{&t.NoticeAt},
 		nullTime{&t.AnsweredAt}, nullTime{&t.ClosedAt},
 		nullTime{&t.NoticeSentAt}, nullTime{&t.OverdueAt}, &t.DelayReason, &t.DelayStatus, nullTime{&t.ExpectedAt},
-		nullTime{&t.PromisedAt}, &t.Priority, &t.Language, &t.Handler.NameEn, &t.Handler.DepartmentEn)
+		nullTime{&t.PromisedAt}, &t.Priority, &t.Language, &t.Handler.NameEn, &t.Handler.DepartmentEn, &t.Channel, &t.CustomerPhone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -104,20 +115,21 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority,
-		language, handler_name_en, handler_department_en)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		language, handler_name_en, handler_department_en, channel, customer_phone)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
 		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerKey, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
-		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn)
+		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn, cmp.Or(t.Channel, ChannelEmail), t.CustomerPhone)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
 	// A ticket opened without a language (maildesk ticket new, a
 	// quarantined mail) is Korean first, as the column's default says.
 	t.Language = cmp.Or(t.Language, "ko")
+	t.Channel = cmp.Or(t.Channel, ChannelEmail)
 	if t.ID, err = res.LastInsertId(); err != nil {
 		return err
 	}

@@ -38,6 +38,8 @@ var docTypes = []struct {
 	{"### survey-thanks", reflect.TypeOf(SurveyThanks{})},
 	{"### survey-alert", reflect.TypeOf(SurveyAlert{})},
 	{"### SurveyLink", reflect.TypeOf(SurveyLink{})},
+	{"### correction-result", reflect.TypeOf(CorrectionResult{})},
+	{"### reminder", reflect.TypeOf(Reminder{})},
 	{"### Contact", reflect.TypeOf(Contact{})},
 	{"### Attachment", reflect.TypeOf(Attachment{})},
 }

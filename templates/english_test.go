@@ -30,17 +30,26 @@ func TestEnglishFirst(t *testing.T) {
 		case "transfer":
 			return Transfer{Tag: ack.Tag, Subject: "Certificate of origin question", Customer: "John Smith", Handler: c,
 				Due: ack.Due, Mailbox: ack.Mailbox, EnglishFirst: englishFirst}
+		case "correction-ack":
+			a := ack
+			a.Handler, a.EnglishFirst = c, englishFirst
+			return a
+		case "correction-result":
+			return CorrectionResult{Tag: ack.Tag, Subject: "Rude answer on the phone", Customer: "John Smith", Handler: c, Upheld: true,
+				Compensation: 10000, CompensationText: "10,000", Received: ack.Received, Mailbox: ack.Mailbox, EnglishFirst: englishFirst}
 		default: // answer
 			return Answer{Text: "Please use the Certificate menu.", Handler: c, Mailbox: ack.Mailbox, EnglishFirst: englishFirst}
 		}
 	}
 	// What each template's parts start with (for answer: its signature).
 	starts := map[string][2]string{
-		"ack":      {"홍길동 님, 안녕하십니까.", "Dear 홍길동,"},
-		"notice":   {"John Smith 님, 안녕하십니까.", "Dear John Smith,"},
-		"interim":  {"John Smith 님, 안녕하십니까.", "Dear John Smith,"},
-		"transfer": {"John Smith 님, 안녕하십니까.", "Your inquiry [FTA-PASS #12]"},
-		"answer":   {"Please use the Certificate menu.\n\n-- \n임민수 / FTA-PASS 운영팀", "Please use the Certificate menu.\n\n-- \nMinsu Lim / FTA-PASS Operations Team"},
+		"ack":               {"홍길동 님, 안녕하십니까.", "Dear 홍길동,"},
+		"notice":            {"John Smith 님, 안녕하십니까.", "Dear John Smith,"},
+		"interim":           {"John Smith 님, 안녕하십니까.", "Dear John Smith,"},
+		"transfer":          {"John Smith 님, 안녕하십니까.", "Your inquiry [FTA-PASS #12]"},
+		"correction-ack":    {"홍길동 님, 안녕하십니까.", "Dear 홍길동,"},
+		"correction-result": {"John Smith 님, 안녕하십니까.", "Dear John Smith,"},
+		"answer":            {"Please use the Certificate menu.\n\n-- \n임민수 / FTA-PASS 운영팀", "Please use the Certificate menu.\n\n-- \nMinsu Lim / FTA-PASS Operations Team"},
 	}
 	for name, start := range starts {
 		for _, tt := range []struct {

@@ -1,8 +1,8 @@
 // Package templates holds maildesk's mail templates (Korean first, English
 // below), embedded; files in an override directory replace them by name.
 //
-// The templates of mail to customers (ack, notice, interim, transfer,
-// answer) get EnglishFirst, the ticket's language: each writes its Korean
+// The templates of mail to customers (ack, correction-ack, notice, interim, transfer,
+// answer, correction-result) get EnglishFirst, the ticket's language: each writes its Korean
 // and its English part once, as {{define "korean"}} and {{define
 // "english"}}, and puts them in that order or the other.
 //
@@ -169,6 +169,10 @@ type Staff struct {
 	// damaged attachment, a broken part), so the handler does not trust
 	// a file that may be cut short.
 	Defects []string
+	// Correction is set on a correction request (a category with a
+	// compensation key): the compensation #uphold records without an
+	// amount, written out ("10,000", "0"); "" on other tickets.
+	Correction string
 }
 
 // Attachment is one file of a customer's mail, as a handler's notice lists
@@ -215,6 +219,45 @@ type Transfer struct {
 	Mailbox  string
 	// EnglishFirst: the ticket's language is English (see Ack).
 	EnglishFirst bool
+}
+
+// CorrectionResult is the data of the "correction-result" template: the
+// customer of a correction request (시정요청) is told the outcome, after
+// #uphold (with the apology and the compensation) or #dismiss (with the
+// reason).
+type CorrectionResult struct {
+	Tag      string
+	Subject  string
+	Customer string
+	Handler  Contact // who decided
+	Upheld   bool    // true: upheld (#uphold); false: not upheld (#dismiss)
+	// Compensation is the KRW the customer is paid, 0 for none;
+	// CompensationText is it written out: "10,000".
+	Compensation     int64
+	CompensationText string
+	Reason           string // #dismiss's reason; "" when upheld
+	Text             string // what the handler wrote below the command, if anything
+	Received         time.Time
+	Mailbox          string
+	// EnglishFirst: the ticket's language is English (see Ack).
+	EnglishFirst bool
+}
+
+// Reminder is the data of the "reminder" template: a ticket registered
+// without an email address (a complaint by phone, post, visit or fax)
+// cannot be mailed, so each mail the customer would have had goes to the
+// handler instead, with its text, to be given by phone or letter.
+type Reminder struct {
+	Handler  Contact
+	Tag      string
+	Subject  string
+	Channel  string // "phone", "post", …
+	Customer string // the customer's name
+	Phone    string // the customer's phone, "" when not given
+	Kind     string // the mail it stands for: "ack", "notice", "answer", …
+	What     string // that mail in words: "접수 안내 / acknowledgement"
+	Text     string // the mail's text, to be given to the customer
+	Mailbox  string
 }
 
 // StaffError is the data of the "staff-error" template: a staff mail that

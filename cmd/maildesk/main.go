@@ -47,6 +47,11 @@ const usage = `usage:
   maildesk ticket close [-config FILE] ID       close a ticket; the customer gets the survey if the category has one
   maildesk report  [-config FILE] [-format text|json] [-from DATE] [-to DATE]
                                                 figures of a period: the satisfaction survey
+  maildesk ticket new [-config FILE] -category CAT -channel web|post|visit|fax|phone -name NAME
+                [-email ADDR] [-phone PHONE] -subject TEXT (-text TEXT | -file FILE) [-received TIME] [-handler ID]
+                                                register a complaint received by phone, post, visit, fax or web
+  maildesk compensation [-config FILE] [-json] [-from DATE] [-to DATE]   the ledger of upheld correction requests
+  maildesk compensation paid [-config FILE] ENTRY [--note TEXT]         mark a ledger entry paid
   maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
   maildesk backup  [-config FILE] DEST          an online, consistent copy of the database, checked
   maildesk version                              version, VCS revision and Go version of this binary
@@ -186,7 +191,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return listTickets(ctx, *config, q, *asJSON, stdout)
+	case "compensation":
+		return compensationCommand(ctx, args, stdout, stderr)
 	case "ticket":
+		if len(args) > 0 && args[0] == "new" {
+			fs := newFlags("ticket new", stderr)
+			var a newTicketArgs
+			fs.StringVar(&a.config, "config", "maildesk.toml", "configuration `file`")
+			fs.StringVar(&a.category, "category", "", "category `id` from the rules (voc, correction, …)")
+			fs.StringVar(&a.channel, "channel", "", "where it came in: web | post | visit | fax | phone")
+			fs.StringVar(&a.name, "name", "", "the customer's `name`")
+			fs.StringVar(&a.email, "email", "", "the customer's email `address`; without one the handler gets each notice to pass on")
+			fs.StringVar(&a.phone, "phone", "", "the customer's `phone` number")
+			fs.StringVar(&a.subject, "subject", "", "the complaint's subject")
+			fs.StringVar(&a.text, "text", "", "what the customer said or wrote")
+			fs.StringVar(&a.file, "file", "", "read the text from `FILE` (UTF-8) instead of -text")
+			fs.StringVar(&a.received, "received", "", "when it came in: `TIME` 2026-12-01T15:00 (local) or RFC 3339; default now")
+			fs.StringVar(&a.handler, "handler", "", "handler `id`; default as the rules route it")
+			fs.StringVar(&a.mailbox, "mailbox", "", "the mailbox `name` its mail goes out from; default the category's, or the first")
+			if err := parseFlags(fs, args[1:], 0); err != nil {
+				return err
+			}
+			return newTicket(ctx, a, stdout)
+		}
 		if len(args) > 0 && args[0] == "defer" {
 			fs := newFlags("ticket defer", stderr)
 			config := fs.String("config", "maildesk.toml", "configuration `file`")

@@ -37,11 +37,7 @@ func (s *stack) surveyAtClose() {
 // waitKind waits for the n-th sent mail of kind and returns it parsed.
 func (s *stack) waitKind(kind string, n int) (*message.Message, localmail.Captured) {
 	s.t.Helper()
-	var got []localmail.Captured
-	maildesktest.WaitUntil(s.t, "mail of kind "+kind, func() bool {
-		got = capturedKind(s.mail, func(k string) bool { return k == kind })
-		return len(got) >= n
-	})
+	got := s.waitSent(kind, n)
 	m, err := message.Parse(got[n-1].Raw)
 	if err != nil {
 		s.t.Fatal(err)

@@ -139,12 +139,28 @@ func listTickets(ctx context.Context, configPath string, q ticketQuery, asJSON b
 		return writeJSON(w, views)
 	}
 	w = terminalWriter{w}
-	rows := [][]string{{"ID", "TICKET", "STATUS", "PRIORITY", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
+	rows := [][]string{{"ID", "TICKET", "STATUS", "PRIORITY", "CHANNEL", "HANDLER", "CUSTOMER", "DUE", "SUBJECT"}}
 	for _, t := range ts {
-		rows = append(rows, []string{strconv.FormatInt(t.ID, 10), t.FullTag(), statusText(t), cmp.Or(t.Priority, "-"), t.Handler.Name, t.Customer,
+		rows = append(rows, []string{strconv.FormatInt(t.ID, 10), t.FullTag(), statusText(t), cmp.Or(t.Priority, "-"), t.Channel, t.Handler.Name, customerText(t),
 			fmtLocal(t.DueAt, cfg.Location), truncate(t.Subject, 50)})
 	}
 	return writeColumns(w, rows)
+}
+
+// customerText is a ticket's customer for people: "name <address>", and
+// the phone given when it was registered from another channel.
+func customerText(t *store.Ticket) string {
+	s := t.Customer
+	switch {
+	case t.Customer == "":
+		s = cmp.Or(t.CustomerName, "-") + " (no email)"
+	case t.CustomerName != "":
+		s = t.CustomerName + " <" + t.Customer + ">"
+	}
+	if t.CustomerPhone != "" {
+		s += ", " + t.CustomerPhone
+	}
+	return s
 }
 
 // statusText is a ticket's status for people: an open ticket past its
@@ -296,7 +312,8 @@ func showTicket(ctx context.Context, configPath, idArg string, asJSON, full bool
 	fmt.Fprintf(w, "%s %s\n", v.Tag, v.Subject)
 	fmt.Fprintf(w, "status:    %s\n", statusText(v.Ticket))
 	fmt.Fprintf(w, "category:  %s (mailbox %s)\n", v.Category, v.Mailbox)
-	fmt.Fprintf(w, "customer:  %s\n", strings.TrimSpace(v.CustomerName+" <"+v.Customer+">"))
+	fmt.Fprintf(w, "channel:   %s\n", v.Channel)
+	fmt.Fprintf(w, "customer:  %s\n", customerText(v.Ticket))
 	fmt.Fprintf(w, "handler:   %s, %s, %s, %s\n", v.Handler.Name, v.Handler.Department, v.Handler.Phone, v.Handler.Email)
 	fmt.Fprintf(w, "created:   %s\n", v.CreatedAt.In(loc).Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "due:       %s\n", fmtLocal(v.DueAt, loc))
