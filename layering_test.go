@@ -19,7 +19,7 @@ const module = "github.com/kioi/maildesk/"
 // allowed lists, for each package, the project packages it may import.
 // A package not listed here must be added deliberately.
 var allowed = map[string][]string{
-	"cmd/maildesk": {"config", "desk", "examples", "localmail", "mailbox", "message", "metrics", "rules", "store", "templates"},
+	"cmd/maildesk": {"config", "desk", "examples", "localmail", "mailbox", "message", "metrics", "oauth", "rules", "store", "templates"},
 	// The benchmark command wires the same packages as the daemon, to drive
 	// them under load; nothing imports it.
 	"cmd/maildesk-bench": {"desk", "examples", "internal/dovecot", "localmail", "mailbox", "message", "store", "templates"},

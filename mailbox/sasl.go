@@ -39,6 +39,8 @@ type bearerClient struct {
 	token    string
 	host     string
 	port     int
+	// challenged is set when the server sent its error challenge.
+	challenged bool
 }
 
 func (c *bearerClient) Start() (string, []byte, error) {
@@ -52,6 +54,7 @@ func (c *bearerClient) Start() (string, []byte, error) {
 }
 
 func (c *bearerClient) Next(challenge []byte) ([]byte, error) {
+	c.challenged = true
 	if c.mech == AuthXOAUTH2 {
 		return []byte{}, nil
 	}

@@ -221,6 +221,9 @@ type watch struct {
 	rereadWarned uint32
 	// moveWarned is set once the missing MOVE capability was reported.
 	moveWarned bool
+	// tokenRetried is set when the server refused an access token and a
+	// new one is to be tried: a second refusal is ErrLogin.
+	tokenRetried bool
 }
 
 func (w *Watcher) settle() (*watch, error) {
@@ -503,33 +506,46 @@ func (st *watch) open(ctx context.Context, c *imapclient.Client, readOnly bool) 
 }
 
 // login signs in with the password or an OAuth 2.0 access token. A token
-// the server refuses is dropped and a fresh one tried once before the
-// refusal counts: a token revoked early looks the same as a wrong
-// account until then.
+// the server refuses is dropped, so that the next login gets a new one;
+// the first refusal is retried after the usual short backoff, and only a
+// new token refused again counts as ErrLogin (slow retries): a token
+// revoked early looks the same as a wrong account until then.
 func (st *watch) login(ctx context.Context, c *imapclient.Client) error {
 	a := st.acct
 	if a.Auth == AuthPassword {
 		return st.loginError(c.Login(a.Username, a.Password).Wait())
 	}
-	for try := 0; ; try++ {
-		tok, err := a.Token.Token(ctx)
-		if err != nil {
-			// The token source has logged it; not a refusal by the
-			// server, so the usual backoff applies.
-			return fmt.Errorf("sign in to %s as %s: %w", st.addr, a.Username, err)
-		}
-		err = c.Authenticate(&bearerClient{mech: a.Auth, username: a.Username, token: tok, host: a.Host, port: portOf(st.addr)})
-		err = st.loginError(err)
-		if err == nil || !errors.Is(err, ErrLogin) || try > 0 {
-			return err
-		}
-		inv, ok := a.Token.(invalidator)
-		if !ok {
-			return err
-		}
-		st.log.Warn("imap server refused the access token; trying a new one", "auth", a.Auth, "err", err)
-		inv.Invalidate()
+	tok, err := a.Token.Token(ctx)
+	if err != nil {
+		// The token source has logged it; not a refusal by the server,
+		// so the usual backoff applies.
+		return fmt.Errorf("sign in to %s as %s: %w", st.addr, a.Username, err)
 	}
+	bc := &bearerClient{mech: a.Auth, username: a.Username, token: tok, host: a.Host, port: portOf(st.addr)}
+	err = c.Authenticate(bc)
+	if err != nil && bc.challenged {
+		// The server answered with its error challenge: a refusal, even
+		// when it then objects to the (empty) answer with BAD.
+		err = fmt.Errorf("%w: authenticate %s to %s as %s: %v", ErrLogin, a.Auth, st.addr, a.Username, err)
+	} else {
+		err = st.loginError(err)
+	}
+	if !errors.Is(err, ErrLogin) {
+		if err == nil {
+			st.tokenRetried = false
+		}
+		return err
+	}
+	inv, ok := a.Token.(invalidator)
+	if !ok {
+		return err
+	}
+	inv.Invalidate()
+	if st.tokenRetried {
+		return err
+	}
+	st.tokenRetried = true
+	return fmt.Errorf("imap server refused the access token; signing in again with a new one: %v", err)
 }
 
 func (st *watch) loginError(err error) error {

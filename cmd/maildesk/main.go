@@ -15,6 +15,7 @@
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
 //	maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
 //	maildesk backup  [-config FILE] DEST          an online, consistent copy of the database
+//	maildesk oauth login [-config FILE] MAILBOX|smtp   sign an account in with OAuth 2.0 (device code) and write its token_file
 //	maildesk version                              version, VCS revision and Go version of this binary
 package main
 
@@ -44,6 +45,8 @@ const usage = `usage:
                                                 set the expected completion date the customer is told
   maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
   maildesk backup  [-config FILE] DEST          an online, consistent copy of the database, checked
+  maildesk oauth login [-config FILE] MAILBOX|smtp   sign the account in with OAuth 2.0 (device code:
+                                                prints the address and the code) and write its token_file
   maildesk version                              version, VCS revision and Go version of this binary
 `
 
@@ -220,6 +223,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return backupDatabase(ctx, *config, fs.Arg(0), stdout)
+	case "oauth":
+		if len(args) == 0 || args[0] != "login" {
+			return usagef("want oauth login")
+		}
+		fs := newFlags("oauth login", stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		if err := parseFlags(fs, args[1:], 1); err != nil {
+			return err
+		}
+		return oauthLogin(ctx, *config, fs.Arg(0), stdout)
 	case "version", "-version", "--version":
 		return printVersion(stdout)
 	case "help", "-h", "-help", "--help":
