@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -278,4 +279,23 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, map[string]any{"active": true, "username": g.user, "exp": g.expires.Unix()})
+}
+
+// Check is introspection as a function, for an in-process server that
+// takes bearer tokens (localmail's SMTP): nil when token is a live access
+// token of user.
+func (s *Server) Check(user, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.access[token]
+	switch {
+	case !ok:
+		return errors.New("unknown access token")
+	case time.Now().After(g.expires):
+		s.counts["introspect-inactive"]++
+		return errors.New("access token expired")
+	case g.user != user:
+		return errors.New("access token of another user")
+	}
+	return nil
 }
