@@ -218,3 +218,51 @@ func waitMailboxSynced(t *testing.T, d *daemon, name string) {
 		}
 	}
 }
+
+// TestOAuthCommands: `rules check` names every gap of an incomplete
+// oauth2 table by file:line, and `oauth login` refuses what it cannot do.
+func TestOAuthCommands(t *testing.T) {
+	s := newStack(t)
+	base, err := os.ReadFile(s.configPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(base), `username = "fta-pass"
+password_file = "demo.secret"
+`, `username = "fta-pass"
+auth = "oauth2"
+
+[mailbox.oauth2]
+provider = "microsoft"
+`, 1)
+	if err := os.WriteFile(s.configPath, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runCLI(t, "rules", "check", "-config", s.configPath)
+	if exitCode(err) != 1 {
+		t.Fatalf("rules check: exit %d (%v), want 1", exitCode(err), err)
+	}
+	for _, want := range []string{`missing "tenant" in [mailbox.oauth2]`, `missing "client_id" in [mailbox.oauth2]`, `missing "token_file" in [mailbox.oauth2]`} {
+		if !strings.Contains(err.Error(), s.configPath+":") || !strings.Contains(err.Error(), want) {
+			t.Errorf("rules check lacks %q:\n%v", want, err)
+		}
+	}
+
+	s2 := newStack(t)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"oauth", "login", "-config", s2.configPath, "nosuch"}, 2, `no mailbox "nosuch"`},
+		{[]string{"oauth", "login", "-config", s2.configPath, "fta-pass"}, 1, "signs in with a password"},
+		{[]string{"oauth", "login", "-config", s2.configPath, "smtp"}, 1, "signs in with a password"},
+		{[]string{"oauth", "logout"}, 2, "want oauth login"},
+	}
+	for _, tt := range tests {
+		_, err := runCLI(t, tt.args...)
+		if exitCode(err) != tt.code || err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: got exit %d %v, want %d with %q", tt.args, exitCode(err), err, tt.code, tt.want)
+		}
+	}
+}
