@@ -129,8 +129,11 @@ type OAuth2 struct {
 	// a public client.
 	ClientSecret  Secret
 	TokenURL      string // overrides the provider's; required for generic
-	DeviceAuthURL string // overrides the provider's; required for generic
-	Scopes        []string
+	DeviceAuthURL string // overrides the provider's; generic needs it or AuthURL
+	// AuthURL is the authorization endpoint of `oauth login -browser`;
+	// overrides the provider's.
+	AuthURL string
+	Scopes  []string
 	// TokenFile (absolute) holds the refresh token; `maildesk oauth
 	// login` writes it first, the daemon on every rotation.
 	TokenFile string
@@ -263,6 +266,7 @@ type oauth2File struct {
 	ClientSecretFile string   `toml:"client_secret_file"`
 	TokenURL         string   `toml:"token_url"`
 	DeviceAuthURL    string   `toml:"device_auth_url"`
+	AuthURL          string   `toml:"auth_url"`
 	Scopes           []string `toml:"scopes"`
 	TokenFile        string   `toml:"token_file"`
 	Mechanism        string   `toml:"mechanism"`
@@ -622,7 +626,7 @@ func (f *file) auth(dir, table, auth string, raw *oauth2File, imap bool) (string
 	}
 	o := &OAuth2{
 		Line: f.Line(key), Provider: raw.Provider, Tenant: strings.TrimSpace(raw.Tenant), ClientID: strings.TrimSpace(raw.ClientID),
-		TokenURL: strings.TrimSpace(raw.TokenURL), DeviceAuthURL: strings.TrimSpace(raw.DeviceAuthURL), Scopes: raw.Scopes,
+		TokenURL: strings.TrimSpace(raw.TokenURL), DeviceAuthURL: strings.TrimSpace(raw.DeviceAuthURL), AuthURL: strings.TrimSpace(raw.AuthURL), Scopes: raw.Scopes,
 		Mechanism: cmp.Or(raw.Mechanism, MechXOAUTH2), Grant: cmp.Or(raw.Grant, GrantDevice),
 	}
 	if raw.TokenFile != "" {
@@ -641,11 +645,16 @@ func (f *file) auth(dir, table, auth string, raw *oauth2File, imap bool) (string
 		}
 	}
 	f.Required(key, "client_id", o.ClientID)
-	for _, u := range []struct{ name, v string }{{"token_url", o.TokenURL}, {"device_auth_url", o.DeviceAuthURL}} {
+	if raw.Provider == ProviderGeneric {
+		if o.TokenURL == "" {
+			f.Addf(key, "missing %q in %s: provider %q has no default", "token_url", f.TableName(key), ProviderGeneric)
+		}
+		if o.Grant == GrantDevice && o.DeviceAuthURL == "" && o.AuthURL == "" {
+			f.Addf(key, "missing %q (or %q, for oauth login -browser) in %s: provider %q has no default", "device_auth_url", "auth_url", f.TableName(key), ProviderGeneric)
+		}
+	}
+	for _, u := range []struct{ name, v string }{{"token_url", o.TokenURL}, {"device_auth_url", o.DeviceAuthURL}, {"auth_url", o.AuthURL}} {
 		if u.v == "" {
-			if raw.Provider == ProviderGeneric && (u.name == "token_url" || o.Grant == GrantDevice) {
-				f.Addf(key, "missing %q in %s: provider %q has no default", u.name, f.TableName(key), ProviderGeneric)
-			}
 			continue
 		}
 		if pu, err := url.Parse(u.v); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {

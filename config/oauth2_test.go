@@ -81,7 +81,7 @@ provider = "generic"
 client_id = "id"
 token_url = "http://auth.example.org/token"
 token_file = "t"`, []string{
-			`14: missing "device_auth_url" in [mailbox.oauth2]: provider "generic" has no default`,
+			`14: missing "device_auth_url" (or "auth_url", for oauth login -browser) in [mailbox.oauth2]: provider "generic" has no default`,
 			`14: missing "scopes" in [mailbox.oauth2]: provider "generic" has no default`,
 			`17: token_url = "http://auth.example.org/token": tokens must not cross a network unencrypted; use https`,
 		}},

@@ -57,10 +57,12 @@ type Config struct {
 	Tenant       string
 	ClientID     string
 	ClientSecret string // "" for a public client
-	// TokenURL and DeviceAuthURL override the provider's endpoints; a
-	// Generic provider needs them.
+	// TokenURL, DeviceAuthURL and AuthURL override the provider's
+	// endpoints; a Generic provider needs TokenURL, and DeviceAuthURL for
+	// Login or AuthURL for LoginBrowser.
 	TokenURL      string
 	DeviceAuthURL string
+	AuthURL       string
 	// Scopes default to DefaultScopes(Provider, Grant, For).
 	Scopes []string
 	// For is ForIMAP or ForSMTP: which default scopes apply.
@@ -159,6 +161,9 @@ func (c Config) endpoint() oauth2.Endpoint {
 	}
 	if c.DeviceAuthURL != "" {
 		e.DeviceAuthURL = c.DeviceAuthURL
+	}
+	if c.AuthURL != "" {
+		e.AuthURL = c.AuthURL
 	}
 	if c.ClientSecret == "" {
 		// A public client sends its id in the form; there is no secret

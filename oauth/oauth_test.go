@@ -1,10 +1,13 @@
 package oauth
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,5 +191,44 @@ func TestClientCredentials(t *testing.T) {
 	}
 	if err := Login(context.Background(), cfg, &bytes.Buffer{}); err == nil {
 		t.Error("login with the client_credentials grant: want an error")
+	}
+}
+
+// TestLoginBrowser: the authorization code grant with PKCE, redirected
+// to a loopback listener, writes the token file.
+func TestLoginBrowser(t *testing.T) {
+	srv := oauthtest.Start("maildesk-test", "s3cret-client", time.Hour)
+	defer srv.Close()
+	srv.BrowserUser("fta-pass")
+	cfg := testConfig(srv, t.TempDir())
+	cfg.AuthURL = srv.AuthURL()
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() { errc <- LoginBrowser(context.Background(), cfg, "127.0.0.1:0", pw); pw.Close() }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok := strings.CutPrefix(strings.TrimSpace(line), "open: ")
+	if !ok || !strings.HasPrefix(u, srv.AuthURL()+"?") || !strings.Contains(u, "code_challenge=") {
+		t.Fatalf("first line: got %q, want open: and the authorization URL with a PKCE challenge", line)
+	}
+	go io.Copy(io.Discard, pr)
+	// The browser: follow the redirect back to the listener.
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := <-errc; err != nil {
+		t.Fatalf("login: %v (browser saw %d %s)", err, resp.StatusCode, body)
+	}
+	rt, err := ReadTokenFile(cfg.TokenFile)
+	if err != nil || !srv.Live(rt) || srv.Count("authorization_code") != 1 {
+		t.Fatalf("token file: %v, live %v", err, srv.Live(rt))
+	}
+	if err := LoginBrowser(context.Background(), cfg, "0.0.0.0:0", io.Discard); err == nil {
+		t.Error("listening beyond loopback: want an error")
 	}
 }

@@ -20,7 +20,7 @@ const smtpAccount = "smtp"
 func oauthConfigOf(account, purpose string, o *config.OAuth2) oauth.Config {
 	return oauth.Config{
 		Account: account, Provider: o.Provider, Tenant: o.Tenant, ClientID: o.ClientID,
-		ClientSecret: o.ClientSecret.Reveal(), TokenURL: o.TokenURL, DeviceAuthURL: o.DeviceAuthURL,
+		ClientSecret: o.ClientSecret.Reveal(), TokenURL: o.TokenURL, DeviceAuthURL: o.DeviceAuthURL, AuthURL: o.AuthURL,
 		Scopes: o.Scopes, For: purpose, Grant: o.Grant, TokenFile: o.TokenFile,
 	}
 }
@@ -94,9 +94,10 @@ func oauthCredentials(o *config.OAuth2) string {
 	return "oauth2 token_file " + o.TokenFile
 }
 
-// oauthLogin is `maildesk oauth login`: the device sign-in that writes
-// account's token file.
-func oauthLogin(ctx context.Context, configPath, account string, out io.Writer) error {
+// oauthLogin is `maildesk oauth login`: the device sign-in, or with
+// browserListen the browser sign-in redirected to that loopback address,
+// that writes account's token file.
+func oauthLogin(ctx context.Context, configPath, account, browserListen string, out io.Writer) error {
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		return err
@@ -118,6 +119,9 @@ func oauthLogin(ctx context.Context, configPath, account string, out io.Writer) 
 		return &exitError{code: 2, msg: fmt.Sprintf("maildesk oauth login: no mailbox %q in %s (want a mailbox's name or %q)", account, configPath, smtpAccount)}
 	case o == nil:
 		return fmt.Errorf("%s signs in with a password: set auth = %q and its oauth2 table first", account, config.AuthOAuth2)
+	}
+	if browserListen != "" {
+		return oauth.LoginBrowser(ctx, oauthConfigOf(account, purpose, o), browserListen, out)
 	}
 	return oauth.Login(ctx, oauthConfigOf(account, purpose, o), out)
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,7 +51,7 @@ provider = "generic"
 client_id = "`+srv.ClientID+`"
 client_secret_file = "client.secret"
 token_url = "`+srv.TokenURL()+`"
-device_auth_url = "`+srv.DeviceURL()+`"
+auth_url = "`+srv.AuthURL()+`"
 scopes = ["smtp"]
 token_file = "smtp.token"
 `, 1)
@@ -106,17 +109,37 @@ func TestDovecotOAuth2EndToEnd(t *testing.T) {
 	writeOAuthConfig(t, cfgPath, string(base), srv, "xoauth2")
 	s := &stack{t: t, dir: dir, mail: sys, configPath: cfgPath, mboxes: mboxes}
 
-	// The first refresh tokens, as an admin gets them.
-	for _, acct := range []struct{ name, user string }{{"fta-pass", "fta-pass"}, {"smtp", "helpdesk"}} {
-		srv.DeviceUser(acct.user)
-		var out, errOut bytes.Buffer
-		if err := run(context.Background(), []string{"oauth", "login", "-config", cfgPath, acct.name}, &out, &errOut); err != nil {
-			t.Fatalf("oauth login %s: %v\n%s%s", acct.name, err, out.String(), errOut.String())
-		}
-		lines := strings.Split(out.String(), "\n")
-		if len(lines) < 2 || lines[0] != "open: "+oauthtest.VerificationURI || lines[1] != "code: WDJB-MJHT" {
-			t.Errorf("oauth login %s printed %q; want the address and the code on a line each", acct.name, out.String())
-		}
+	// The first refresh tokens, as an admin gets them: fta-pass with a
+	// device code, the relay in a browser.
+	srv.DeviceUser("fta-pass")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"oauth", "login", "-config", cfgPath, "fta-pass"}, &out, &errOut); err != nil {
+		t.Fatalf("oauth login fta-pass: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	lines := strings.Split(out.String(), "\n")
+	if len(lines) < 2 || lines[0] != "open: "+oauthtest.VerificationURI || lines[1] != "code: WDJB-MJHT" {
+		t.Errorf("oauth login printed %q; want the address and the code on a line each", out.String())
+	}
+	srv.BrowserUser("helpdesk")
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(context.Background(), []string{"oauth", "login", "-config", cfgPath, "-browser", "-listen", "127.0.0.1:0", "smtp"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	u, ok := strings.CutPrefix(strings.TrimSpace(line), "open: ")
+	if err != nil || !ok {
+		t.Fatalf("oauth login -browser printed %q, %v", line, err)
+	}
+	go io.Copy(io.Discard, pr)
+	if resp, err := http.Get(u); err != nil { // the browser
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("oauth login -browser smtp: %v", err)
 	}
 	tokenFile := filepath.Join(dir, "fta-pass.token")
 	firstRT, err := oauth.ReadTokenFile(tokenFile)

@@ -8,11 +8,14 @@ package oauthtest
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -30,6 +33,8 @@ type Server struct {
 	used     map[string]bool   // rotated refresh tokens
 	access   map[string]grant
 	devices  map[string]*device
+	codes    map[string]authCode
+	browser  string // the user the authorization endpoint signs in
 	appUser  string
 	failing  bool
 	counts   map[string]int
@@ -39,6 +44,10 @@ type Server struct {
 type grant struct {
 	user    string
 	expires time.Time
+}
+
+type authCode struct {
+	user, redirect, challenge string
 }
 
 type device struct {
@@ -51,18 +60,30 @@ func Start(clientID, clientSecret string, lifetime time.Duration) *Server {
 	s := &Server{
 		ClientID: clientID, ClientSecret: clientSecret, lifetime: lifetime,
 		refresh: map[string]string{}, used: map[string]bool{}, access: map[string]grant{},
-		devices: map[string]*device{}, counts: map[string]int{},
+		devices: map[string]*device{}, codes: map[string]authCode{}, counts: map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.token)
 	mux.HandleFunc("POST /device", s.device)
 	mux.HandleFunc("POST /introspect", s.introspect)
+	mux.HandleFunc("GET /authorize", s.authorize)
 	s.srv = httptest.NewServer(mux)
 	return s
 }
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
+
+// AuthURL is the authorization endpoint: it signs in BrowserUser at once
+// and redirects back with a code.
+func (s *Server) AuthURL() string { return s.srv.URL + "/authorize" }
+
+// BrowserUser makes the authorization endpoint sign in as user.
+func (s *Server) BrowserUser(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.browser = user
+}
 
 // TokenURL, DeviceURL and IntrospectionURL are the endpoints.
 func (s *Server) TokenURL() string         { return s.srv.URL + "/token" }
@@ -216,6 +237,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		delete(s.devices, r.PostForm.Get("device_code"))
 		s.counts["device"]++
 		user, refresh = d.user, true
+	case "authorization_code":
+		c, ok := s.codes[r.PostForm.Get("code")]
+		delete(s.codes, r.PostForm.Get("code"))
+		sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
+		if !ok || c.redirect != r.PostForm.Get("redirect_uri") || base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+			oauthError(w, 400, "invalid_grant")
+			return
+		}
+		s.counts["authorization_code"]++
+		user, refresh = c.user, true
 	case "client_credentials":
 		if s.ClientSecret == "" || s.appUser == "" {
 			oauthError(w, 400, "unauthorized_client")
@@ -262,6 +293,25 @@ func (s *Server) device(w http.ResponseWriter, r *http.Request) {
 		"device_code": code, "user_code": "WDJB-MJHT", "verification_uri": VerificationURI,
 		"expires_in": 600, "interval": 1,
 	})
+}
+
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || redirect.Hostname() != "127.0.0.1" || q.Get("client_id") != s.ClientID ||
+		q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" || s.browser == "" {
+		http.Error(w, "oauthtest: bad authorization request", http.StatusBadRequest)
+		return
+	}
+	code := s.newToken("ac-")
+	s.codes[code] = authCode{user: s.browser, redirect: q.Get("redirect_uri"), challenge: q.Get("code_challenge")}
+	v := redirect.Query()
+	v.Set("code", code)
+	v.Set("state", q.Get("state"))
+	redirect.RawQuery = v.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
 }
 
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
