@@ -19,7 +19,7 @@ const module = "github.com/kioi/maildesk/"
 // allowed lists, for each package, the project packages it may import.
 // A package not listed here must be added deliberately.
 var allowed = map[string][]string{
-	"cmd/maildesk": {"config", "desk", "examples", "localmail", "mailbox", "message", "metrics", "rules", "store", "templates"},
+	"cmd/maildesk": {"config", "desk", "examples", "localmail", "mailbox", "message", "metrics", "oauth", "rules", "store", "templates"},
 	// The benchmark command wires the same packages as the daemon, to drive
 	// them under load; nothing imports it.
 	"cmd/maildesk-bench": {"desk", "examples", "internal/dovecot", "localmail", "mailbox", "message", "store", "templates"},
@@ -42,6 +42,11 @@ var allowed = map[string][]string{
 	"metrics":   {},
 	"localmail": {},
 	"examples":  {},
+	// OAuth 2.0 tokens for SASL XOAUTH2 and OAUTHBEARER (x/oauth2); mailbox
+	// takes them through an interface of its own.
+	"oauth": {},
+	// A loopback OAuth 2.0 authorization server for the tests.
+	"internal/oauthtest": {},
 	// A throwaway Dovecot for tests and the benchmark; it does not
 	// import testing, so a binary may use it.
 	"internal/dovecot": {},
@@ -61,7 +66,7 @@ var forbidden = map[string][]string{
 }
 
 // testOnly may be imported by any package's tests: fixtures, not layers.
-var testOnly = []string{"localmail", "examples", "internal/dovecot", "internal/maildesktest"}
+var testOnly = []string{"localmail", "examples", "internal/dovecot", "internal/maildesktest", "internal/oauthtest"}
 
 // testingAllowed are the packages whose non-test files may import
 // "testing": test support that only tests import. Any other importer

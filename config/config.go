@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -106,7 +107,56 @@ type SMTP struct {
 	Username string // "" means no authentication
 	Password Secret
 	Helo     string // name announced in EHLO; "" lets the client choose
+	// Auth is AuthPassword (the default) or AuthOAuth2, with OAuth2 set:
+	// AUTH XOAUTH2 with an access token.
+	Auth   string
+	OAuth2 *OAuth2
 }
+
+// The values of auth in [smtp] and [[mailbox]].
+const (
+	AuthPassword = "password"
+	AuthOAuth2   = "oauth2"
+)
+
+// OAuth2 is a [mailbox.oauth2] or [smtp.oauth2] table: the OAuth 2.0
+// client that gets the access tokens an account signs in with.
+type OAuth2 struct {
+	Provider string // "microsoft" | "google" | "generic"
+	Tenant   string // Microsoft Entra tenant: id, domain or "organizations"
+	ClientID string
+	// ClientSecret (client_secret_env or client_secret_file) is empty for
+	// a public client.
+	ClientSecret  Secret
+	TokenURL      string // overrides the provider's; required for generic
+	DeviceAuthURL string // overrides the provider's; generic needs it or AuthURL
+	// AuthURL is the authorization endpoint of `oauth login -browser`;
+	// overrides the provider's.
+	AuthURL string
+	Scopes  []string
+	// TokenFile (absolute) holds the refresh token; `maildesk oauth
+	// login` writes it first, the daemon on every rotation.
+	TokenFile string
+	// Mechanism is the SASL mechanism for IMAP: "xoauth2" (default) or
+	// "oauthbearer". SMTP always uses XOAUTH2.
+	Mechanism string
+	// Grant is "device" (default: a person signs in once with `maildesk
+	// oauth login`) or "client_credentials" (Microsoft's app-only access).
+	Grant string
+	// Line is the line of the table, for problems found elsewhere.
+	Line int
+}
+
+// The values of oauth2 keys.
+const (
+	ProviderMicrosoft = "microsoft"
+	ProviderGoogle    = "google"
+	ProviderGeneric   = "generic"
+	MechXOAUTH2       = "xoauth2"
+	MechOAuthBearer   = "oauthbearer"
+	GrantDevice       = "device"
+	GrantClientCreds  = "client_credentials"
+)
 
 // Mailbox is one published address and the IMAP account that receives it.
 type Mailbox struct {
@@ -117,9 +167,12 @@ type Mailbox struct {
 	Security string // "tls" | "starttls" | "none"
 	Username string
 	Password Secret
-	Folder   string // default "INBOX"
-	After    string // what to do with a stored message: "seen" (default) | "keep" | "move:FOLDER"
-	History  History
+	// Auth is AuthPassword (the default) or AuthOAuth2, with OAuth2 set.
+	Auth    string
+	OAuth2  *OAuth2
+	Folder  string // default "INBOX"
+	After   string // what to do with a stored message: "seen" (default) | "keep" | "move:FOLDER"
+	History History
 	// Line is the line of the mailbox's name in the file, for problems
 	// found elsewhere (a mailbox without a rule); 0 when built by hand.
 	Line int
@@ -194,27 +247,46 @@ type httpFile struct {
 }
 
 type smtpFile struct {
-	Host         string `toml:"host"`
-	Port         *int   `toml:"port"`
-	Security     string `toml:"security"`
-	Username     string `toml:"username"`
-	PasswordEnv  string `toml:"password_env"`
-	PasswordFile string `toml:"password_file"`
-	Helo         string `toml:"helo"`
+	Host         string      `toml:"host"`
+	Port         *int        `toml:"port"`
+	Security     string      `toml:"security"`
+	Username     string      `toml:"username"`
+	PasswordEnv  string      `toml:"password_env"`
+	PasswordFile string      `toml:"password_file"`
+	Helo         string      `toml:"helo"`
+	Auth         string      `toml:"auth"`
+	OAuth2       *oauth2File `toml:"oauth2"`
+}
+
+type oauth2File struct {
+	Provider         string   `toml:"provider"`
+	Tenant           string   `toml:"tenant"`
+	ClientID         string   `toml:"client_id"`
+	ClientSecretEnv  string   `toml:"client_secret_env"`
+	ClientSecretFile string   `toml:"client_secret_file"`
+	TokenURL         string   `toml:"token_url"`
+	DeviceAuthURL    string   `toml:"device_auth_url"`
+	AuthURL          string   `toml:"auth_url"`
+	Scopes           []string `toml:"scopes"`
+	TokenFile        string   `toml:"token_file"`
+	Mechanism        string   `toml:"mechanism"`
+	Grant            string   `toml:"grant"`
 }
 
 type mailboxFile struct {
-	Name         string `toml:"name"`
-	Address      string `toml:"address"`
-	Host         string `toml:"host"`
-	Port         *int   `toml:"port"`
-	Security     string `toml:"security"`
-	Username     string `toml:"username"`
-	PasswordEnv  string `toml:"password_env"`
-	PasswordFile string `toml:"password_file"`
-	Folder       string `toml:"folder"`
-	After        string `toml:"after"`
-	History      string `toml:"history"`
+	Name         string      `toml:"name"`
+	Address      string      `toml:"address"`
+	Host         string      `toml:"host"`
+	Port         *int        `toml:"port"`
+	Security     string      `toml:"security"`
+	Username     string      `toml:"username"`
+	PasswordEnv  string      `toml:"password_env"`
+	PasswordFile string      `toml:"password_file"`
+	Folder       string      `toml:"folder"`
+	After        string      `toml:"after"`
+	History      string      `toml:"history"`
+	Auth         string      `toml:"auth"`
+	OAuth2       *oauth2File `toml:"oauth2"`
 }
 
 var authservRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
@@ -363,6 +435,12 @@ func (f *file) smtp(dir string, raw *smtpFile) SMTP {
 	f.Required(key, "host", raw.Host)
 	f.security(key, raw.Security)
 	s.Port = f.port(key, raw.Port, map[string]int{SecurityTLS: 465, SecurityStartTLS: 587, SecurityNone: 25}[raw.Security])
+	s.Auth, s.OAuth2 = f.auth(dir, key, raw.Auth, raw.OAuth2, false)
+	if s.Auth == AuthOAuth2 {
+		f.Required(key, "username", raw.Username)
+		f.noPassword(key, raw.PasswordEnv, raw.PasswordFile)
+		return s
+	}
 	s.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, raw.Username != "")
 	return s
 }
@@ -406,7 +484,12 @@ func (f *file) mailbox(dir, key string, raw *mailboxFile) Mailbox {
 	f.security(key, raw.Security)
 	mb.Port = f.port(key, raw.Port, def)
 	f.Required(key, "username", raw.Username)
-	mb.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, true)
+	mb.Auth, mb.OAuth2 = f.auth(dir, key, raw.Auth, raw.OAuth2, true)
+	if mb.Auth == AuthOAuth2 {
+		f.noPassword(key, raw.PasswordEnv, raw.PasswordFile)
+	} else {
+		mb.Password = f.password(dir, key, raw.PasswordEnv, raw.PasswordFile, true)
+	}
 	mb.History = DefaultHistory
 	switch h := strings.TrimSpace(raw.History); h {
 	case "":
@@ -463,17 +546,31 @@ func (f *file) password(dir, table, env, file string, needed bool) Secret {
 		return Secret{}
 	}
 	switch {
+	case env != "" || file != "":
+		return f.secret(dir, table, "password", env, file)
+	case needed && !f.Bad(table+".password_env") && !f.Bad(table+".password_file") && !f.Has(table+".password"):
+		// A password written in the file was reported as an unknown key
+		// that names both alternatives.
+		f.Addf(table, "missing password_env or password_file in %s", f.TableName(table))
+	}
+	return Secret{}
+}
+
+// secret resolves NAME_env or NAME_file (password, client_secret).
+func (f *file) secret(dir, table, name, env, file string) Secret {
+	envKey, fileKey := name+"_env", name+"_file"
+	switch {
 	case env != "" && file != "":
-		f.Addf(table+".password_file", "set password_env or password_file, not both")
+		f.Addf(table+"."+fileKey, "set %s or %s, not both", envKey, fileKey)
 	case env != "":
 		v, ok := os.LookupEnv(env)
 		switch {
 		case !ok:
-			f.Addf(table+".password_env", "password_env: environment variable %s is not set", env)
+			f.Addf(table+"."+envKey, "%s: environment variable %s is not set", envKey, env)
 		case v == "":
-			f.Addf(table+".password_env", "password_env: environment variable %s is empty", env)
+			f.Addf(table+"."+envKey, "%s: environment variable %s is empty", envKey, env)
 		}
-		return Secret{value: v, source: "password_env " + env}
+		return Secret{value: v, source: envKey + " " + env}
 	case file != "":
 		path := resolvePath(dir, file)
 		b, err := os.ReadFile(path)
@@ -484,20 +581,135 @@ func (f *file) password(dir, table, env, file string, needed bool) Secret {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			f.Addf(table+".password_file", "password_file %q: %v", file, err)
+			f.Addf(table+"."+fileKey, "%s %q: %v", fileKey, file, err)
 			return Secret{}
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if v == "" {
-			f.Addf(table+".password_file", "password_file %q is empty", file)
+			f.Addf(table+"."+fileKey, "%s %q is empty", fileKey, file)
 		}
-		return Secret{value: v, source: "password_file " + path}
-	case needed && !f.Bad(table+".password_env") && !f.Bad(table+".password_file") && !f.Has(table+".password"):
-		// A password written in the file was reported as an unknown key
-		// that names both alternatives.
-		f.Addf(table, "missing password_env or password_file in %s", f.TableName(table))
+		return Secret{value: v, source: fileKey + " " + path}
 	}
 	return Secret{}
+}
+
+// noPassword reports a password set for an account that signs in with
+// OAuth 2.0, where it would silently not be used.
+func (f *file) noPassword(table, env, file string) {
+	for _, k := range []string{"password_env", "password_file"} {
+		if (k == "password_env" && env != "") || (k == "password_file" && file != "") {
+			f.Addf(table+"."+k, "%s is not used with auth = %q: remove it", k, AuthOAuth2)
+		}
+	}
+}
+
+// auth checks auth and its oauth2 table. imap: the table is a mailbox's,
+// which may choose the SASL mechanism.
+func (f *file) auth(dir, table, auth string, raw *oauth2File, imap bool) (string, *OAuth2) {
+	key := table + ".oauth2"
+	switch auth {
+	case "", AuthPassword:
+		if raw != nil {
+			f.Addf(key, "%s needs auth = %q in %s", f.TableName(key), AuthOAuth2, f.TableName(table))
+		}
+		return AuthPassword, nil
+	case AuthOAuth2:
+	default:
+		f.Addf(table+".auth", "auth = %q: want %q or %q", auth, AuthPassword, AuthOAuth2)
+		return AuthPassword, nil
+	}
+	if raw == nil {
+		if !f.Bad(key) {
+			f.Addf(table+".auth", "auth = %q needs a %s table", AuthOAuth2, f.TableName(key))
+		}
+		return AuthOAuth2, &OAuth2{}
+	}
+	o := &OAuth2{
+		Line: f.Line(key), Provider: raw.Provider, Tenant: strings.TrimSpace(raw.Tenant), ClientID: strings.TrimSpace(raw.ClientID),
+		TokenURL: strings.TrimSpace(raw.TokenURL), DeviceAuthURL: strings.TrimSpace(raw.DeviceAuthURL), AuthURL: strings.TrimSpace(raw.AuthURL), Scopes: raw.Scopes,
+		Mechanism: cmp.Or(raw.Mechanism, MechXOAUTH2), Grant: cmp.Or(raw.Grant, GrantDevice),
+	}
+	if raw.TokenFile != "" {
+		o.TokenFile = resolvePath(dir, raw.TokenFile)
+	}
+	if f.Required(key, "provider", raw.Provider) {
+		switch raw.Provider {
+		case ProviderMicrosoft:
+			f.Required(key, "tenant", o.Tenant)
+		case ProviderGoogle, ProviderGeneric:
+			if o.Tenant != "" {
+				f.Addf(key+".tenant", "tenant is for provider %q only", ProviderMicrosoft)
+			}
+		default:
+			f.Addf(key+".provider", "provider = %q: want %q, %q or %q", raw.Provider, ProviderMicrosoft, ProviderGoogle, ProviderGeneric)
+		}
+	}
+	f.Required(key, "client_id", o.ClientID)
+	if raw.Provider == ProviderGeneric {
+		if o.TokenURL == "" {
+			f.Addf(key, "missing %q in %s: provider %q has no default", "token_url", f.TableName(key), ProviderGeneric)
+		}
+		if o.Grant == GrantDevice && o.DeviceAuthURL == "" && o.AuthURL == "" {
+			f.Addf(key, "missing %q (or %q, for oauth login -browser) in %s: provider %q has no default", "device_auth_url", "auth_url", f.TableName(key), ProviderGeneric)
+		}
+	}
+	for _, u := range []struct{ name, v string }{{"token_url", o.TokenURL}, {"device_auth_url", o.DeviceAuthURL}, {"auth_url", o.AuthURL}} {
+		if u.v == "" {
+			continue
+		}
+		if pu, err := url.Parse(u.v); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			f.Addf(key+"."+u.name, "%s = %q is not an http(s) URL", u.name, u.v)
+		} else if pu.Scheme == "http" && !isLoopbackHost(pu.Hostname()) {
+			f.Addf(key+"."+u.name, "%s = %q: tokens must not cross a network unencrypted; use https", u.name, u.v)
+		}
+	}
+	for _, sc := range raw.Scopes {
+		if strings.TrimSpace(sc) == "" || strings.ContainsAny(sc, " \t") {
+			f.Addf(key+".scopes", "scopes: %q is not one scope", sc)
+		}
+	}
+	if raw.Provider == ProviderGeneric && len(raw.Scopes) == 0 && !f.Has(key+".scopes") {
+		f.Addf(key, "missing \"scopes\" in %s: provider %q has no default", f.TableName(key), ProviderGeneric)
+	}
+	switch o.Mechanism {
+	case MechXOAUTH2:
+	case MechOAuthBearer:
+		if !imap {
+			f.Addf(key+".mechanism", "mechanism = %q: SMTP signs in with %q only", raw.Mechanism, MechXOAUTH2)
+		}
+	default:
+		f.Addf(key+".mechanism", "mechanism = %q: want %q or %q", raw.Mechanism, MechXOAUTH2, MechOAuthBearer)
+	}
+	switch o.Grant {
+	case GrantDevice:
+		if raw.TokenFile == "" {
+			f.Addf(key, "missing \"token_file\" in %s: where the refresh token lives (maildesk oauth login writes it)", f.TableName(key))
+		}
+	case GrantClientCreds:
+		if raw.ClientSecretEnv == "" && raw.ClientSecretFile == "" {
+			f.Addf(key, "missing client_secret_env or client_secret_file in %s: the %q grant needs the client secret", f.TableName(key), GrantClientCreds)
+		}
+		if raw.TokenFile != "" {
+			f.Addf(key+".token_file", "token_file is not used with grant = %q: there is no refresh token", GrantClientCreds)
+		}
+	default:
+		f.Addf(key+".grant", "grant = %q: want %q or %q", raw.Grant, GrantDevice, GrantClientCreds)
+	}
+	if raw.Provider == ProviderGoogle && raw.ClientSecretEnv == "" && raw.ClientSecretFile == "" {
+		f.Addf(key, "missing client_secret_env or client_secret_file in %s: Google requires the client secret", f.TableName(key))
+	}
+	if !f.noSecrets {
+		o.ClientSecret = f.secret(dir, key, "client_secret", raw.ClientSecretEnv, raw.ClientSecretFile)
+	}
+	return AuthOAuth2, o
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func resolvePath(dir, p string) string {

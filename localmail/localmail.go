@@ -48,6 +48,11 @@ type Options struct {
 	SMTPAddr string
 	// Logger receives the servers' complaints; nil means slog.Default().
 	Logger *slog.Logger
+	// SMTPBearer, when set, makes the SMTP server demand AUTH XOAUTH2 or
+	// OAUTHBEARER (and offer nothing else) before MAIL, and checks the
+	// access token with it: a test of OAuth 2.0 sign-in. A non-nil error
+	// refuses the login.
+	SMTPBearer func(username, token string) error
 	// Now stamps Captured.At and the internal date of delivered mail; nil
 	// means time.Now. Tests that reason about received times inject a clock.
 	Now func() time.Time
@@ -76,8 +81,9 @@ func (c Captured) clone() Captured {
 // System is a running IMAP + SMTP pair. Its methods are safe for concurrent
 // use.
 type System struct {
-	log *slog.Logger
-	now func() time.Time
+	log    *slog.Logger
+	bearer func(username, token string) error
+	now    func() time.Time
 
 	mem      *imapmemserver.Server
 	imapSrv  *imapserver.Server
@@ -116,6 +122,7 @@ func Start(opts Options) (*System, error) {
 func start(opts Options, maxMessageBytes int64) (*System, error) {
 	s := &System{
 		log:       opts.Logger,
+		bearer:    opts.SMTPBearer,
 		now:       opts.Now,
 		mem:       imapmemserver.New(),
 		users:     make(map[string]*imapmemserver.User),

@@ -15,27 +15,97 @@ import (
 // every recipient (it is a catch-all) unless told to refuse, and sorts them
 // into local deliveries and one capture when the data arrives.
 type smtpSession struct {
-	sys  *System
-	from string
-	to   []string
+	sys    *System
+	from   string
+	to     []string
+	authed bool
 }
 
 var _ smtp.AuthSession = (*smtpSession)(nil)
 
+// xoauth2 is the SASL mechanism name go-sasl has no server for.
+const xoauth2 = "XOAUTH2"
+
 // AuthMechanisms offers PLAIN so that senders configured with credentials work
-// unchanged against the demo.
-func (ss *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+// unchanged against the demo; with Options.SMTPBearer, only the OAuth 2.0
+// mechanisms.
+func (ss *smtpSession) AuthMechanisms() []string {
+	if ss.sys.bearer != nil {
+		return []string{xoauth2, sasl.OAuthBearer}
+	}
+	return []string{sasl.Plain}
+}
 
 // Auth accepts any credentials: there is nothing to protect on loopback, and
 // tests should not have to keep passwords in sync with the sender's config.
+// With Options.SMTPBearer it checks the access token.
 func (ss *smtpSession) Auth(mech string) (sasl.Server, error) {
+	if check := ss.sys.bearer; check != nil {
+		switch mech {
+		case xoauth2:
+			return &xoauth2Server{check: func(u, t string) error {
+				if err := check(u, t); err != nil {
+					return err
+				}
+				ss.authed = true
+				return nil
+			}}, nil
+		case sasl.OAuthBearer:
+			return sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
+				if check(o.Username, o.Token) != nil {
+					return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
+				}
+				ss.authed = true
+				return nil
+			}), nil
+		}
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
 	if mech != sasl.Plain {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
 	return sasl.NewPlainServer(func(identity, username, password string) error { return nil }), nil
 }
 
+// xoauth2Server is the server side of XOAUTH2: one response
+// "user=U\x01auth=Bearer T\x01\x01"; a refusal is a JSON challenge the
+// client answers empty, then 535.
+type xoauth2Server struct {
+	check  func(username, token string) error
+	failed bool
+}
+
+func (s *xoauth2Server) Next(response []byte) ([]byte, bool, error) {
+	if s.failed {
+		return nil, true, errors.New("invalid token")
+	}
+	if response == nil {
+		return []byte{}, false, nil // ask for the initial response
+	}
+	var user, token string
+	for _, kv := range strings.Split(string(response), "\x01") {
+		if v, ok := strings.CutPrefix(kv, "user="); ok {
+			user = v
+		} else if v, ok := strings.CutPrefix(kv, "auth="); ok {
+			if t, ok := strings.CutPrefix(v, "Bearer "); ok {
+				token = t
+			}
+		}
+	}
+	if user == "" || token == "" {
+		return nil, true, errors.New("malformed XOAUTH2 response")
+	}
+	if err := s.check(user, token); err != nil {
+		s.failed = true
+		return []byte(`{"status":"401","schemes":"bearer"}`), false, nil
+	}
+	return nil, true, nil
+}
+
 func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.sys.bearer != nil && !ss.authed {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
 	ss.from = from
 	ss.to = nil
 	return nil

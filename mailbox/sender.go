@@ -32,6 +32,9 @@ type SMTPConfig struct {
 	// "none", go-mail refuses to send the password unless the relay is on
 	// localhost.
 	Username, Password string
+	// Token, when set, signs in with AUTH XOAUTH2 as Username with an
+	// access token asked for at every Send, instead of Password.
+	Token TokenSource
 	// HELO is the name given in EHLO; empty means the local host name.
 	HELO string
 	// TLSConfig overrides the TLS settings (tests use it to trust a
@@ -105,10 +108,11 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte)
 	}
 
 	conns := &connTracker{}
-	client, err := s.newClient(conns)
+	client, err := s.newClient(ctx, conns)
 	if err != nil {
-		// A bad port or timeout is configuration: temporary, so queued mail
-		// waits for the admin instead of failing.
+		// A bad port or timeout is configuration, a token that cannot be
+		// had a passing fault: temporary, so queued mail waits instead of
+		// failing.
 		return &SendError{Err: fmt.Errorf("smtp client for %s: %w", s.cfg.Host, err)}
 	}
 
@@ -146,7 +150,7 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte)
 // would, then quits without a transaction: `maildesk run -check-login`.
 func (s *Sender) Check(ctx context.Context) error {
 	conns := &connTracker{}
-	client, err := s.newClient(conns)
+	client, err := s.newClient(ctx, conns)
 	if err != nil {
 		return fmt.Errorf("smtp client for %s: %w", s.cfg.Host, err)
 	}
@@ -190,7 +194,7 @@ func transact(sc *smtp.Client, from string, to []string, raw []byte) error {
 	return nil
 }
 
-func (s *Sender) newClient(conns *connTracker) (*mail.Client, error) {
+func (s *Sender) newClient(ctx context.Context, conns *connTracker) (*mail.Client, error) {
 	cfg := s.cfg
 	security := cfg.Security
 	port := cfg.Port
@@ -259,7 +263,20 @@ func (s *Sender) newClient(conns *connTracker) (*mail.Client, error) {
 	if cfg.HELO != "" {
 		opts = append(opts, mail.WithHELO(cfg.HELO))
 	}
-	if cfg.Username != "" {
+	if cfg.Token != nil {
+		if cfg.Username == "" {
+			return nil, errors.New("AUTH XOAUTH2 needs a username")
+		}
+		tok, err := cfg.Token.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts,
+			mail.WithSMTPAuth(mail.SMTPAuthXOAUTH2),
+			mail.WithUsername(cfg.Username),
+			mail.WithPassword(tok),
+		)
+	} else if cfg.Username != "" {
 		opts = append(opts,
 			mail.WithOpportunisticSMTPAuth(mail.SMTPAuthPlain, mail.SMTPAuthLogin),
 			mail.WithUsername(cfg.Username),

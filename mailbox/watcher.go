@@ -64,6 +64,12 @@ type Account struct {
 	// MAILDESK_IMAP_PASSWORD"), for the log line of a refused login; never
 	// the password itself.
 	Credentials string
+	// Auth is how the watcher signs in: AuthPassword (LOGIN with
+	// Password, the default), or AuthXOAUTH2 or AuthOAuthBearer with an
+	// access token from Token, asked for at every login, so that a
+	// reconnect after the token expired signs in with a fresh one.
+	Auth  string
+	Token TokenSource
 }
 
 // ErrLogin marks a login the server refused (wrong user name or
@@ -215,6 +221,9 @@ type watch struct {
 	rereadWarned uint32
 	// moveWarned is set once the missing MOVE capability was reported.
 	moveWarned bool
+	// tokenRetried is set when the server refused an access token and a
+	// new one is to be tried: a second refusal is ErrLogin.
+	tokenRetried bool
 }
 
 func (w *Watcher) settle() (*watch, error) {
@@ -234,6 +243,9 @@ func (w *Watcher) settle() (*watch, error) {
 		}
 	default:
 		return nil, fmt.Errorf("watch %s: security %q: want tls, starttls or none", a.Name, a.Security)
+	}
+	if err := checkAuth(a.Auth, a.Token); err != nil {
+		return nil, fmt.Errorf("watch %s: %w", a.Name, err)
 	}
 	after, err := parseAfter(a.After)
 	if err != nil {
@@ -319,7 +331,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 		failing = true
 		if errors.Is(err, ErrLogin) {
 			delay = max(delay, st.loginRetry)
-			st.log.Error("imap login refused: check the user name and the password", "err", err,
+			msg := "imap login refused: check the user name and the password"
+			if st.acct.Auth != AuthPassword {
+				msg = "imap server refused the OAuth 2.0 access token: check the user name, the scopes and the mailbox's permission for the app"
+			}
+			st.log.Error(msg, "err", err,
 				"username", st.acct.Username, "credentials", st.acct.Credentials, "retry_in", delay)
 		} else {
 			st.log.Warn("imap watcher failed; will reconnect", "err", err, "retry_in", delay)
@@ -370,7 +386,7 @@ func (st *watch) session(ctx context.Context, synced func()) (err error) {
 	defer stopWatchdog()
 	defer func() { _ = c.Close() }()
 
-	uidValidity, err := st.open(c, false)
+	uidValidity, err := st.open(ctx, c, false)
 	if err != nil {
 		return err
 	}
@@ -477,13 +493,9 @@ func (st *watch) connect(ctx context.Context, updates chan<- struct{}) (*imapcli
 
 // open logs in and selects the folder, returning its UIDVALIDITY. A login
 // the server refuses is ErrLogin.
-func (st *watch) open(c *imapclient.Client, readOnly bool) (uint32, error) {
-	if err := c.Login(st.acct.Username, st.acct.Password).Wait(); err != nil {
-		var ie *imap.Error
-		if errors.As(err, &ie) && (ie.Code == imap.ResponseCodeAuthenticationFailed || ie.Type == imap.StatusResponseTypeNo) {
-			return 0, fmt.Errorf("%w: login to %s as %s: %v", ErrLogin, st.addr, st.acct.Username, err)
-		}
-		return 0, fmt.Errorf("login to %s as %s: %w", st.addr, st.acct.Username, err)
+func (st *watch) open(ctx context.Context, c *imapclient.Client, readOnly bool) (uint32, error) {
+	if err := st.login(ctx, c); err != nil {
+		return 0, err
 	}
 	// The watcher selects read-write: After sets flags or moves mail.
 	sel, err := c.Select(st.folder, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
@@ -491,6 +503,70 @@ func (st *watch) open(c *imapclient.Client, readOnly bool) (uint32, error) {
 		return 0, fmt.Errorf("select %s: %w", st.folder, err)
 	}
 	return sel.UIDValidity, nil
+}
+
+// login signs in with the password or an OAuth 2.0 access token. A token
+// the server refuses is dropped, so that the next login gets a new one;
+// the first refusal is retried after the usual short backoff, and only a
+// new token refused again counts as ErrLogin (slow retries): a token
+// revoked early looks the same as a wrong account until then.
+func (st *watch) login(ctx context.Context, c *imapclient.Client) error {
+	a := st.acct
+	if a.Auth == AuthPassword {
+		return st.loginError(c.Login(a.Username, a.Password).Wait())
+	}
+	tok, err := a.Token.Token(ctx)
+	if err != nil {
+		// The token source has logged it; not a refusal by the server,
+		// so the usual backoff applies.
+		return fmt.Errorf("sign in to %s as %s: %w", st.addr, a.Username, err)
+	}
+	bc := &bearerClient{mech: a.Auth, username: a.Username, token: tok, host: a.Host, port: portOf(st.addr)}
+	err = c.Authenticate(bc)
+	if err != nil && bc.challenged {
+		// The server answered with its error challenge: a refusal, even
+		// when it then objects to the (empty) answer with BAD.
+		err = fmt.Errorf("%w: authenticate %s to %s as %s: %v", ErrLogin, a.Auth, st.addr, a.Username, err)
+	} else {
+		err = st.loginError(err)
+	}
+	if !errors.Is(err, ErrLogin) {
+		if err == nil {
+			st.tokenRetried = false
+		}
+		return err
+	}
+	inv, ok := a.Token.(invalidator)
+	if !ok {
+		return err
+	}
+	inv.Invalidate()
+	if st.tokenRetried {
+		return err
+	}
+	st.tokenRetried = true
+	return fmt.Errorf("imap server refused the access token; signing in again with a new one: %v", err)
+}
+
+func (st *watch) loginError(err error) error {
+	if err == nil {
+		return nil
+	}
+	how := "login"
+	if st.acct.Auth != AuthPassword {
+		how = "authenticate " + st.acct.Auth
+	}
+	var ie *imap.Error
+	if errors.As(err, &ie) && (ie.Code == imap.ResponseCodeAuthenticationFailed || ie.Type == imap.StatusResponseTypeNo) {
+		return fmt.Errorf("%w: %s to %s as %s: %v", ErrLogin, how, st.addr, st.acct.Username, err)
+	}
+	return fmt.Errorf("%s to %s as %s: %w", how, st.addr, st.acct.Username, err)
+}
+
+func portOf(addr string) int {
+	_, p, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(p)
+	return n
 }
 
 // Check connects, logs in, selects Folder read-only and logs out: the
@@ -511,7 +587,7 @@ func (w *Watcher) Check(ctx context.Context) error {
 	defer func() { _ = c.Close() }()
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
-	if _, err := st.open(c, true); err != nil {
+	if _, err := st.open(ctx, c, true); err != nil {
 		return err
 	}
 	_ = c.Logout().Wait()

@@ -37,6 +37,9 @@ type Options struct {
 	// zero) from the start, so an alert on a mailbox that never connected
 	// has a series to fire on.
 	Mailboxes []string
+	// OAuthAccounts are the accounts that sign in with OAuth 2.0: their
+	// refresh-failure series exist from the start.
+	OAuthAccounts []string
 	// State reads the store at scrape time; nil leaves the store gauges out.
 	State func(ctx context.Context) (State, error)
 	// Panics reports the recovered panics by loop since start (the
@@ -61,6 +64,7 @@ type Metrics struct {
 	imapReconnects  *prometheus.CounterVec
 	lastFetch       *prometheus.GaugeVec
 	reloads         *prometheus.CounterVec
+	oauthFailures   *prometheus.CounterVec
 }
 
 // New makes the metrics and registers them, with the Go runtime's and the
@@ -105,6 +109,10 @@ func New(o Options) *Metrics {
 		Name: "maildesk_rules_reload_total",
 		Help: `Reloads of rules and templates, by result ("ok", or "error" when the rules in force stayed).`,
 	}, []string{"result"})
+	m.oauthFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "maildesk_oauth_refresh_failures_total",
+		Help: `Failed OAuth 2.0 token requests, by account (a mailbox's name, or "smtp"); the account retries with backoff.`,
+	}, []string{"account"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "maildesk_build_info",
 		Help: "Always 1; the labels name the running build.",
@@ -115,12 +123,15 @@ func New(o Options) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.intake, m.sent, m.failed, m.ackLatency, m.deadlineNotices,
-		m.imapConnected, m.imapReconnects, m.lastFetch, m.reloads, build,
+		m.imapConnected, m.imapReconnects, m.lastFetch, m.reloads, m.oauthFailures, build,
 	)
 	for _, name := range o.Mailboxes {
 		m.imapConnected.WithLabelValues(name)
 		m.imapReconnects.WithLabelValues(name)
 		m.lastFetch.WithLabelValues(name)
+	}
+	for _, name := range o.OAuthAccounts {
+		m.oauthFailures.WithLabelValues(name)
 	}
 	for _, r := range []string{"ok", "error"} {
 		m.reloads.WithLabelValues(r)
@@ -145,6 +156,9 @@ func New(o Options) *Metrics {
 // Registry is where the metrics are registered (the /metrics handler
 // gathers it; tests read it).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// OAuthRefreshFailed counts one failed token request of account.
+func (m *Metrics) OAuthRefreshFailed(account string) { m.oauthFailures.WithLabelValues(account).Inc() }
 
 // Intake counts one message taken in at mailbox, of kind.
 func (m *Metrics) Intake(mailbox, kind string) { m.intake.WithLabelValues(mailbox, kind).Inc() }

@@ -27,6 +27,7 @@ func TestMetricsExposition(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	m := New(Options{
 		Version: "v1.2.3", Revision: "abc", Mailboxes: []string{"fta-pass", "education"},
+		OAuthAccounts: []string{"fta-pass", "smtp"},
 		State: func(context.Context) (State, error) {
 			return State{
 				Open: map[string]int{"fta-pass": 3}, Overdue: map[string]int{"fta-pass": 1},
@@ -48,6 +49,7 @@ func TestMetricsExposition(t *testing.T) {
 	m.Fetched("fta-pass", time.Unix(1700000000, 0))
 	m.Reloaded(nil)
 	m.Reloaded(errors.New("bad"))
+	m.OAuthRefreshFailed("smtp")
 
 	code, body := get(t, Handler(m, NewReadiness(nil), quiet), "/metrics")
 	if code != 200 {
@@ -75,6 +77,8 @@ func TestMetricsExposition(t *testing.T) {
 		`maildesk_loop_panics_total{loop="deadlines"} 0`,
 		`maildesk_rules_reload_total{result="ok"} 1`,
 		`maildesk_rules_reload_total{result="error"} 1`,
+		`maildesk_oauth_refresh_failures_total{account="smtp"} 1`,
+		`maildesk_oauth_refresh_failures_total{account="fta-pass"} 0`,
 		`maildesk_build_info{revision="abc",version="v1.2.3"} 1`,
 		`go_goroutines `,
 		`process_start_time_seconds `,

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/mailbox"
@@ -22,6 +24,7 @@ func checkLogin(ctx context.Context, configPath string, w io.Writer) error {
 		return err
 	}
 	cfg := l.Config
+	tokens := newTokenSources(cfg, slog.New(slog.DiscardHandler), nil)
 	failed := 0
 	report := func(what, where, credentials string, err error) {
 		if err == nil {
@@ -31,20 +34,28 @@ func checkLogin(ctx context.Context, configPath string, w io.Writer) error {
 		failed++
 		fmt.Fprintf(w, "FAILED  %s (%s): %v\n", what, where, err)
 		if credentials != "" {
-			fmt.Fprintf(w, "        the password is from %s\n", credentials)
+			what := "password"
+			if strings.Contains(credentials, "oauth2") {
+				what = "access token"
+			}
+			fmt.Fprintf(w, "        the %s is from %s\n", what, credentials)
 		}
 	}
 	for _, m := range cfg.Mailboxes {
-		acct := accountOf(cfg, m)
+		acct := accountOf(cfg, m, tokens)
 		err := (&mailbox.Watcher{Account: acct}).Check(ctx)
 		report("imap "+m.Name, acct.Username+" at "+net.JoinHostPort(acct.Host, strconv.Itoa(acct.Port)), acct.Credentials, err)
 	}
-	err = senderOf(cfg).Check(ctx)
+	err = senderOf(cfg, tokens).Check(ctx)
 	who := cfg.SMTP.Username
 	if who != "" {
 		who += " at "
 	}
-	report("smtp relay", who+net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port)), cfg.SMTP.Password.Source(), err)
+	credentials := cfg.SMTP.Password.Source()
+	if cfg.SMTP.OAuth2 != nil {
+		credentials = oauthCredentials(cfg.SMTP.OAuth2)
+	}
+	report("smtp relay", who+net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port)), credentials, err)
 	if failed > 0 {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d logins failed", failed, len(cfg.Mailboxes)+1)}
 	}

@@ -137,14 +137,15 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	if err != nil {
 		return err
 	}
-	sender := senderOf(cfg)
+	tokens := newTokenSources(cfg, log, op.metrics.OAuthRefreshFailed)
+	sender := senderOf(cfg, tokens)
 	lp.start(ctx, log, "http", func() error { return op.serve(ctx, cmp.Or(o.grace, shutdownGrace)) })
 	lp.start(ctx, log, "systemd notify", func() error { return op.notifySystemd(ctx) })
 
 	// Every loop stops taking new work as soon as ctx ends; what is in
 	// flight (an intake transaction, an SMTP conversation) runs to its end.
 	for _, m := range cfg.Mailboxes {
-		w := &mailbox.Watcher{Account: accountOf(cfg, m), Handler: d, Logger: log}
+		w := &mailbox.Watcher{Account: accountOf(cfg, m, tokens), Handler: d, Logger: log}
 		if o.watcher != nil {
 			o.watcher(w)
 		}
@@ -215,20 +216,29 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 // still the one it opened; every write checks too.
 const fileCheckEvery = 5 * time.Second
 
-// accountOf is the IMAP account of mailbox m.
-func accountOf(cfg *config.Config, m config.Mailbox) mailbox.Account {
-	return mailbox.Account{
+// accountOf is the IMAP account of mailbox m; ts has its token source if
+// it signs in with OAuth 2.0.
+func accountOf(cfg *config.Config, m config.Mailbox, ts tokenSources) mailbox.Account {
+	a := mailbox.Account{
 		Name: m.Name, Host: m.Host, Port: m.Port, Security: m.Security,
 		Username: m.Username, Password: m.Password.Reveal(), Credentials: m.Password.Source(), Folder: m.Folder, After: m.After,
 		MaxMessageSize: cfg.MaxMessageSize,
 	}
+	if m.Auth == config.AuthOAuth2 {
+		a.Auth, a.Token, a.Credentials = mailbox.AuthXOAUTH2, ts.source(m.Name), oauthCredentials(m.OAuth2)
+		if m.OAuth2.Mechanism == config.MechOAuthBearer {
+			a.Auth = mailbox.AuthOAuthBearer
+		}
+	}
+	return a
 }
 
 // senderOf is the SMTP relay's sender.
-func senderOf(cfg *config.Config) *mailbox.Sender {
+func senderOf(cfg *config.Config, ts tokenSources) *mailbox.Sender {
 	return mailbox.NewSender(mailbox.SMTPConfig{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Security: cfg.SMTP.Security,
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password.Reveal(), HELO: cfg.SMTP.Helo,
+		Token: ts.source(smtpAccount),
 	})
 }
 

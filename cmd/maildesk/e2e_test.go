@@ -76,13 +76,19 @@ type daemon struct {
 
 func startDaemon(t *testing.T, configPath string) *daemon {
 	t.Helper()
+	return startDaemonLog(t, configPath, testLogger(t))
+}
+
+// startDaemonLog is startDaemon logging to log.
+func startDaemonLog(t *testing.T, configPath string, log *slog.Logger) *daemon {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &daemon{synced: make(chan string, 100)}
 	ready := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
 		errc <- runDaemon(ctx, configPath, daemonOptions{
-			log: testLogger(t),
+			log: log,
 			watcher: func(w *mailbox.Watcher) {
 				w.Backoff = mailbox.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}
 				w.Synced = func(name string) {

@@ -17,6 +17,7 @@
 //	maildesk report  [-config FILE] [-format text|json] [-from DATE] [-to DATE]   figures of a period (the survey's)
 //	maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
 //	maildesk backup  [-config FILE] DEST          an online, consistent copy of the database
+//	maildesk oauth login [-config FILE] [-browser [-listen ADDR]] MAILBOX|smtp   sign an account in with OAuth 2.0 (device code, or a browser) and write its token_file
 //	maildesk version                              version, VCS revision and Go version of this binary
 package main
 
@@ -54,6 +55,9 @@ const usage = `usage:
   maildesk compensation paid [-config FILE] ENTRY [--note TEXT]         mark a ledger entry paid
   maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
   maildesk backup  [-config FILE] DEST          an online, consistent copy of the database, checked
+  maildesk oauth login [-config FILE] [-browser [-listen ADDR]] MAILBOX|smtp
+                                                sign the account in with OAuth 2.0 (device code: prints the
+                                                address and the code; -browser: Google) and write its token_file
   maildesk version                              version, VCS revision and Go version of this binary
 `
 
@@ -270,6 +274,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return reportCommand(ctx, *config, *format, *from, *to, stdout)
+	case "oauth":
+		if len(args) == 0 || args[0] != "login" {
+			return usagef("want oauth login")
+		}
+		fs := newFlags("oauth login", stderr)
+		config := fs.String("config", "maildesk.toml", "configuration `file`")
+		browser := fs.Bool("browser", false, "sign in in a browser (authorization code, redirected to -listen) instead of with a device code: for Google")
+		listen := fs.String("listen", "127.0.0.1:8765", "loopback `address` the browser is redirected to, with -browser")
+		if err := parseFlags(fs, args[1:], 1); err != nil {
+			return err
+		}
+		if !*browser {
+			*listen = ""
+		}
+		return oauthLogin(ctx, *config, fs.Arg(0), *listen, stdout)
 	case "version", "-version", "--version":
 		return printVersion(stdout)
 	case "help", "-h", "-help", "--help":

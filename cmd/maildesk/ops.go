@@ -38,8 +38,9 @@ func newOps(cfg *config.Config, st *store.Store, lp *loops, log *slog.Logger, no
 	o := &ops{log: log, ready: metrics.NewReadiness(names)}
 	o.metrics = metrics.New(metrics.Options{
 		Version: b.Version, Revision: b.Revision, Mailboxes: names, Now: now, Logger: log,
-		State:  func(ctx context.Context) (metrics.State, error) { return storeState(ctx, st, now()) },
-		Panics: lp.panicCounts,
+		OAuthAccounts: oauthAccounts(cfg),
+		State:         func(ctx context.Context) (metrics.State, error) { return storeState(ctx, st, now()) },
+		Panics:        lp.panicCounts,
 	})
 	o.ready.StoreOpen(st.CheckFile)
 	if cfg.HTTP.Listen == "" {

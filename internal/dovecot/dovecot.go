@@ -40,6 +40,12 @@ type Config struct {
 	// NoFsync turns Dovecot's fsyncs off, for benchmarks that seed a
 	// backlog before their clock starts.
 	NoFsync bool
+	// OAuth2IntrospectionURL, when set, adds Dovecot's oauth2 passdb for
+	// the SASL mechanisms XOAUTH2 and OAUTHBEARER: Dovecot posts the
+	// access token to this URL (token introspection, RFC 7662) and takes
+	// the user from the answer's "username", when "active" is true.
+	// Passwords keep working for every account.
+	OAuth2IntrospectionURL string
 }
 
 // Server is a running (or stopped) instance.
@@ -114,7 +120,17 @@ func Start(cfg Config) (*Server, error) {
 		fsync = "never"
 	}
 	conf := filepath.Join(cfg.Dir, "dovecot.conf")
-	text := strings.NewReplacer("NAME", cfg.Name, "DIR", cfg.Dir, "PORT", strconv.Itoa(port), "FSYNC", fsync).Replace(configTemplate)
+	tmpl := configTemplate
+	if cfg.OAuth2IntrospectionURL != "" {
+		ext := filepath.Join(cfg.Dir, "dovecot-oauth2.conf.ext")
+		if err := os.WriteFile(ext, []byte(strings.ReplaceAll(oauth2Template, "URL", cfg.OAuth2IntrospectionURL)), 0o644); err != nil {
+			return nil, fmt.Errorf("dovecot oauth2 config: %w", err)
+		}
+		// A refused token is answered at once: the tests refuse some.
+		tmpl = strings.Replace(tmpl, "auth_mechanisms = plain login\n", "auth_mechanisms = plain login xoauth2 oauthbearer\nauth_failure_delay = 0\n", 1)
+		tmpl = strings.Replace(tmpl, "passdb {\n", oauth2Passdb+"passdb {\n  mechanisms = plain login\n", 1)
+	}
+	text := strings.NewReplacer("NAME", cfg.Name, "DIR", cfg.Dir, "PORT", strconv.Itoa(port), "FSYNC", fsync).Replace(tmpl)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, fmt.Errorf("dovecot config: %w", err)
 	}
@@ -276,4 +292,22 @@ service imap-login {
     port = 0
   }
 }
+`
+
+// oauth2Passdb checks the bearer tokens of XOAUTH2 and OAUTHBEARER; the
+// passwd-file passdb then takes only the password mechanisms.
+const oauth2Passdb = `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = DIR/dovecot-oauth2.conf.ext
+}
+`
+
+// oauth2Template is dovecot-oauth2.conf.ext: introspection by POST of the
+// token to a loopback URL.
+const oauth2Template = `introspection_mode = post
+introspection_url = URL
+username_attribute = username
+active_attribute = active
+active_value = true
 `

@@ -15,6 +15,13 @@ import (
 // instance's log is in t's log.
 func Dovecot(t testing.TB, users []string, password string) *dovecot.Server {
 	t.Helper()
+	return DovecotWith(t, dovecot.Config{Users: users, Password: password})
+}
+
+// DovecotWith is Dovecot with the instance's whole configuration (its Dir
+// is t's): for a test that turns on the oauth2 passdb.
+func DovecotWith(t testing.TB, cfg dovecot.Config) *dovecot.Server {
+	t.Helper()
 	NeedDovecot(t)
 	dir := t.TempDir()
 	// t.TempDir makes the directory above dir 0700 too, and Dovecot's
@@ -22,7 +29,8 @@ func Dovecot(t testing.TB, users []string, password string) *dovecot.Server {
 	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, err := dovecot.Start(dovecot.Config{Dir: dir, Users: users, Password: password})
+	cfg.Dir = dir
+	s, err := dovecot.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
