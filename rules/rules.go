@@ -852,6 +852,12 @@ func (c *Category) NoticeAt(due time.Time) time.Time {
 	return c.calendar().Sub(due, c.NoticeBefore, c.Clock)
 }
 
+// Elapsed returns the time from t to u counted on the category's clock
+// (the first-response time "on the category's clock" of the report).
+func (c *Category) Elapsed(t, u time.Time) time.Duration {
+	return c.calendar().Elapsed(t, u, c.Clock)
+}
+
 func (c *Category) calendar() *Calendar {
 	if c.cal != nil {
 		return c.cal
