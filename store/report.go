@@ -33,6 +33,8 @@ type ReportTicket struct {
 	Status     string
 	CreatedAt  time.Time
 	AnsweredAt *time.Time
+	// PromisedAt is the first deadline the customer was told (kept when a
+	// reopening promised another): what the first answer is on time for.
 	PromisedAt *time.Time
 	DueAt      *time.Time
 	// FirstAnswerAt is when the first staff answer (a message of one of
@@ -63,7 +65,7 @@ func (tx *Tx) ReportTickets(ctx context.Context, from, to time.Time, k ReportKin
 		ans[i] = k.Answers[min(i, len(k.Answers)-1)]
 	}
 	rows, err := tx.query(ctx, `SELECT t.id, t.tag, coalesce(t.number, t.id), t.category, `+channelColumn()+`,
-		t.handler_id, t.handler_name, t.status, t.created_at, t.answered_at, t.promised_at, t.due_at,
+		t.handler_id, t.handler_name, t.status, t.created_at, t.answered_at, coalesce(t.first_promised_at, t.promised_at), t.due_at,
 		(SELECT min(m.created_at) FROM messages m WHERE m.ticket_id = t.id AND m.kind IN (?3, ?4, ?5, ?6)),
 		(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id AND m.direction = 'out' AND m.kind = ?7),
 		(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id AND m.direction = 'out' AND m.kind = ?8),
