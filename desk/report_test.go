@@ -1,0 +1,389 @@
+package desk
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kioi/maildesk/message"
+	"github.com/kioi/maildesk/store"
+)
+
+// yearRules: one category on each clock, with delay notices, supervisor
+// alerts and the survey at the close.
+var yearRules = map[string]string{"rules.toml": `
+[[handler]]
+id = "mslim"
+name = "임민수"
+email = "mslim@origin.or.kr"
+
+[[handler]]
+id = "kioi"
+name = "김이오"
+email = "kioi@origin.or.kr"
+
+[[handler]]
+id = "boss"
+name = "김팀장"
+email = "boss@origin.or.kr"
+
+[[category]]
+id = "fta-pass"
+name = "FTA-PASS 문의"
+tag = "FTA-PASS"
+window = "48h"
+clock = "calendar"
+notice_before = "8h"
+supervisor = "boss"
+survey = true
+survey_delay = "0s"
+
+[[category]]
+id = "qual"
+name = "자격 문의"
+tag = "QUAL"
+window = "48h"
+clock = "business-days"
+notice_before = "8h"
+supervisor = "boss"
+survey = true
+survey_delay = "0s"
+
+[[category]]
+id = "voc"
+name = "고객의 소리"
+tag = "VOC"
+window = "40h"
+clock = "working-hours"
+notice_before = "8h"
+supervisor = "boss"
+survey = true
+survey_delay = "0s"
+auto_close = "0"
+
+[[mailbox]]
+name = "fta-pass"
+category = "fta-pass"
+handler = "mslim"
+
+[[mailbox]]
+name = "qualification"
+category = "qual"
+handler = "kioi"
+
+[[mailbox]]
+name = "education"
+category = "voc"
+handler = "kioi"
+`}
+
+// year drives a desk through 2026 on the injected clock.
+type year struct {
+	*fixture
+	uid uint32
+}
+
+func (y *year) moveTo(at time.Time) { y.clock.Add(at.Sub(y.clock.Now())) }
+
+// newest returns the newest queued mail of kind on ticket id.
+func (y *year) newest(id int64, kind string) *message.Message {
+	y.t.Helper()
+	var ds []*store.Delivery
+	err := y.store.Read(context.Background(), func(tx *store.Tx) (err error) {
+		ds, err = tx.Deliveries(context.Background(), "")
+		return err
+	})
+	if err != nil {
+		y.t.Fatal(err)
+	}
+	for i := len(ds) - 1; i >= 0; i-- {
+		if ds[i].TicketID == id && ds[i].Kind == kind {
+			return y.parsed(ds[i])
+		}
+	}
+	y.t.Fatalf("ticket %d: no %s queued", id, kind)
+	return nil
+}
+
+func (y *year) deliverTo(mbox string, m mail) {
+	y.t.Helper()
+	y.uid++
+	m.id = fmt.Sprintf("y%d@x", y.uid)
+	y.deliver(mbox, 1, y.uid, m.raw())
+}
+
+// inquiry delivers a customer's inquiry to mbox and returns its ticket.
+func (y *year) inquiry(mbox, customer string) int64 {
+	y.t.Helper()
+	y.deliverTo(mbox, mail{from: customer, to: mbox + "@origin.or.kr", subject: "문의 " + customer})
+	var id int64
+	y.store.Read(context.Background(), func(tx *store.Tx) error {
+		ts := must(tx.Tickets(context.Background(), store.TicketFilter{}))
+		for _, t := range ts {
+			id = max(id, t.ID)
+		}
+		return nil
+	})
+	return id
+}
+
+// answer is the handler's reply to the newest notice of ticket id.
+func (y *year) answer(mbox string, id int64, from, body string) {
+	y.t.Helper()
+	n := y.newest(id, KindStaffNotice)
+	y.deliverTo(mbox, mail{from: from, to: n.ReplyTo[0].Addr, subject: "RE: " + n.Subject, body: body,
+		headers: []string{"In-Reply-To: <" + n.MessageID + ">", "References: <" + n.MessageID + ">"}})
+}
+
+// rate is the customer's reply to ticket id's survey.
+func (y *year) rate(mbox string, id int64, customer string, rating int) {
+	y.t.Helper()
+	s := y.newest(id, KindSurvey)
+	y.deliverTo(mbox, mail{from: customer, to: mbox + "@origin.or.kr", subject: "Re: " + s.Subject, body: fmt.Sprintf("%d\r\n", rating),
+		headers: []string{"In-Reply-To: <" + s.MessageID + ">", "References: <" + s.MessageID + ">"}})
+}
+
+// tickAt runs the deadline clock at the ticket's notice or deadline.
+func (y *year) tickAt(at time.Time) {
+	y.t.Helper()
+	y.moveTo(at)
+	y.tick()
+}
+
+// simulatedYear builds 2026 (dates in Seoul):
+//
+//	1 fta-pass (calendar)      Tue 6 Jan 10:00, answered 14:00 (4 h) and closed; rated 5
+//	2 fta-pass                 Mon 2 Feb 10:00, notice Wed 4 02:00, answered 09:00 (47 h); rated 4
+//	3 fta-pass                 Tue 3 Mar 10:00, notice, alert Thu 5 10:00, answered 12:00 (50 h, late);
+//	                           rated 2 on Fri 6 10:00: reopened, answered again 15:00
+//	4 qual (business days)     Wed 23 Sep 10:00, answered Fri 25 10:00 in Chuseok: 48 h, 14 h on the clock;
+//	                           surveyed, no rating
+//	5 voc (working hours)      Fri 20 Nov 17:30, answered Mon 23 10:00: 64.5 h, 1.5 working hours; not closed
+//	6 qual                     Tue 1 Dec 10:00, never answered: notice Thu 3 02:00, alert 10:00; overdue
+//	7 fta-pass                 Thu 3 Dec 16:00, open, due Sat 5 16:00
+//
+// MERGE: the corrections branch adds rows here: a correction request
+// upheld (its compensation in the ledger) and a VOC registered by phone
+// (`ticket new -channel phone`), with their figures in the wants below.
+func simulatedYear(t *testing.T) (*fixture, time.Time) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	at := func(m time.Month, d, h, min int) time.Time { return time.Date(2026, m, d, h, min, 0, 0, seoul) }
+	y := &year{fixture: newFixtureWith(t, rulesFrom(t, yearRules))}
+	const (
+		mslim = "mslim@origin.or.kr"
+		kioi  = "kioi@origin.or.kr"
+	)
+	customer := func(n int) string { return fmt.Sprintf("고객%d <c%d@example.co.kr>", n, n) }
+	steps := []struct {
+		at time.Time
+		do func()
+	}{
+		{at(1, 6, 10, 0), func() { y.inquiry("fta-pass", customer(1)) }},
+		{at(1, 6, 14, 0), func() { y.answer("fta-pass", 1, mslim, "#close\r\n답변드립니다.\r\n") }},
+		{at(1, 7, 9, 0), func() { y.rate("fta-pass", 1, customer(1), 5) }},
+
+		{at(2, 2, 10, 0), func() { y.inquiry("fta-pass", customer(2)) }},
+		{at(2, 4, 2, 0), y.tick0},
+		{at(2, 4, 9, 0), func() { y.answer("fta-pass", 2, mslim, "#close\r\n답변드립니다.\r\n") }},
+		{at(2, 5, 9, 0), func() { y.rate("fta-pass", 2, customer(2), 4) }},
+
+		{at(3, 3, 10, 0), func() { y.inquiry("fta-pass", customer(3)) }},
+		{at(3, 5, 2, 0), y.tick0},
+		{at(3, 5, 10, 0), y.tick0},
+		{at(3, 5, 12, 0), func() { y.answer("fta-pass", 3, mslim, "#close\r\n늦어서 죄송합니다.\r\n") }},
+		{at(3, 6, 10, 0), func() { y.rate("fta-pass", 3, customer(3), 2) }},
+		{at(3, 6, 15, 0), func() { y.answer("fta-pass", 3, mslim, "#close\r\n다시 안내드립니다.\r\n") }},
+
+		{at(9, 23, 10, 0), func() { y.inquiry("qualification", customer(4)) }},
+		{at(9, 25, 10, 0), func() { y.answer("qualification", 4, kioi, "#close\r\n답변드립니다.\r\n") }},
+
+		{at(11, 20, 17, 30), func() { y.inquiry("education", customer(5)) }},
+		{at(11, 23, 10, 0), func() { y.answer("education", 5, kioi, "답변드립니다.\r\n") }},
+
+		{at(12, 1, 10, 0), func() { y.inquiry("qualification", customer(6)) }},
+		{at(12, 3, 2, 0), y.tick0},
+		{at(12, 3, 10, 0), y.tick0},
+		{at(12, 3, 16, 0), func() { y.inquiry("fta-pass", customer(7)) }},
+	}
+	for _, s := range steps {
+		y.moveTo(s.at)
+		s.do()
+	}
+	now := at(12, 4, 12, 0)
+	y.moveTo(now)
+	return y.fixture, now
+}
+
+func (y *year) tick0() { y.t.Helper(); y.tick() }
+
+func TestReportSimulatedYear(t *testing.T) {
+	f, now := simulatedYear(t)
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	ctx := context.Background()
+	r, err := f.desk.Report(ctx, time.Date(2026, 1, 1, 0, 0, 0, 0, seoul), time.Date(2027, 1, 1, 0, 0, 0, 0, seoul), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.GeneratedAt.Equal(now) {
+		t.Errorf("generated at %v, want %v", r.GeneratedAt, now)
+	}
+	// The JSON document, read back as a reader of it would.
+	var b bytes.Buffer
+	if err := r.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	groupOf := func(list, id string) map[string]any {
+		for _, g := range doc["tickets"].(map[string]any)[list].([]any) {
+			if g := g.(map[string]any); g["id"] == id {
+				return g
+			}
+		}
+		t.Fatalf("tickets.%s has no %q", list, id)
+		return nil
+	}
+	tests := []struct {
+		path string
+		want any
+	}{
+		{"period.from", "2026-01-01"},
+		{"period.to", "2026-12-31"},
+		{"tickets.received", 7.0},
+		{"tickets.received_by_channel.email", 7.0},
+		{"tickets.answered", 5.0},
+		{"tickets.answered_on_time", 4.0}, // 3 was late; its re-contact window does not make it on time
+		{"tickets.on_time_rate", 0.8},
+		{"tickets.notices_sent", 3.0}, // 2, 3, 6
+		{"tickets.deadlines_passed", 2.0},
+		{"tickets.reopened", 1.0},
+		{"tickets.open", 2.0},    // 6, 7
+		{"tickets.overdue", 1.0}, // 6
+		// Plain hours 4, 47, 48, 50, 64.5.
+		{"first_response.count", 5.0},
+		{"first_response.median_hours", 48.0},
+		{"first_response.p90_hours", 64.5},
+		// On the categories' clocks 4, 47, 50 (calendar), 14 (business
+		// days: Chuseok counts nothing), 1.5 (working hours).
+		{"first_response.median_clock_hours", 14.0},
+		{"first_response.p90_clock_hours", 50.0},
+		{"survey.sent", 4.0},
+		{"survey.responses", 3.0},
+		{"survey.response_rate", 0.75},
+		{"survey.average", 3.67},
+		{"survey.score100", 66.7},
+		{"survey.distribution.5", 1.0},
+		{"survey.distribution.4", 1.0},
+		{"survey.distribution.3", 0.0},
+		{"survey.distribution.2", 1.0},
+		// MERGE: 1 received, 1 upheld, 10000 KRW with the corrections branch.
+		{"corrections.received", 0.0},
+		{"corrections.compensation_krw", 0.0},
+	}
+	for _, tt := range tests {
+		var v any = doc
+		for _, k := range strings.Split(tt.path, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("%s: %v is not an object", tt.path, v)
+			}
+			v = m[k]
+		}
+		if v != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.path, v, tt.want)
+		}
+	}
+	groups := []struct {
+		list, id string
+		received, answered, onTime, notices, passed, open float64
+		rate, median                                      float64
+	}{
+		{"by_category", "fta-pass", 4, 3, 2, 2, 1, 1, 0.6667, 47},
+		{"by_category", "qual", 2, 1, 1, 1, 1, 1, 1, 48},
+		{"by_category", "voc", 1, 1, 1, 0, 0, 0, 1, 64.5},
+		{"by_handler", "mslim", 4, 3, 2, 2, 1, 1, 0.6667, 47},
+		{"by_handler", "kioi", 3, 2, 2, 1, 1, 1, 1, 56.25},
+		{"by_month", "2026-01", 1, 1, 1, 0, 0, 0, 1, 4},
+		{"by_month", "2026-03", 1, 1, 0, 1, 1, 0, 0, 50},
+		{"by_month", "2026-06", 0, 0, 0, 0, 0, 0, 0, 0},
+		{"by_month", "2026-12", 2, 0, 0, 1, 1, 2, 0, 0},
+		{"by_channel", "email", 7, 5, 4, 3, 2, 2, 0.8, 48},
+	}
+	for _, g := range groups {
+		got := groupOf(g.list, g.id)
+		for k, want := range map[string]float64{"received": g.received, "answered": g.answered, "answered_on_time": g.onTime,
+			"notices_sent": g.notices, "deadlines_passed": g.passed, "open": g.open, "on_time_rate": g.rate} {
+			if got[k] != want {
+				t.Errorf("tickets.%s[%s].%s: got %v, want %v", g.list, g.id, k, got[k], want)
+			}
+		}
+		if m := got["first_response"].(map[string]any)["median_hours"]; m != g.median {
+			t.Errorf("tickets.%s[%s].first_response.median_hours: got %v, want %v", g.list, g.id, m, g.median)
+		}
+	}
+	if n := len(r.Tickets.ByMonth); n != 12 {
+		t.Errorf("by_month has %d months, want 12", n)
+	}
+	wantDist := map[string]int{"0-1h": 0, "1-4h": 1, "4-8h": 0, "8-24h": 0, "24-48h": 2, "48-72h": 2, "72h+": 0}
+	for _, bk := range r.First.Distribution {
+		if bk.Count != wantDist[bk.Label] {
+			t.Errorf("first-response bucket %s: got %d, want %d", bk.Label, bk.Count, wantDist[bk.Label])
+		}
+	}
+	if len(r.Survey.ByHandler) != 1 || r.Survey.ByHandler[0].ID != "mslim" || r.Survey.ByHandler[0].Responses != 3 || r.Survey.ByHandler[0].Average != 3.67 {
+		t.Errorf("survey by handler: got %+v", r.Survey.ByHandler)
+	}
+	for _, m := range r.Survey.ByMonth {
+		want := map[string]MonthSurveys{"2026-01": {"2026-01", 1, 1, 5, 100}, "2026-02": {"2026-02", 1, 1, 4, 75},
+			"2026-03": {"2026-03", 1, 1, 2, 25}, "2026-09": {"2026-09", 1, 0, 0, 0}}[m.Month]
+		want.Month = m.Month
+		if m != want {
+			t.Errorf("survey by month %s: got %+v, want %+v", m.Month, m, want)
+		}
+	}
+
+	// One category: the figures of its tickets only.
+	q, err := f.desk.Report(ctx, time.Date(2026, 1, 1, 0, 0, 0, 0, seoul), time.Date(2027, 1, 1, 0, 0, 0, 0, seoul), "qual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Tickets.Received != 2 || q.Tickets.Overdue != 1 || q.Survey.Sent != 1 || q.Survey.Responses != 0 || len(q.Tickets.ByCategory) != 1 {
+		t.Errorf("-category qual: got %+v, survey %+v", q.Tickets.TicketFigures, q.Survey)
+	}
+
+	// The CSV: a header and one row per ticket, with the inputs.
+	b.Reset()
+	if err := r.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 8 || strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
+		t.Fatalf("csv: %d rows, header %v", len(rows), rows[0])
+	}
+	col := func(row []string, name string) string {
+		for i, h := range csvHeader {
+			if h == name {
+				return row[i]
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return ""
+	}
+	if r3 := rows[3]; col(r3, "ticket_id") != "3" || col(r3, "on_time") != "false" || col(r3, "first_response_hours") != "50" ||
+		col(r3, "notices_sent") != "1" || col(r3, "deadlines_passed") != "1" || col(r3, "reopened") != "1" || col(r3, "rating") != "2" {
+		t.Errorf("csv row of ticket 3: %v", r3)
+	}
+	if r4 := rows[4]; col(r4, "clock") != "business-days" || col(r4, "first_response_clock_hours") != "14" || col(r4, "rating") != "" || col(r4, "survey_sent_at") == "" {
+		t.Errorf("csv row of ticket 4: %v", r4)
+	}
+}
