@@ -301,7 +301,7 @@ func TestReportSimulatedYear(t *testing.T) {
 		}
 	}
 	groups := []struct {
-		list, id string
+		list, id                                          string
 		received, answered, onTime, notices, passed, open float64
 		rate, median                                      float64
 	}{
