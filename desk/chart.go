@@ -41,13 +41,14 @@ func yOf(v, max float64) float64 {
 	return chartTop + chartPlotH - v/max*chartPlotH
 }
 
-// scaleMax is max rounded up to a tidy bound (at least 1).
+// scaleMax is the largest value rounded up to a tidy bound (at least 4).
 func scaleMax(points []chartPoint) float64 {
 	m := 0.0
 	for _, p := range points {
 		m = max(m, p.Value)
 	}
-	for _, step := range []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000} {
+	// Multiples of 4, so that the four grid lines fall on whole numbers.
+	for _, step := range []float64{4, 8, 12, 20, 40, 80, 100, 200, 400, 800, 1000, 2000, 4000, 10000} {
 		if m <= step {
 			return step
 		}

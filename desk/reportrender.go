@@ -39,6 +39,39 @@ func trimFloat(v float64) string { return num(round(v, 2)) }
 // pct is a rate (0..1, four places) as a percentage with the same digits.
 func pct(rate float64) string { return num(round(rate*100, 2)) + "%" }
 
+// rate is pct(r), or "-" when nothing was answered (the JSON's 0 then
+// means no figure).
+func rate(answered int, r float64) string {
+	if answered == 0 {
+		return "-"
+	}
+	return pct(r)
+}
+
+// hoursOf is num(h), or "-" without first responses.
+func hoursOf(count int, h float64) string {
+	if count == 0 {
+		return "-"
+	}
+	return num(h)
+}
+
+// pad fills s with spaces to width columns of a terminal, Hangul and
+// other wide characters taking two.
+func pad(s string, width int) string {
+	w := 0
+	for _, r := range s {
+		w++
+		if r >= 0x1100 && (r <= 0x115f || (r >= 0x2e80 && r <= 0xa4cf) || (r >= 0xac00 && r <= 0xd7a3) || (r >= 0xf900 && r <= 0xfaff) || (r >= 0xff00 && r <= 0xff60)) {
+			w++
+		}
+	}
+	if w >= width {
+		return s
+	}
+	return s + strings.Repeat(" ", width-w)
+}
+
 func channels(m map[string]int) string {
 	var parts []string
 	for _, ch := range channelOrder(m) {
@@ -102,10 +135,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		{"월별 / by month", t.ByMonth}, {"채널별 / by channel", t.ByChannel},
 	} {
 		fmt.Fprintf(&b, "%s\n", sec.title)
-		fmt.Fprintf(&b, "  %-14s %-16s %6s %6s %6s %8s %6s %6s %6s %6s %8s %8s\n", "id", "name", "recv", "answ", "ontime", "rate", "notice", "passed", "reopen", "open", "median_h", "p90_h")
+		fmt.Fprintf(&b, "  %s %s %6s %6s %6s %8s %6s %6s %6s %6s %8s %8s\n", pad("id", 14), pad("name", 16), "recv", "answ", "ontime", "rate", "notice", "passed", "reopen", "open", "median_h", "p90_h")
 		for _, g := range sec.groups {
-			fmt.Fprintf(&b, "  %-14s %-16s %6d %6d %6d %8s %6d %6d %6d %6d %8s %8s\n", g.ID, g.Name, g.Received, g.Answered, g.AnsweredOnTime,
-				pct(g.OnTimeRate), g.NoticesSent, g.DeadlinesPassed, g.Reopened, g.Open, num(g.FirstResponse.MedianHours), num(g.FirstResponse.P90Hours))
+			fmt.Fprintf(&b, "  %s %s %6d %6d %6d %8s %6d %6d %6d %6d %8s %8s\n", pad(g.ID, 14), pad(g.Name, 16), g.Received, g.Answered, g.AnsweredOnTime,
+				rate(g.Answered, g.OnTimeRate), g.NoticesSent, g.DeadlinesPassed, g.Reopened, g.Open,
+				hoursOf(g.FirstResponse.Count, g.FirstResponse.MedianHours), hoursOf(g.FirstResponse.Count, g.FirstResponse.P90Hours))
 		}
 		b.WriteString("\n")
 	}
@@ -185,6 +219,8 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 		return fmt.Sprint(v)
 	},
 	"pct":         pct,
+	"rate":        rate,
+	"hours":       hoursOf,
 	"channels":    channels,
 	"channelName": channelName,
 }).Parse(reportHTML))
