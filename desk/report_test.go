@@ -387,3 +387,90 @@ func TestReportSimulatedYear(t *testing.T) {
 		t.Errorf("csv row of ticket 4: %v", r4)
 	}
 }
+
+// TestReportRenderingsShowTheJSONNumbers: text and HTML print the JSON's
+// numbers, formatted alike, and nothing computed on the side.
+func TestReportRenderingsShowTheJSONNumbers(t *testing.T) {
+	f, _ := simulatedYear(t)
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	r, err := f.desk.Report(context.Background(), time.Date(2026, 1, 1, 0, 0, 0, 0, seoul), time.Date(2027, 1, 1, 0, 0, 0, 0, seoul), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js, text, page bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tickets struct {
+			Received, Answered, AnsweredOnTime, NoticesSent, DeadlinesPassed, Reopened, Open, Overdue float64
+			OnTimeRate                                                                                float64 `json:"on_time_rate"`
+			ByCategory                                                                                []struct {
+				ID, Name      string
+				Received      float64
+				OnTimeRate    float64 `json:"on_time_rate"`
+				FirstResponse struct {
+					MedianHours float64 `json:"median_hours"`
+				} `json:"first_response"`
+			} `json:"by_category"`
+		}
+		First struct {
+			MedianHours      float64 `json:"median_hours"`
+			P90Hours         float64 `json:"p90_hours"`
+			MedianClockHours float64 `json:"median_clock_hours"`
+		} `json:"first_response"`
+		Survey struct {
+			Average, Score100 float64
+			ResponseRate      float64 `json:"response_rate"`
+		}
+	}
+	// encoding/json matches answered_on_time to AnsweredOnTime and so on
+	// case-insensitively only without underscores: spell those out.
+	raw := strings.NewReplacer(`"answered_on_time"`, `"AnsweredOnTime"`, `"notices_sent"`, `"NoticesSent"`,
+		`"deadlines_passed"`, `"DeadlinesPassed"`).Replace(js.String())
+	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+		t.Fatal(err)
+	}
+	d := doc.Tickets
+	wantText := []string{
+		"접수 / received:             " + num(d.Received),
+		"기한 내 답변 / on time:      " + num(d.AnsweredOnTime) + " (" + num(d.OnTimeRate*100) + "%)",
+		"지연 안내 / delay notices:   " + num(d.NoticesSent),
+		"기한 경과 / deadlines passed: " + num(d.DeadlinesPassed),
+		"overdue now: " + num(d.Overdue),
+		"중앙값 / median:  " + num(doc.First.MedianHours) + " h (분류 기준 시간 / on the category's clock: " + num(doc.First.MedianClockHours) + " h)",
+		"90% / p90:        " + num(doc.First.P90Hours) + " h",
+		"평균 / average:         " + num(doc.Survey.Average) + " / 5 (" + num(doc.Survey.Score100) + " / 100)",
+	}
+	wantHTML := []string{
+		`id="received">` + num(d.Received) + `<`, `id="on_time_rate">` + num(d.OnTimeRate*100) + `%<`,
+		`id="median_hours">` + num(doc.First.MedianHours) + `<`, `id="p90_hours">` + num(doc.First.P90Hours) + `<`,
+		`id="survey_score100">` + num(doc.Survey.Score100) + `<`,
+	}
+	for _, c := range d.ByCategory {
+		wantText = append(wantText, pad(c.ID, 14)+" "+pad(c.Name, 16)+fmt.Sprintf(" %6s", num(c.Received)))
+		wantHTML = append(wantHTML, fmt.Sprintf(`<td class="l">%s</td><td class="l">%s</td><td>%s</td>`, c.ID, c.Name, num(c.Received)),
+			fmt.Sprintf(`<title>%s: %s%%</title>`, c.Name, num(c.OnTimeRate*100)))
+	}
+	for _, w := range wantText {
+		if !strings.Contains(text.String(), w) {
+			t.Errorf("text lacks %q:\n%s", w, text.String())
+		}
+	}
+	for _, w := range wantHTML {
+		if !strings.Contains(page.String(), w) {
+			t.Errorf("HTML lacks %q", w)
+		}
+	}
+	for _, bad := range []string{"<script", "http://", "https://", "<link", "@import", "url("} {
+		if strings.Contains(strings.ReplaceAll(page.String(), `xmlns="http://www.w3.org/2000/svg"`, ""), bad) {
+			t.Errorf("HTML is not self-contained: has %q", bad)
+		}
+	}
+}
