@@ -159,6 +159,9 @@ type Set struct {
 	Routes []*Route
 	// Calendar counts the reply windows; Load always sets it.
 	Calendar *Calendar
+	// ReportTo are the handlers who get the monthly charter report by
+	// mail (report_to = ["kioi"]); empty for none.
+	ReportTo []string
 	Files    []string // the files read, in order
 
 	where map[string]Problem // "mailbox:fta-pass" -> file and line of its definition
@@ -174,6 +177,7 @@ type rulesFile struct {
 	Mailbox  []mailboxRuleFile `toml:"mailbox"`
 	Route    []routeFile       `toml:"route"`
 	Calendar *calendarFile     `toml:"calendar"`
+	ReportTo []string          `toml:"report_to"`
 }
 
 type handlerFile struct {
@@ -320,6 +324,14 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 				}
 				if r.Category != "" && tomlcheck.IsName(r.Category) {
 					refs = append(refs, ref{f, key + ".category", r.Category, false, "unknown category %q"})
+				}
+			}
+			if raw.ReportTo != nil && s.define(f, "report_to", "", "report_to") {
+				for _, id := range raw.ReportTo {
+					if !slices.Contains(s.ReportTo, id) {
+						s.ReportTo = append(s.ReportTo, id)
+					}
+					refs = append(refs, ref{f, "report_to", id, true, "report_to: unknown handler %q"})
 				}
 			}
 			if raw.Calendar != nil {
