@@ -184,6 +184,15 @@ type reportRow struct {
 
 // BuildReport works out the report of [o.From, o.To) from the database.
 func BuildReport(ctx context.Context, st *store.Store, o ReportOptions) (*Report, error) {
+	var r *Report
+	err := st.Read(ctx, func(tx *store.Tx) (err error) {
+		r, err = buildReport(ctx, tx, o)
+		return err
+	})
+	return r, err
+}
+
+func buildReport(ctx context.Context, tx *store.Tx, o ReportOptions) (*Report, error) {
 	loc := cmp.Or(o.Location, time.UTC)
 	now := o.Now
 	if now.IsZero() {
@@ -191,23 +200,16 @@ func BuildReport(ctx context.Context, st *store.Store, o ReportOptions) (*Report
 	}
 	r := &Report{From: o.From.In(loc), To: o.To.In(loc), Category: o.Category, GeneratedAt: now.In(loc).Truncate(time.Second), loc: loc}
 	r.Period = Period{From: r.From.Format(time.DateOnly), To: r.To.Add(-time.Nanosecond).Format(time.DateOnly)}
-	var tickets []*store.ReportTicket
-	var surveys []*store.ReportSurvey
-	err := st.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		if tickets, err = tx.ReportTickets(ctx, o.From, o.To, reportKinds); err != nil {
-			return err
-		}
-		if surveys, err = tx.ReportSurveys(ctx, o.From, o.To); err != nil {
-			return err
-		}
-		if r.Corrections, err = reportCorrections(ctx, tx, o.From, o.To, o.Category); err != nil {
-			return fmt.Errorf("corrections: %w", err)
-		}
-		return nil
-	})
+	tickets, err := tx.ReportTickets(ctx, o.From, o.To, reportKinds)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
+	}
+	surveys, err := tx.ReportSurveys(ctx, o.From, o.To)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	if r.Corrections, err = reportCorrections(ctx, tx, o.From, o.To, o.Category); err != nil {
+		return nil, fmt.Errorf("report: corrections: %w", err)
 	}
 	bySurvey := map[int64]*store.ReportSurvey{}
 	var cohort []*store.ReportSurvey
