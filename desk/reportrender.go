@@ -136,10 +136,18 @@ func (r *Report) WriteText(w io.Writer) error {
 	} {
 		fmt.Fprintf(&b, "%s\n", sec.title)
 		fmt.Fprintf(&b, "  %s %s %6s %6s %6s %8s %6s %6s %6s %6s %8s %8s\n", pad("id", 14), pad("name", 16), "recv", "answ", "ontime", "rate", "notice", "passed", "reopen", "open", "median_h", "p90_h")
+		skipped := 0
 		for _, g := range sec.groups {
+			if g.Received == 0 {
+				skipped++ // a month without tickets
+				continue
+			}
 			fmt.Fprintf(&b, "  %s %s %6d %6d %6d %8s %6d %6d %6d %6d %8s %8s\n", pad(g.ID, 14), pad(g.Name, 16), g.Received, g.Answered, g.AnsweredOnTime,
 				rate(g.Answered, g.OnTimeRate), g.NoticesSent, g.DeadlinesPassed, g.Reopened, g.Open,
 				hoursOf(g.FirstResponse.Count, g.FirstResponse.MedianHours), hoursOf(g.FirstResponse.Count, g.FirstResponse.P90Hours))
+		}
+		if skipped > 0 {
+			fmt.Fprintf(&b, "  (접수 없는 달 %d개 생략 / %d months without tickets left out)\n", skipped, skipped)
 		}
 		b.WriteString("\n")
 	}
@@ -147,7 +155,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "고객만족도 조사 / satisfaction survey\n")
 	fmt.Fprintf(&b, "  발송 / sent:            %d\n", s.Sent)
 	fmt.Fprintf(&b, "  응답 / responses:       %d (%s)\n", s.Responses, pct(s.ResponseRate))
-	fmt.Fprintf(&b, "  평균 / average:         %s / 5 (%s / 100)\n", num(s.Average), num(s.Score100))
+	if s.Responses > 0 {
+		fmt.Fprintf(&b, "  평균 / average:         %s / 5 (%s / 100)\n", num(s.Average), num(s.Score100))
+	} else {
+		fmt.Fprintf(&b, "  평균 / average:         - (응답 없음 / no responses)\n")
+	}
 	dist = nil
 	for n := 5; n >= 1; n-- {
 		dist = append(dist, fmt.Sprintf("%d: %d", n, s.Distribution[strconv.Itoa(n)]))
