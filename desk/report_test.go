@@ -474,3 +474,57 @@ func TestReportRenderingsShowTheJSONNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianAndP90(t *testing.T) {
+	tests := []struct {
+		xs          []float64
+		median, p90 float64
+	}{
+		{nil, 0, 0},
+		{[]float64{3}, 3, 3},
+		{[]float64{5, 1}, 3, 5},
+		{[]float64{4, 47, 48, 50, 64.5}, 48, 64.5},
+		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 5.5, 9},
+		{[]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, 6, 10},
+		{[]float64{0.33, 0.34}, 0.34, 0.34}, // the mean of the middle two, to two places
+	}
+	for _, tt := range tests {
+		if got := median(tt.xs); got != tt.median {
+			t.Errorf("median(%v): got %v, want %v", tt.xs, got, tt.median)
+		}
+		if got := p90(tt.xs); got != tt.p90 {
+			t.Errorf("p90(%v): got %v, want %v", tt.xs, got, tt.p90)
+		}
+	}
+}
+
+// TestReportChannels: tickets of several channels (as VOC registered by
+// phone will be, once tickets have a channel) are counted per channel,
+// mail first.
+func TestReportChannels(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	at := time.Date(2026, 5, 6, 10, 0, 0, 0, seoul)
+	answered := at.Add(2 * time.Hour)
+	var rows []reportRow
+	for i, ch := range []string{"phone", "email", "visit", "phone", "email"} {
+		tk := &store.ReportTicket{ID: int64(i + 1), Category: "voc", Channel: ch, Status: store.StatusOpen, CreatedAt: at}
+		if ch == "phone" {
+			tk.AnsweredAt, tk.FirstAnswerAt, tk.Status = &answered, &answered, store.StatusAnswered
+		}
+		rows = append(rows, ticketRow(tk, nil, at, nil))
+	}
+	tr := ticketsReport(rows, nil, seoul, []string{"2026-05"})
+	var got []string
+	for _, g := range tr.ByChannel {
+		got = append(got, fmt.Sprintf("%s:%s:%d/%d", g.ID, g.Name, g.Received, g.Answered))
+	}
+	if want := "email:전자우편:2/0 phone:전화:2/2 visit:방문:1/0"; strings.Join(got, " ") != want {
+		t.Errorf("by channel: got %v, want %s", got, want)
+	}
+	if c := tr.ReceivedByChannel; c["email"] != 2 || c["phone"] != 2 || c["visit"] != 1 || tr.Received != 5 {
+		t.Errorf("received by channel: %v", c)
+	}
+	if c := tr.ByCategory[0].ReceivedByChannel; c["phone"] != 2 {
+		t.Errorf("VOC by channel: %v", c)
+	}
+}
