@@ -264,28 +264,25 @@ func Ledger(ctx context.Context, st *store.Store, from, to time.Time) ([]*store.
 	return l, err
 }
 
-// CorrectionReport is the corrections object of `maildesk report -format
-// json`: the correction requests received in the period, those decided in
-// it by outcome, and the compensation upheld in it.
-type CorrectionReport struct {
-	Received        int   `json:"received"`
-	Upheld          int   `json:"upheld"`
-	Dismissed       int   `json:"dismissed"`
-	CompensationKRW int64 `json:"compensation_krw"`
-}
-
-// CorrectionFigures counts the correction requests of [from, to) for the
-// report: received by when they came in, upheld and dismissed (and the
-// compensation) by when they were decided. A zero bound is open.
-func CorrectionFigures(ctx context.Context, st *store.Store, from, to time.Time) (CorrectionReport, error) {
-	var r CorrectionReport
-	err := st.Read(ctx, func(tx *store.Tx) error {
-		c, err := tx.CorrectionCounts(ctx, from, to)
-		r = CorrectionReport{Received: c.Received, Upheld: c.Upheld, Dismissed: c.Dismissed, CompensationKRW: c.Compensation}
+// CorrectionFigures is the report's corrections object for [from, to)
+// (a zero bound is open), all categories: received by when requests came
+// in, upheld and dismissed (and the compensation, paid or not) by when
+// they were decided.
+func CorrectionFigures(ctx context.Context, st *store.Store, from, to time.Time) (CorrectionsReport, error) {
+	var r CorrectionsReport
+	err := st.Read(ctx, func(tx *store.Tx) (err error) {
+		r, err = correctionFigures(ctx, tx, from, to, "")
 		return err
 	})
+	return r, err
+}
+
+// correctionFigures is CorrectionFigures in tx, for one category or all.
+func correctionFigures(ctx context.Context, tx *store.Tx, from, to time.Time, category string) (CorrectionsReport, error) {
+	c, err := tx.CorrectionCounts(ctx, from, to, category)
 	if err != nil {
-		return r, fmt.Errorf("correction figures: %w", err)
+		return CorrectionsReport{}, fmt.Errorf("correction figures: %w", err)
 	}
-	return r, nil
+	return CorrectionsReport{Received: c.Received, Upheld: c.Upheld, Dismissed: c.Dismissed,
+		CompensationKRW: c.Compensation, Paid: c.Paid, Unpaid: c.Unpaid}, nil
 }

@@ -61,7 +61,7 @@ func TestCorrectionAckApologises(t *testing.T) {
 		}
 	}
 	r, err := CorrectionFigures(context.Background(), f.store, time.Time{}, time.Time{})
-	if err != nil || r != (CorrectionReport{Received: 1}) {
+	if err != nil || r != (CorrectionsReport{Received: 1}) {
 		t.Errorf("figures: got %+v, %v; want 1 received", r, err)
 	}
 }
@@ -130,13 +130,13 @@ func TestUphold(t *testing.T) {
 				t.Errorf("result to %v", results[0].To)
 			}
 			if tt.wantAmount == -2 {
-				if len(l) != 0 || r != (CorrectionReport{Received: 1, Dismissed: 1}) {
+				if len(l) != 0 || r != (CorrectionsReport{Received: 1, Dismissed: 1}) {
 					t.Errorf("dismissed: ledger %v, figures %+v", l, r)
 				}
 				return
 			}
 			if tt.wantAmount == 0 {
-				if len(l) != 0 || r != (CorrectionReport{Received: 1, Upheld: 1}) {
+				if len(l) != 0 || r != (CorrectionsReport{Received: 1, Upheld: 1}) {
 					t.Errorf("upheld without compensation: ledger %v, figures %+v", l, r)
 				}
 				return
@@ -144,7 +144,7 @@ func TestUphold(t *testing.T) {
 			if len(l) != 1 || l[0].Amount != tt.wantAmount || l[0].Handler != "kioi" || l[0].Paid() || l[0].Customer != "kim@example.co.kr" {
 				t.Fatalf("ledger: got %+v, want one unpaid entry of %d by kioi", l, tt.wantAmount)
 			}
-			want := CorrectionReport{Received: 1, Upheld: 1, CompensationKRW: tt.wantAmount}
+			want := CorrectionsReport{Received: 1, Upheld: 1, CompensationKRW: tt.wantAmount, Unpaid: 1}
 			if r != want {
 				t.Errorf("figures: got %+v, want %+v", r, want)
 			}
@@ -293,7 +293,7 @@ func TestUpholdAfterDismiss(t *testing.T) {
 		t.Fatalf("ledger: %+v", l)
 	}
 	r, _ := CorrectionFigures(context.Background(), f.store, time.Time{}, time.Time{})
-	if r != (CorrectionReport{Received: 1, Upheld: 1, CompensationKRW: 10000}) {
+	if r != (CorrectionsReport{Received: 1, Upheld: 1, CompensationKRW: 10000, Unpaid: 1}) {
 		t.Errorf("figures: %+v", r)
 	}
 }

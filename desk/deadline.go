@@ -60,9 +60,9 @@ func (d *Desk) processDeadlines(ctx context.Context) (next time.Time, err error)
 	ctx = d.withSnapshot(ctx) // one rule set for the pass
 	now := d.clock.Now()
 	// Each step with the kind of mail it counts in the metrics ("": it
-	// sends no deadline notice: closing and surveys).
-	kinds := []string{KindNotice, KindAlert, DeadlineFYI, ""}
-	for i, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs, d.queueClosing} {
+	// sends no deadline notice: closing and surveys, the monthly report).
+	kinds := []string{KindNotice, KindAlert, DeadlineFYI, "", ""}
+	for i, step := range []func(context.Context, *store.Tx, time.Time) (int, error){d.queueNotices, d.queueAlerts, d.queueFYIs, d.queueClosing, d.queueReports} {
 		for {
 			n := 0
 			err := d.store.Write(ctx, func(tx *store.Tx) (err error) {

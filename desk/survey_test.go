@@ -207,7 +207,7 @@ func TestSurveyAtCloseAndRating(t *testing.T) {
 		t.Errorf("a rating of 4 sent the handler %d notices", n-staffBefore)
 	}
 
-	r, err := BuildReport(context.Background(), f.store, start.Add(-time.Hour), start.Add(time.Hour))
+	r, err := f.desk.Report(context.Background(), start.Add(-time.Hour), start.Add(time.Hour), "")
 	if err != nil {
 		t.Fatal(err)
 	}

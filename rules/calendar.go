@@ -400,6 +400,55 @@ func (c *Calendar) Sub(t time.Time, d time.Duration, clock string) time.Time {
 	return t.Add(-d)
 }
 
+// Elapsed returns the time counted on the clock from t to u: the inverse
+// of Add, so that Elapsed(t, Add(t, d, clock), clock) is d. On
+// ClockBusinessDays it is the time of working days between them (24 h a
+// day), on ClockWorkingHours the working hours; an unknown clock counts
+// like ClockCalendar. It is negative when u is before t.
+func (c *Calendar) Elapsed(t, u time.Time, clock string) time.Duration {
+	if u.Before(t) {
+		return -c.Elapsed(u, t, clock)
+	}
+	if c == nil || c.loc == nil || len(c.periods) == 0 {
+		return u.Sub(t)
+	}
+	clock, _ = NormalizeClock(clock)
+	overlap := func(a, b time.Time) time.Duration {
+		if a.Before(t) {
+			a = t
+		}
+		if b.After(u) {
+			b = u
+		}
+		if !b.After(a) {
+			return 0
+		}
+		return b.Sub(a)
+	}
+	var sum time.Duration
+	switch clock {
+	case ClockBusinessDays, ClockWorkingHours:
+		day, last := DateOf(t.In(c.loc)), DateOf(u.In(c.loc))
+		for range maxDays {
+			if last.Before(day) {
+				return sum
+			}
+			if c.isWorking(day) {
+				if clock == ClockBusinessDays {
+					sum += overlap(day.In(c.loc), day.AddDays(1).In(c.loc))
+				} else {
+					for _, p := range c.periods {
+						sum += overlap(day.at(c.loc, p.start), day.at(c.loc, p.end))
+					}
+				}
+			}
+			day = day.AddDays(1)
+		}
+		return sum
+	}
+	return u.Sub(t)
+}
+
 // The [calendar] table.
 type calendarFile struct {
 	Timezone    string        `toml:"timezone"`

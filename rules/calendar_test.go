@@ -264,6 +264,9 @@ func TestClocks(t *testing.T) {
 			if !got.Equal(want) {
 				t.Fatalf("Add(%s, %v, %s): got %v, want %v", tt.from, tt.d, tt.clock, got, want)
 			}
+			if e := c.Elapsed(from, got, tt.clock); e != tt.d {
+				t.Errorf("Elapsed(%s, %v, %s): got %v, want %v", tt.from, got, tt.clock, e, tt.d)
+			}
 			if tt.noSubs {
 				return
 			}
@@ -274,6 +277,37 @@ func TestClocks(t *testing.T) {
 				t.Errorf("Add(%v, -%v, %s): got %v, want %v", got, tt.d, tt.clock, back, from)
 			}
 		})
+	}
+}
+
+// TestElapsed counts the time between two instants on each clock, as the
+// report's first-response time on the category's clock does.
+func TestElapsed(t *testing.T) {
+	c := DefaultCalendar(nil)
+	tests := []struct {
+		from, to, clock string
+		want            time.Duration
+	}{
+		{"2026-11-25 14:00", "2026-11-25 16:30", ClockCalendar, 150 * time.Minute},
+		// Friday 17:00 to Monday 10:00: one hour Friday, one Monday.
+		{"2026-11-27 17:00", "2026-11-30 10:00", ClockWorkingHours, 2 * time.Hour},
+		// The same on business days: 7 h of Friday, 10 h of Monday.
+		{"2026-11-27 17:00", "2026-11-30 10:00", ClockBusinessDays, 17 * time.Hour},
+		// Over lunch: 11:00 to 14:00 is two working hours.
+		{"2026-11-25 11:00", "2026-11-25 14:00", ClockWorkingHours, 2 * time.Hour},
+		// Evening to evening: the working day between, whole.
+		{"2026-11-24 20:00", "2026-11-25 20:00", ClockWorkingHours, 8 * time.Hour},
+		// Chuseok (24–26 September) and the weekend count nothing.
+		{"2026-09-23 10:00", "2026-09-29 10:00", ClockBusinessDays, 48 * time.Hour},
+		{"2026-09-24 10:00", "2026-09-27 10:00", ClockWorkingHours, 0},
+		// Backwards is negative.
+		{"2026-11-25 16:00", "2026-11-25 14:00", ClockWorkingHours, -2 * time.Hour},
+		{"2026-11-25 14:00", "2026-11-25 14:00", ClockBusinessDays, 0},
+	}
+	for _, tt := range tests {
+		if got := c.Elapsed(at(t, tt.from), at(t, tt.to), tt.clock); got != tt.want {
+			t.Errorf("Elapsed(%s, %s, %s): got %v, want %v", tt.from, tt.to, tt.clock, got, tt.want)
+		}
 	}
 }
 

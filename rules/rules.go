@@ -165,6 +165,9 @@ type Set struct {
 	Routes []*Route
 	// Calendar counts the reply windows; Load always sets it.
 	Calendar *Calendar
+	// ReportTo are the handlers who get the monthly charter report by
+	// mail (report_to = ["kioi"]); empty for none.
+	ReportTo []string
 	Files    []string // the files read, in order
 
 	where map[string]Problem // "mailbox:fta-pass" -> file and line of its definition
@@ -180,6 +183,7 @@ type rulesFile struct {
 	Mailbox  []mailboxRuleFile `toml:"mailbox"`
 	Route    []routeFile       `toml:"route"`
 	Calendar *calendarFile     `toml:"calendar"`
+	ReportTo []string          `toml:"report_to"`
 }
 
 type handlerFile struct {
@@ -332,6 +336,14 @@ func LoadWithZone(dir string, loc *time.Location) (*Set, error) {
 				}
 				if r.Category != "" && tomlcheck.IsName(r.Category) {
 					refs = append(refs, ref{f, key + ".category", r.Category, false, "unknown category %q"})
+				}
+			}
+			if raw.ReportTo != nil && s.define(f, "report_to", "", "report_to") {
+				for _, id := range raw.ReportTo {
+					if !slices.Contains(s.ReportTo, id) {
+						s.ReportTo = append(s.ReportTo, id)
+					}
+					refs = append(refs, ref{f, "report_to", id, true, "report_to: unknown handler %q"})
 				}
 			}
 			if raw.Calendar != nil {
@@ -870,6 +882,12 @@ func (c *Category) NoticeAt(due time.Time) time.Time {
 		return due
 	}
 	return c.calendar().Sub(due, c.NoticeBefore, c.Clock)
+}
+
+// Elapsed returns the time from t to u counted on the category's clock
+// (the first-response time "on the category's clock" of the report).
+func (c *Category) Elapsed(t, u time.Time) time.Duration {
+	return c.calendar().Elapsed(t, u, c.Clock)
 }
 
 func (c *Category) calendar() *Calendar {

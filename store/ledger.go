@@ -173,12 +173,14 @@ func (tx *Tx) MarkPaid(ctx context.Context, id int64, note string, at time.Time)
 type CorrectionCounts struct {
 	Received, Upheld, Dismissed int
 	Compensation                int64 // KRW, of the requests upheld
+	// Of the requests upheld with an amount: paid, and still to pay.
+	Paid, Unpaid int
 }
 
 // CorrectionCounts counts the correction requests received in [from, to)
 // and the ones decided in it, with the compensation upheld (a zero bound
-// is open).
-func (tx *Tx) CorrectionCounts(ctx context.Context, from, to time.Time) (CorrectionCounts, error) {
+// is open), for one category or all ("").
+func (tx *Tx) CorrectionCounts(ctx context.Context, from, to time.Time, category string) (CorrectionCounts, error) {
 	lo, hi := "", "9999"
 	if !from.IsZero() {
 		lo = fmtTime(from)
@@ -188,11 +190,14 @@ func (tx *Tx) CorrectionCounts(ctx context.Context, from, to time.Time) (Correct
 	}
 	var c CorrectionCounts
 	err := tx.queryRow(ctx, `SELECT
-		count(*) FILTER (WHERE received_at >= ?1 AND received_at < ?2),
-		count(*) FILTER (WHERE outcome = 'upheld' AND decided_at >= ?1 AND decided_at < ?2),
-		count(*) FILTER (WHERE outcome = 'dismissed' AND decided_at >= ?1 AND decided_at < ?2),
-		coalesce(sum(amount) FILTER (WHERE outcome = 'upheld' AND decided_at >= ?1 AND decided_at < ?2), 0)
-		FROM corrections`, lo, hi).Scan(&c.Received, &c.Upheld, &c.Dismissed, &c.Compensation)
+		count(*) FILTER (WHERE c.received_at >= ?1 AND c.received_at < ?2),
+		count(*) FILTER (WHERE c.outcome = 'upheld' AND c.decided_at >= ?1 AND c.decided_at < ?2),
+		count(*) FILTER (WHERE c.outcome = 'dismissed' AND c.decided_at >= ?1 AND c.decided_at < ?2),
+		coalesce(sum(c.amount) FILTER (WHERE c.outcome = 'upheld' AND c.decided_at >= ?1 AND c.decided_at < ?2), 0),
+		count(*) FILTER (WHERE c.outcome = 'upheld' AND c.amount > 0 AND c.paid_at IS NOT NULL AND c.decided_at >= ?1 AND c.decided_at < ?2),
+		count(*) FILTER (WHERE c.outcome = 'upheld' AND c.amount > 0 AND c.paid_at IS NULL AND c.decided_at >= ?1 AND c.decided_at < ?2)
+		FROM corrections c JOIN tickets t ON t.id = c.ticket_id WHERE ?3 = '' OR t.category = ?3`, lo, hi, category).
+		Scan(&c.Received, &c.Upheld, &c.Dismissed, &c.Compensation, &c.Paid, &c.Unpaid)
 	if err != nil {
 		return c, fmt.Errorf("count correction requests: %w", err)
 	}

@@ -74,7 +74,7 @@ func TestLedgerOnce(t *testing.T) {
 		if ledger, err = tx.Ledger(ctx, time.Time{}, time.Time{}); err != nil {
 			return err
 		}
-		if counts, err = tx.CorrectionCounts(ctx, now, now.Add(24*time.Hour)); err != nil {
+		if counts, err = tx.CorrectionCounts(ctx, now, now.Add(24*time.Hour), ""); err != nil {
 			return err
 		}
 		if len(ledger) == 0 {
@@ -98,9 +98,22 @@ func TestLedgerOnce(t *testing.T) {
 		ledger[1].Amount != 5000 {
 		t.Fatalf("ledger: got %+v, want unpaid entries of 10000 for [CORR #1] and 5000", ledger)
 	}
-	want := CorrectionCounts{Received: 3, Upheld: 3, Dismissed: 0, Compensation: 15000}
+	want := CorrectionCounts{Received: 3, Upheld: 3, Dismissed: 0, Compensation: 15000, Unpaid: 2}
 	if counts != want {
 		t.Errorf("counts: got %+v, want %+v", counts, want)
+	}
+	// After the first entry is paid; and for a category with none.
+	err = s.Read(ctx, func(tx *Tx) (err error) {
+		if counts, err = tx.CorrectionCounts(ctx, now, now.Add(24*time.Hour), ""); err != nil {
+			return err
+		}
+		if c, err := tx.CorrectionCounts(ctx, now, now.Add(24*time.Hour), "fta-pass"); err != nil || c != (CorrectionCounts{}) {
+			t.Errorf("counts of a category without requests: got %+v, %v", c, err)
+		}
+		return nil
+	})
+	if want.Paid, want.Unpaid = 1, 1; err != nil || counts != want {
+		t.Errorf("counts after a payment: got %+v, %v; want %+v", counts, err, want)
 	}
 	if got, _ := s.ledgerOf(ctx); len(got) != 2 || !got[0].Paid() || got[0].PaidNote != "계좌이체" || got[1].Paid() {
 		t.Errorf("after MarkPaid: got %+v", got)

@@ -115,14 +115,14 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority,
-		language, handler_name_en, handler_department_en, channel, customer_phone)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		language, handler_name_en, handler_department_en, channel, customer_phone, first_promised_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
 		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerKey, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
-		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn, cmp.Or(t.Channel, ChannelEmail), t.CustomerPhone)
+		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn, cmp.Or(t.Channel, ChannelEmail), t.CustomerPhone, fmtTimePtr(t.PromisedAt))
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
@@ -158,12 +158,13 @@ func (tx *Tx) UpdateTicket(ctx context.Context, t *Ticket) error {
 		handler_name = ?, handler_department = ?, handler_phone = ?, handler_email = ?,
 		handler_name_en = ?, handler_department_en = ?, subject = ?,
 		updated_at = ?, due_at = ?, notice_at = ?, answered_at = ?, closed_at = ?,
-		notice_sent_at = ?, overdue_at = ?, delay_reason = ?, delay_status = ?, expected_at = ?, promised_at = ? WHERE id = ?`,
+		notice_sent_at = ?, overdue_at = ?, delay_reason = ?, delay_status = ?, expected_at = ?, promised_at = ?,
+		first_promised_at = coalesce(first_promised_at, ?) WHERE id = ?`,
 		t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department, t.Handler.Phone,
 		t.Handler.Email, t.Handler.NameEn, t.Handler.DepartmentEn, t.Subject, fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
-		fmtTimePtr(t.PromisedAt), t.ID)
+		fmtTimePtr(t.PromisedAt), fmtTimePtr(t.PromisedAt), t.ID)
 	if err != nil {
 		return fmt.Errorf("update ticket %d: %w", t.ID, err)
 	}

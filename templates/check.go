@@ -36,6 +36,8 @@ var kinds = map[string]reflect.Type{
 	"survey":        reflect.TypeFor[Survey](),
 	"survey-thanks": reflect.TypeFor[SurveyThanks](),
 	"survey-alert":  reflect.TypeFor[SurveyAlert](),
+	// The monthly charter report (templates/report.go).
+	"report": reflect.TypeFor[Report](),
 }
 
 // Check renders template name as a template of kind (a built-in name such

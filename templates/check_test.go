@@ -83,7 +83,7 @@ func TestCheck(t *testing.T) {
 		{"notice-ko", "notice", ""},
 		{"notice-ko", "ack", "notice-ko.txt:1: executing \"notice-ko.txt\" at <.Reason>: can't evaluate field Reason in type templates.Ack"},
 		{"ack-broken", "ack", "ack-broken.txt:2: executing \"ack-broken.txt\" at <.Handler.Nmae>: can't evaluate field Nmae in type templates.Contact"},
-		{"ack-shrot", "ack", "no such template \"ack-shrot\" (have ack, ack-broken, ack-short, alert, answer, correction-ack, correction-result, fyi, history, interim, notice, notice-ko, original, quarantine, reminder, spoof, staff, staff-error, survey, survey-alert, survey-thanks, transfer)"},
+		{"ack-shrot", "ack", "no such template \"ack-shrot\" (have ack, ack-broken, ack-short, alert, answer, correction-ack, correction-result, fyi, history, interim, notice, notice-ko, original, quarantine, reminder, report, spoof, staff, staff-error, survey, survey-alert, survey-thanks, transfer)"},
 	}
 	for _, tt := range tests {
 		err := s.Check(tt.name, tt.kind)

@@ -68,7 +68,7 @@ func TestRenderAck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Names(), []string{"ack", "alert", "answer", "correction-ack", "correction-result", "fyi", "history", "interim", "notice", "original", "quarantine", "reminder", "spoof", "staff", "staff-error", "survey", "survey-alert", "survey-thanks", "transfer"}; !slices.Equal(got, want) {
+	if got, want := s.Names(), []string{"ack", "alert", "answer", "correction-ack", "correction-result", "fyi", "history", "interim", "notice", "original", "quarantine", "reminder", "report", "spoof", "staff", "staff-error", "survey", "survey-alert", "survey-thanks", "transfer"}; !slices.Equal(got, want) {
 		t.Errorf("Names: got %v, want %v", got, want)
 	}
 	text, html, err := s.Render("ack", sampleAck(t))
@@ -155,7 +155,7 @@ func TestOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Names(), []string{"ack", "alert", "answer", "correction-ack", "correction-result", "delay", "fyi", "history", "interim", "notice", "original", "quarantine", "reminder", "spoof", "staff", "staff-error", "survey", "survey-alert", "survey-thanks", "transfer"}; !slices.Equal(got, want) {
+	if got, want := s.Names(), []string{"ack", "alert", "answer", "correction-ack", "correction-result", "delay", "fyi", "history", "interim", "notice", "original", "quarantine", "reminder", "report", "spoof", "staff", "staff-error", "survey", "survey-alert", "survey-thanks", "transfer"}; !slices.Equal(got, want) {
 		t.Errorf("Names: got %v, want %v", got, want)
 	}
 	text, html, err := s.Render("ack", sampleAck(t))

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/internal/maildesktest"
@@ -56,7 +54,6 @@ func TestDovecotCorrection(t *testing.T) {
 // correctionFlow runs a correction request through a running daemon; deliver
 // puts a mail from from for to into the correction mailbox.
 func correctionFlow(t *testing.T, s *stack, deliver func(from, to string, raw []byte)) {
-	st := s.db()
 	deliver("kim@example.co.kr", "correction@origin.or.kr",
 		maildesktest.Inquiry("kim@example.co.kr", "correction@origin.or.kr", "상담 직원이 불친절했습니다", "corr1@example.co.kr", "전화 상담에서 불친절한 응대를 받았습니다.\r\n"))
 	ack := parsedMail(t, s.waitSent(desk.KindAck, 1)[0])
@@ -118,9 +115,19 @@ func correctionFlow(t *testing.T, s *stack, deliver func(from, to string, raw []
 	if !strings.Contains(out, "계좌이체") || !strings.Contains(out, "0 KRW unpaid") {
 		t.Errorf("after paid:\n%s", out)
 	}
-	r, err := desk.CorrectionFigures(context.Background(), st, time.Time{}, time.Time{})
-	if err != nil || r != (desk.CorrectionReport{Received: 1, Upheld: 1, CompensationKRW: 10000}) {
-		t.Errorf("figures: %+v %v", r, err)
+	// The report shows it, as the supervisor reads it.
+	out, err = runCLI(t, "report", "-config", s.configPath, "-format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Corrections desk.CorrectionsReport `json:"corrections"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if want := (desk.CorrectionsReport{Received: 1, Upheld: 1, CompensationKRW: 10000, Paid: 1}); rep.Corrections != want {
+		t.Errorf("report corrections: got %+v, want %+v\n%s", rep.Corrections, want, out)
 	}
 	out, _ = runCLI(t, "ticket", "-config", s.configPath, "1")
 	for _, want := range []string{"channel:   email", "upheld", "paid"} {

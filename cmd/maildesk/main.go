@@ -14,7 +14,7 @@
 //	maildesk ticket  [-config FILE] ID -attachments DIR   write the files of the mail received into DIR
 //	maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
 //	maildesk ticket close [-config FILE] ID       close a ticket (the survey follows, when the category has one)
-//	maildesk report  [-config FILE] [-format text|json] [-from DATE] [-to DATE]   figures of a period (the survey's)
+//	maildesk report  [-config FILE] [-from DATE] [-to DATE] [-category ID] [-format text|json|csv|html] [-o FILE]   the charter report of a period
 //	maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
 //	maildesk backup  [-config FILE] DEST          an online, consistent copy of the database
 //	maildesk oauth login [-config FILE] [-browser [-listen ADDR]] MAILBOX|smtp   sign an account in with OAuth 2.0 (device code, or a browser) and write its token_file
@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 const usage = `usage:
@@ -46,8 +47,8 @@ const usage = `usage:
   maildesk ticket defer [-config FILE] ID --until DATE --reason TEXT [--status TEXT]
                                                 set the expected completion date the customer is told
   maildesk ticket close [-config FILE] ID       close a ticket; the customer gets the survey if the category has one
-  maildesk report  [-config FILE] [-format text|json] [-from DATE] [-to DATE]
-                                                figures of a period: the satisfaction survey
+  maildesk report  [-config FILE] [-from DATE] [-to DATE] [-category ID] [-format text|json|csv|html] [-o FILE]
+                                                the charter report of a period (default: this year to today)
   maildesk ticket new [-config FILE] -category CAT -channel web|post|visit|fax|phone -name NAME
                 [-email ADDR] [-phone PHONE] -subject TEXT (-text TEXT | -file FILE) [-received TIME] [-handler ID]
                                                 register a complaint received by phone, post, visit, fax or web
@@ -267,13 +268,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "report":
 		fs := newFlags("report", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
-		format := fs.String("format", "text", "text | json")
-		from := fs.String("from", "", "first `date` of the period (2026-01-01), in the configured zone; default: the beginning")
+		format := fs.String("format", "text", "text | json | csv | html")
+		from := fs.String("from", "", "first `date` of the period (2026-01-01), in the configured zone; default: January 1st of this year")
 		to := fs.String("to", "", "last `date` of the period, included; default: today")
+		category := fs.String("category", "", "only the tickets of this category `id`")
+		out := fs.String("o", "", "write to `file` instead of standard output")
 		if err := parseFlags(fs, args, 0); err != nil {
 			return err
 		}
-		return reportCommand(ctx, *config, *format, *from, *to, stdout)
+		return reportCommand(ctx, reportArgs{config: *config, format: *format, from: *from, to: *to, category: *category, out: *out}, time.Now(), stdout)
 	case "oauth":
 		if len(args) == 0 || args[0] != "login" {
 			return usagef("want oauth login")

@@ -1,68 +1,86 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
+	"os"
 	"time"
 
 	"github.com/kioi/maildesk/desk"
 )
 
-// reportCommand prints the figures of a period: `maildesk report -format
-// json` gives one JSON document with an object per subject (the survey's
-// now; others are added beside it). -from and -to are dates in the
-// configured zone, both included; by default the report covers everything
-// up to now.
-func reportCommand(ctx context.Context, configPath, format, fromArg, toArg string, w io.Writer) error {
-	st, cfg, err := openExisting(ctx, configPath)
+// reportArgs is what `maildesk report` was asked for.
+type reportArgs struct {
+	config, format, from, to, category, out string
+}
+
+// reportCommand prints the charter report of a period (docs/report.md):
+// -from and -to are dates in the configured zone, both included; by
+// default the period is this calendar year up to today. Every format
+// renders the one desk.Report.
+func reportCommand(ctx context.Context, a reportArgs, now time.Time, w io.Writer) error {
+	switch a.format {
+	case "", "text", "json", "csv", "html":
+	default:
+		return usagef("report: -format %q: want text, json, csv or html", a.format)
+	}
+	st, cfg, err := openExisting(ctx, a.config)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	from, to := time.Unix(0, 0).UTC(), time.Now().Add(time.Minute)
-	if fromArg != "" {
-		if from, err = time.ParseInLocation("2006-01-02", fromArg, cfg.Location); err != nil {
-			return usagef("report: -from %q: want a date like 2026-01-01", fromArg)
+	l, err := desk.LoadRules(cfg)
+	if err != nil {
+		return err
+	}
+	loc := cfg.Location
+	today := now.In(loc)
+	from := time.Date(today.Year(), time.January, 1, 0, 0, 0, 0, loc)
+	to := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, loc)
+	if a.from != "" {
+		if from, err = time.ParseInLocation(time.DateOnly, a.from, loc); err != nil {
+			return usagef("report: -from %q: want a date like 2026-01-01", a.from)
 		}
 	}
-	if toArg != "" {
-		day, err := time.ParseInLocation("2006-01-02", toArg, cfg.Location)
+	if a.to != "" {
+		day, err := time.ParseInLocation(time.DateOnly, a.to, loc)
 		if err != nil {
-			return usagef("report: -to %q: want a date like 2026-12-31", toArg)
+			return usagef("report: -to %q: want a date like 2026-12-31", a.to)
 		}
 		to = day.AddDate(0, 0, 1)
 	}
 	if !to.After(from) {
 		return usagef("report: -to is before -from")
 	}
-	r, err := desk.BuildReport(ctx, st, from, to)
+	if a.category != "" && l.Rules.Categories[a.category] == nil {
+		return usagef("report: -category %q: no such category in the rules", a.category)
+	}
+	r, err := desk.BuildReport(ctx, st, desk.ReportOptions{From: from, To: to, Now: now, Category: a.category, Rules: l.Rules, Location: loc})
 	if err != nil {
 		return err
 	}
-	switch format {
+	var b bytes.Buffer
+	switch a.format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	case "text", "":
-		s := r.Survey
-		fmt.Fprintf(w, "기간 / period: %s .. %s\n\n", r.From.In(cfg.Location).Format("2006-01-02"), r.To.Add(-time.Second).In(cfg.Location).Format("2006-01-02"))
-		fmt.Fprintf(w, "고객만족도 조사 / satisfaction survey\n")
-		fmt.Fprintf(w, "  발송 / sent:            %d\n", s.Sent)
-		fmt.Fprintf(w, "  응답 / responses:       %d (%.1f%%)\n", s.Responses, s.ResponseRate*100)
-		fmt.Fprintf(w, "  평균 / average:         %.2f / 5 (%.1f / 100)\n", s.Average, s.Score100)
-		var dist []string
-		for n := 5; n >= 1; n-- {
-			dist = append(dist, fmt.Sprintf("%d: %d", n, s.Distribution[fmt.Sprint(n)]))
-		}
-		fmt.Fprintf(w, "  분포 / distribution:    %s\n", strings.Join(dist, ", "))
-		for _, h := range s.ByHandler {
-			fmt.Fprintf(w, "  %-12s %-8s %3d responses, average %.2f\n", h.ID, h.Name, h.Responses, h.Average)
+		err = r.WriteJSON(&b)
+	case "csv":
+		err = r.WriteCSV(&b)
+	case "html":
+		err = r.WriteHTML(&b)
+	default:
+		err = r.WriteText(&b)
+	}
+	if err != nil {
+		return err
+	}
+	if a.out != "" && a.out != "-" {
+		if err := os.WriteFile(a.out, b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("report: %w", err)
 		}
 		return nil
 	}
-	return usagef("report: -format %q: want text or json", format)
+	_, err = w.Write(b.Bytes())
+	return err
 }

@@ -163,6 +163,7 @@ func TestSurveyEndToEnd(t *testing.T) {
 	surveyFlow(t, s, func(from string, raw []byte) {
 		s.send(from, []string{"fta-pass@origin.or.kr"}, raw)
 	})
+	s.reportFormats(t)
 	d.stop()
 }
 
