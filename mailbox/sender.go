@@ -107,26 +107,11 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte)
 		return &SendError{Permanent: true, Err: err}
 	}
 
-	conns := &connTracker{}
-	client, err := s.newClient(ctx, conns)
+	sc, done, err := s.session(ctx)
 	if err != nil {
-		// A bad port or timeout is configuration, a token that cannot be
-		// had a passing fault: temporary, so queued mail waits instead of
-		// failing.
-		return &SendError{Err: fmt.Errorf("smtp client for %s: %w", s.cfg.Host, err)}
+		return err
 	}
-
-	// go-mail's deadline covers slow servers; this covers shutdown, which
-	// must not wait out a 60s timeout.
-	stop := context.AfterFunc(ctx, conns.abort)
-	defer stop()
-
-	sc, err := client.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		conns.close()
-		return setupError(ctx, s.cfg.Host, err)
-	}
-	defer sc.Close()
+	defer done()
 
 	if err := transact(sc, from, to, raw); err != nil {
 		if ctx.Err() != nil {
@@ -149,24 +134,39 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte)
 // Check connects to the relay, greets it, starts TLS and logs in as Send
 // would, then quits without a transaction: `maildesk run -check-login`.
 func (s *Sender) Check(ctx context.Context) error {
-	conns := &connTracker{}
-	client, err := s.newClient(ctx, conns)
+	sc, done, err := s.session(ctx)
 	if err != nil {
-		return fmt.Errorf("smtp client for %s: %w", s.cfg.Host, err)
+		return err
 	}
-	stop := context.AfterFunc(ctx, conns.abort)
-	defer stop()
-	sc, err := client.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		conns.close()
-		return setupError(ctx, s.cfg.Host, err)
-	}
-	defer sc.Close()
+	defer done()
 	if err := sc.Noop(); err != nil {
 		return fmt.Errorf("NOOP to %s: %w", s.cfg.Host, err)
 	}
 	_ = sc.Quit()
 	return nil
+}
+
+// session connects to the relay, greets it, starts TLS and logs in; done
+// ends it. Cancelling ctx cuts the connection at once. Its errors are
+// temporary *SendErrors: a bad port or timeout is configuration, a token
+// that cannot be had a passing fault, so queued mail waits instead of
+// failing.
+func (s *Sender) session(ctx context.Context) (sc *smtp.Client, done func(), err error) {
+	conns := &connTracker{}
+	client, err := s.newClient(ctx, conns)
+	if err != nil {
+		return nil, nil, &SendError{Err: fmt.Errorf("smtp client for %s: %w", s.cfg.Host, err)}
+	}
+	// go-mail's deadline covers slow servers; this covers shutdown, which
+	// must not wait out a 60s timeout.
+	stop := context.AfterFunc(ctx, conns.abort)
+	sc, err = client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		stop()
+		conns.close()
+		return nil, nil, setupError(ctx, s.cfg.Host, err)
+	}
+	return sc, func() { sc.Close(); stop() }, nil
 }
 
 // transact runs the mail transaction on an established session.
