@@ -43,19 +43,28 @@ func deferTicket(ctx context.Context, configPath, idArg, until, reason, status s
 // parseUntil reads a date ("2026-12-01": the end of that working day,
 // 18:00) or a local time ("2026-12-01T15:00", "2026-12-01 15:00") or RFC 3339.
 func parseUntil(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, ok := parseInstant(s, loc); ok {
 		return t, nil
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
-	}
-	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), loc); err == nil {
 		return desk.EndOfDay(t, loc), nil
 	}
 	return time.Time{}, fmt.Errorf("--until %q: want a date like 2026-12-01 or 2026-12-01T15:00", s)
+}
+
+// parseInstant reads a time as the command line gives it: a local time
+// ("2026-12-01T15:00", "2026-12-01 15:00") in loc, or RFC 3339.
+func parseInstant(s string, loc *time.Location) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func mailboxesOf(cfg *config.Config) []desk.Mailbox {

@@ -79,14 +79,8 @@ func newTicket(ctx context.Context, a newTicketArgs, w io.Writer) error {
 // parseReceived reads when a complaint came in: a local time
 // ("2026-12-01T15:00", "2026-12-01 15:00") or RFC 3339.
 func parseReceived(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, ok := parseInstant(s, loc); ok {
 		return t, nil
-	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, nil
-		}
 	}
 	return time.Time{}, fmt.Errorf("-received %q: want a time like 2026-12-01T15:00 (local) or RFC 3339", s)
 }
