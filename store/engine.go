@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -184,4 +185,39 @@ func (s *Store) like() string {
 		return "ILIKE"
 	}
 	return "LIKE"
+}
+
+// text returns args as the engine stores them. PostgreSQL's text holds
+// neither a NUL byte nor invalid UTF-8, both of which hostile or broken
+// mail brings (a body with a NUL, a header in an undeclared charset), and
+// refuses the whole statement, so the intake batch would fail for good:
+// on PostgreSQL such a string has each NUL and each invalid byte sequence
+// replaced by U+FFFD. Only the texts parsed from a mail change; its raw
+// bytes (BYTEA, passed as []byte) are kept verbatim, so any parse can be
+// redone. Lookups pass through here too, so an id stored changed is found
+// by the same id.
+func (s *Store) text(args []any) []any {
+	if s == nil || !s.pg {
+		return args
+	}
+	var out []any
+	for i, a := range args {
+		str, ok := a.(string)
+		if !ok || (utf8.ValidString(str) && strings.IndexByte(str, 0) < 0) {
+			continue
+		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = pgText(str)
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
+// pgText is str with NULs and invalid UTF-8 replaced by U+FFFD.
+func pgText(str string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(str, "\uFFFD"), "\x00", "\uFFFD")
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kioi/maildesk/internal/postgres"
 )
@@ -213,5 +214,59 @@ func TestPostgresPassword(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), strings.Replace(u, "postgres://postgres@", "postgres://postgres:s3cret@", 1)+"&connect_timeout=1"); err != nil && strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("error shows the password: %v", err)
+	}
+}
+
+// A mail's texts with a NUL byte or invalid UTF-8 are stored on both
+// engines (PostgreSQL's text refuses them, so there they read U+FFFD),
+// and its raw bytes stay verbatim.
+func TestTextWithNULAndInvalidUTF8(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	bad := "a\x00b\xffc"
+	want := bad
+	if testEngine == Postgres {
+		want = "a\uFFFDb\uFFFDc"
+	}
+	raw := []byte("Subject: x\r\n\r\na\x00b\xffc")
+	var id, tid int64
+	err := s.Write(ctx, func(tx *Tx) error {
+		tk := &Ticket{Tag: "T", Mailbox: "m", Status: StatusOpen, Customer: "kim@example.co.kr", Subject: bad,
+			CreatedAt: time.Unix(0, 0), UpdatedAt: time.Unix(0, 0)}
+		if err := tx.InsertTicket(ctx, tk); err != nil {
+			return err
+		}
+		tid = tk.ID
+		m := &Message{TicketID: tk.ID, Direction: In, Kind: "inquiry", MessageID: bad + "@x", ContentHash: "h",
+			Subject: bad, Text: bad, Refs: []string{bad}, Raw: raw, CreatedAt: time.Unix(0, 0)}
+		if err := tx.InsertMessage(ctx, m); err != nil {
+			return err
+		}
+		id = m.ID
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Read(ctx, func(tx *Tx) error {
+		ms, err := tx.Messages(ctx, tid)
+		if err != nil {
+			return err
+		}
+		if len(ms) != 1 || ms[0].Text != want || ms[0].Subject != want || ms[0].MessageID != want+"@x" {
+			t.Errorf("messages: got %+v, want texts %q", ms, want)
+		}
+		got, err := tx.MessageRaw(ctx, id)
+		if err != nil || string(got) != string(raw) {
+			t.Errorf("raw: got %q, %v; want %q", got, err, raw)
+		}
+		// The id as the mail gave it finds the message.
+		if found, err := tx.TicketByReferences(ctx, []string{bad + "@x"}); err != nil || found != tid {
+			t.Errorf("TicketByReferences: got %d, %v; want %d", found, err, tid)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -210,7 +210,7 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	if st := tx.stmt(ctx, q); st != nil {
 		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.tx.ExecContext(ctx, tx.s.bind(q), args...)
+	return tx.tx.ExecContext(ctx, tx.s.bind(q), tx.s.text(args)...)
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -220,7 +220,7 @@ func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	if st := tx.stmt(ctx, q); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return tx.tx.QueryContext(ctx, tx.s.bind(q), args...)
+	return tx.tx.QueryContext(ctx, tx.s.bind(q), tx.s.text(args)...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
@@ -230,7 +230,7 @@ func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if st := tx.stmt(ctx, q); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return tx.tx.QueryRowContext(ctx, tx.s.bind(q), args...)
+	return tx.tx.QueryRowContext(ctx, tx.s.bind(q), tx.s.text(args)...)
 }
 
 type migration struct {
