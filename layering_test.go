@@ -50,10 +50,13 @@ var allowed = map[string][]string{
 	// A throwaway Dovecot for tests and the benchmark; it does not
 	// import testing, so a binary may use it.
 	"internal/dovecot": {},
+	// A throwaway PostgreSQL cluster for the tests (and, later, the
+	// benchmark); like internal/dovecot it does not import testing.
+	"internal/postgres": {},
 	// What the tests share (Dovecot that skips or fails the test, the
 	// corpus, mail builders, waits). It imports testing: only tests may
 	// import it.
-	"internal/maildesktest": {"internal/dovecot", "store"},
+	"internal/maildesktest": {"internal/dovecot", "internal/postgres", "store"},
 	// The line-indexed TOML problem code config and rules share.
 	"internal/tomlcheck": {},
 }
@@ -66,7 +69,7 @@ var forbidden = map[string][]string{
 }
 
 // testOnly may be imported by any package's tests: fixtures, not layers.
-var testOnly = []string{"localmail", "examples", "internal/dovecot", "internal/maildesktest", "internal/oauthtest"}
+var testOnly = []string{"localmail", "examples", "internal/dovecot", "internal/maildesktest", "internal/oauthtest", "internal/postgres"}
 
 // testingAllowed are the packages whose non-test files may import
 // "testing": test support that only tests import. Any other importer

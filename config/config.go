@@ -37,11 +37,20 @@ type Config struct {
 	// File is the path as given to Load, which problems name (as the
 	// admin typed it); "" in a Config built by hand, whose problems name
 	// Path.
-	File      string
-	Database  string // absolute; default "maildesk.db" next to the file
-	Rules     string // absolute directory of rule files; default "rules"
-	Templates string // absolute directory of template overrides, "" when unset
-	Timezone  string // default "Asia/Seoul"
+	File string
+	// Database is the SQLite file (absolute; default "maildesk.db" next
+	// to the file), or a postgres:// or postgresql:// URL, which selects
+	// PostgreSQL. A URL never holds a password (Load refuses one), so it
+	// can be logged as it is; the password is DatabasePassword.
+	Database string
+	// DatabasePassword (keys database_password_env or
+	// database_password_file) is PostgreSQL's password; empty when unset,
+	// and then PGPASSWORD or ~/.pgpass may give it. LoadNoSecrets still
+	// resolves it: a command that reads the database needs it.
+	DatabasePassword Secret
+	Rules            string // absolute directory of rule files; default "rules"
+	Templates        string // absolute directory of template overrides, "" when unset
+	Timezone         string // default "Asia/Seoul"
 	// LogFormat (key log_format) is how the daemon writes its log:
 	// LogText (default: slog's key=value lines, for journald and a
 	// terminal) or LogJSON (one object a line, for a log collector).
@@ -229,6 +238,8 @@ const (
 // The file's own shape. Pointers tell an omitted port or flag from a zero one.
 type configFile struct {
 	Database          string        `toml:"database"`
+	DatabasePwEnv     string        `toml:"database_password_env"`
+	DatabasePwFile    string        `toml:"database_password_file"`
 	Rules             string        `toml:"rules"`
 	Templates         string        `toml:"templates"`
 	Timezone          string        `toml:"timezone"`
@@ -335,7 +346,7 @@ func load(path string, noSecrets bool) (*Config, error) {
 	cfg := &Config{
 		Path:              abs,
 		File:              path,
-		Database:          resolvePath(dir, cmp.Or(raw.Database, "maildesk.db")),
+		Database:          f.database(dir, raw.Database),
 		Rules:             resolvePath(dir, cmp.Or(raw.Rules, "rules")),
 		Timezone:          cmp.Or(raw.Timezone, "Asia/Seoul"),
 		LogFormat:         cmp.Or(raw.LogFormat, LogText),
@@ -343,6 +354,19 @@ func load(path string, noSecrets bool) (*Config, error) {
 	}
 	if raw.Templates != "" {
 		cfg.Templates = resolvePath(dir, raw.Templates)
+	}
+	if raw.DatabasePwEnv != "" || raw.DatabasePwFile != "" {
+		if !IsPostgres(cfg.Database) {
+			key := "database_password_file"
+			if raw.DatabasePwEnv != "" {
+				key = "database_password_env"
+			}
+			f.Addf(key, "%s: only a PostgreSQL database (database = \"postgres://…\") has a password", key)
+		} else {
+			// Resolved even for LoadNoSecrets: without it no command can
+			// read a PostgreSQL database.
+			cfg.DatabasePassword = f.secret(dir, "", "database_password", raw.DatabasePwEnv, raw.DatabasePwFile)
+		}
 	}
 	cfg.StaffAttachmentsMax = DefaultStaffAttachmentsMax
 	if v := strings.TrimSpace(raw.StaffAttachments); v == "0" {
@@ -556,19 +580,23 @@ func (f *file) password(dir, table, env, file string, needed bool) Secret {
 	return Secret{}
 }
 
-// secret resolves NAME_env or NAME_file (password, client_secret).
+// secret resolves NAME_env or NAME_file (password, client_secret) of
+// table, "" for the top level.
 func (f *file) secret(dir, table, name, env, file string) Secret {
 	envKey, fileKey := name+"_env", name+"_file"
+	if table != "" {
+		table += "."
+	}
 	switch {
 	case env != "" && file != "":
-		f.Addf(table+"."+fileKey, "set %s or %s, not both", envKey, fileKey)
+		f.Addf(table+fileKey, "set %s or %s, not both", envKey, fileKey)
 	case env != "":
 		v, ok := os.LookupEnv(env)
 		switch {
 		case !ok:
-			f.Addf(table+"."+envKey, "%s: environment variable %s is not set", envKey, env)
+			f.Addf(table+envKey, "%s: environment variable %s is not set", envKey, env)
 		case v == "":
-			f.Addf(table+"."+envKey, "%s: environment variable %s is empty", envKey, env)
+			f.Addf(table+envKey, "%s: environment variable %s is empty", envKey, env)
 		}
 		return Secret{value: v, source: envKey + " " + env}
 	case file != "":
@@ -581,12 +609,12 @@ func (f *file) secret(dir, table, name, env, file string) Secret {
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			f.Addf(table+"."+fileKey, "%s %q: %v", fileKey, file, err)
+			f.Addf(table+fileKey, "%s %q: %v", fileKey, file, err)
 			return Secret{}
 		}
 		v := strings.TrimRight(string(b), "\r\n")
 		if v == "" {
-			f.Addf(table+"."+fileKey, "%s %q is empty", fileKey, file)
+			f.Addf(table+fileKey, "%s %q is empty", fileKey, file)
 		}
 		return Secret{value: v, source: fileKey + " " + path}
 	}
@@ -717,4 +745,38 @@ func resolvePath(dir, p string) string {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(dir, p)
+}
+
+// IsPostgres reports whether database (Config.Database) is a PostgreSQL
+// URL rather than an SQLite file. store.IsPostgres says the same; config
+// imports no store.
+func IsPostgres(database string) bool {
+	l := strings.ToLower(database)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// database checks the database key: a PostgreSQL URL as it is, anything
+// else a path resolved against dir.
+func (f *file) database(dir, v string) string {
+	if IsPostgres(v) {
+		u, err := url.Parse(v)
+		switch {
+		case err != nil:
+			// url's error quotes the URL, which may hold a password.
+			f.Addf("database", "database: not a valid PostgreSQL URL")
+			return ""
+		case u.Host == "" && !u.Query().Has("host"):
+			f.Addf("database", "database: the PostgreSQL URL names no host")
+		}
+		if _, set := u.User.Password(); set || u.Query().Has("password") {
+			f.Addf("database", "database: passwords do not belong in configuration files; use database_password_env (an environment variable) or database_password_file")
+			return ""
+		}
+		return v
+	}
+	if i := strings.Index(v, "://"); i > 0 && !strings.ContainsAny(v[:i], "/\\.") {
+		f.Addf("database", "database: %s:// is not supported: a postgres:// URL selects PostgreSQL, a path SQLite", v[:i])
+		return ""
+	}
+	return resolvePath(dir, cmp.Or(v, "maildesk.db"))
 }

@@ -391,6 +391,8 @@ func TestTopLevelValues(t *testing.T) {
 	base := "[smtp]\nhost = \"smtp.example.org\"\nsecurity = \"none\"\n\n[[mailbox]]\nname = \"m\"\naddress = \"m@example.org\"\nhost = \"imap.example.org\"\nsecurity = \"tls\"\nusername = \"m\"\npassword_env = \"MAILDESK_TEST_PW\"\n"
 	authserv := func(c *Config) string { return c.TrustedAuthServID }
 	logFormat := func(c *Config) string { return c.LogFormat }
+	database := func(c *Config) string { return c.Database }
+	dbPassword := func(c *Config) string { return c.DatabasePassword.Reveal() }
 	tests := []struct {
 		line    string
 		get     func(*Config) string
@@ -403,6 +405,12 @@ func TestTopLevelValues(t *testing.T) {
 		{``, logFormat, LogText, ""},
 		{`log_format = "json"`, logFormat, LogJSON, ""},
 		{`log_format = "JSON lines"`, logFormat, "", `maildesk.toml:1: log_format "JSON lines": want "text" or "json"`},
+		{`database = "postgres://desk@db.example.org/maildesk?sslmode=verify-full"`, database, "postgres://desk@db.example.org/maildesk?sslmode=verify-full", ""},
+		{`database = "postgresql://desk@db.example.org/maildesk"` + "\n" + `database_password_env = "MAILDESK_TEST_PW"`, dbPassword, "x", ""},
+		{`database = "postgres://desk:hunter2@db.example.org/maildesk"`, database, "", `maildesk.toml:1: database: passwords do not belong in configuration files; use database_password_env (an environment variable) or database_password_file`},
+		{`database = "postgres://desk@db.example.org/maildesk?password=hunter2"`, database, "", `maildesk.toml:1: database: passwords do not belong in configuration files; use database_password_env (an environment variable) or database_password_file`},
+		{`database = "mysql://db.example.org/maildesk"`, database, "", `maildesk.toml:1: database: mysql:// is not supported: a postgres:// URL selects PostgreSQL, a path SQLite`},
+		{`database_password_env = "MAILDESK_TEST_PW"`, database, "", `maildesk.toml:1: database_password_env: only a PostgreSQL database (database = "postgres://…") has a password`},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()

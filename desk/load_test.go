@@ -70,7 +70,7 @@ func TestLoadNoSecrets(t *testing.T) {
 	}
 	path := filepath.Join("..", "examples", "maildesk.toml")
 	_, err := Load(path, LoadOptions{})
-	if got := loadProblems(t, err); len(got) != 5 || !strings.HasPrefix(got[0], path+":36: password_env: environment variable MAILDESK_SMTP_PASSWORD is not set") {
+	if got := loadProblems(t, err); len(got) != 5 || !strings.HasPrefix(got[0], path+":39: password_env: environment variable MAILDESK_SMTP_PASSWORD is not set") {
 		t.Errorf("got %q, want the five password_env lines", got)
 	}
 	l, err := Load(path, LoadOptions{NoSecrets: true})

@@ -3,10 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 )
+
+// ErrBackupPostgres is Backup's error on PostgreSQL.
+var ErrBackupPostgres = errors.New("backup: use pg_dump for PostgreSQL")
 
 // Backup writes a consistent copy of the database to path while the
 // daemon goes on writing: VACUUM INTO reads one snapshot of the WAL
@@ -16,7 +20,13 @@ import (
 // and the reply-token key. The copy is then opened on its own and must
 // pass PRAGMA integrity_check and have this schema version; otherwise it
 // is removed and the error says why.
+//
+// On PostgreSQL it fails with ErrBackupPostgres: pg_dump makes that copy,
+// with the server's own guarantees, and pg_restore checks it.
 func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.pg {
+		return ErrBackupPostgres
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)

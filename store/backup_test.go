@@ -15,6 +15,7 @@ import (
 // holding a prefix of the work: every ticket up to some point with its
 // message, none after it.
 func TestBackupWhileWriting(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	s := openTest(t)
 	const n = 1000

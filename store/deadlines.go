@@ -32,7 +32,7 @@ func (tx *Tx) NextDeadline(ctx context.Context) (time.Time, error) {
 		UNION ALL
 		SELECT min(due_at) FROM tickets WHERE status = 'open' AND overdue_at IS NULL
 		UNION ALL
-		SELECT min(due_at) FROM fyi WHERE sent_at IS NULL)`).Scan(&s)
+		SELECT min(due_at) FROM fyi WHERE sent_at IS NULL) AS pending`).Scan(&s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("next deadline: %w", err)
 	}

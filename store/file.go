@@ -96,7 +96,12 @@ func (s *Store) Warnings() []string {
 // file was deleted or another file was put at its path since Open. Write
 // checks it before each transaction; a daemon can also call it from a
 // health check, to notice while idle.
+//
+// On PostgreSQL there is no file, and it always returns nil.
 func (s *Store) CheckFile() error {
+	if s.pg {
+		return nil
+	}
 	fi, err := os.Stat(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &fileReplacedError{s.path, "no file at its path now"}

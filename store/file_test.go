@@ -37,6 +37,7 @@ func writeCursor(s *Store, uid uint32) error {
 // the reply-token key, so a new one is the owner's alone, its -wal and
 // -shm too, in a directory of the owner's alone when Open makes it.
 func TestNewDatabaseIsPrivate(t *testing.T) {
+	sqliteOnly(t)
 	withUmask(t)
 	dir := filepath.Join(t.TempDir(), "var", "maildesk")
 	path := filepath.Join(dir, "maildesk.db")
@@ -66,6 +67,7 @@ func TestNewDatabaseIsPrivate(t *testing.T) {
 // TestOpenWarnsOfReadableDatabase: a database others can read is not
 // chmodded behind the admin's back but reported, once, with the fix.
 func TestOpenWarnsOfReadableDatabase(t *testing.T) {
+	sqliteOnly(t)
 	withUmask(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "maildesk.db")
@@ -97,6 +99,7 @@ func TestOpenWarnsOfReadableDatabase(t *testing.T) {
 // TestOpenWarnsOfReadableSideFile: a -wal left open to others by an
 // earlier run is reported even though the main file is private.
 func TestOpenWarnsOfReadableSideFile(t *testing.T) {
+	sqliteOnly(t)
 	withUmask(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "maildesk.db")
@@ -126,6 +129,7 @@ func TestOpenWarnsOfReadableSideFile(t *testing.T) {
 // TestWriteRefusesReplacedFile: once the file at the path is not the one
 // opened, no write may go to the orphan; ordinary writes are unaffected.
 func TestWriteRefusesReplacedFile(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string

@@ -161,7 +161,7 @@ func TestLongIDLists(t *testing.T) {
 						args = append(args, id)
 					}
 					var old int64
-					err = tx.tx.QueryRowContext(ctx, fmt.Sprintf(l.old, "?"+strings.Repeat(", ?", len(ids)-1)), args...).Scan(&old)
+					err = tx.tx.QueryRowContext(ctx, s.bind(fmt.Sprintf(l.old, "?"+strings.Repeat(", ?", len(ids)-1))), args...).Scan(&old)
 					if err != nil && !errors.Is(err, sql.ErrNoRows) {
 						return err
 					}

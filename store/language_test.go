@@ -54,6 +54,7 @@ func TestTicketLanguage(t *testing.T) {
 // TestUpgradeAddsLanguage: tickets stored before migration 0013 read as
 // Korean, with no English names.
 func TestUpgradeAddsLanguage(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v11.db")
 	db, err := sql.Open("sqlite", "file:"+path)

@@ -189,11 +189,12 @@ func (tx *Tx) CorrectionCounts(ctx context.Context, from, to time.Time, category
 		hi = fmtTime(to)
 	}
 	var c CorrectionCounts
+	// The CAST: PostgreSQL's sum of a BIGINT is a NUMERIC.
 	err := tx.queryRow(ctx, `SELECT
 		count(*) FILTER (WHERE c.received_at >= ?1 AND c.received_at < ?2),
 		count(*) FILTER (WHERE c.outcome = 'upheld' AND c.decided_at >= ?1 AND c.decided_at < ?2),
 		count(*) FILTER (WHERE c.outcome = 'dismissed' AND c.decided_at >= ?1 AND c.decided_at < ?2),
-		coalesce(sum(c.amount) FILTER (WHERE c.outcome = 'upheld' AND c.decided_at >= ?1 AND c.decided_at < ?2), 0),
+		coalesce(CAST(sum(c.amount) FILTER (WHERE c.outcome = 'upheld' AND c.decided_at >= ?1 AND c.decided_at < ?2) AS BIGINT), 0),
 		count(*) FILTER (WHERE c.outcome = 'upheld' AND c.amount > 0 AND c.paid_at IS NOT NULL AND c.decided_at >= ?1 AND c.decided_at < ?2),
 		count(*) FILTER (WHERE c.outcome = 'upheld' AND c.amount > 0 AND c.paid_at IS NULL AND c.decided_at >= ?1 AND c.decided_at < ?2)
 		FROM corrections c JOIN tickets t ON t.id = c.ticket_id WHERE ?3 = '' OR t.category = ?3`, lo, hi, category).

@@ -17,7 +17,14 @@ var ErrLocked = errors.New("database is in use by another maildesk daemon")
 // lock makes the second refuse to start. Commands that only read (tickets,
 // backup) do not take it. The kernel drops the lock when the process dies,
 // so a crash never leaves a stale lock behind.
+//
+// For a PostgreSQL database (a URL) it takes nothing and returns at once:
+// there is no file to lock, and several instances on one database is
+// where maildesk is going (docs/scaling.md says what does not work yet).
 func Lock(path string) (release func(), err error) {
+	if IsPostgres(path) {
+		return func() {}, nil
+	}
 	name := path + ".lock"
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestLock(t *testing.T) {
+	sqliteOnly(t)
 	path := filepath.Join(t.TempDir(), "maildesk.db")
 	release, err := Lock(path)
 	if err != nil {

@@ -58,23 +58,21 @@ func (tx *Tx) InsertMessage(ctx context.Context, m *Message) error {
 	if m.UID != 0 {
 		uv, uid = m.UIDValidity, m.UID
 	}
-	res, err := tx.exec(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
+	err := tx.queryRow(ctx, `INSERT INTO messages (ticket_id, direction, kind, mailbox,
 		uidvalidity, uid, message_id, content_hash, from_addr, from_key, from_name, to_addrs, to_key, subject, date,
-		body_text, new_text, quarantine, defects, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		body_text, new_text, quarantine, defects, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
 		tid, m.Direction, m.Kind, m.Mailbox, uv, uid, m.MessageID, m.ContentHash, m.From, m.FromKey, m.FromName,
 		strings.Join(m.To, ", "), m.ToKey, m.Subject, fmtTimePtr(m.Date), m.Text, m.NewText, m.Quarantine,
-		strings.Join(m.Defects, "\n"), m.Raw, fmtTime(m.CreatedAt))
+		strings.Join(m.Defects, "\n"), m.Raw, fmtTime(m.CreatedAt)).Scan(&m.ID)
 	if err != nil {
 		return fmt.Errorf("insert message %q: %w", m.MessageID, err)
-	}
-	if m.ID, err = res.LastInsertId(); err != nil {
-		return err
 	}
 	for _, ref := range m.Refs {
 		if ref == "" {
 			continue
 		}
-		if _, err := tx.exec(ctx, `INSERT OR IGNORE INTO message_refs (message_id, ref) VALUES (?, ?)`, m.ID, ref); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO message_refs (message_id, ref) VALUES (?, ?) ON CONFLICT DO NOTHING`, m.ID, ref); err != nil {
 			return fmt.Errorf("insert reference of message %d: %w", m.ID, err)
 		}
 	}
@@ -300,7 +298,8 @@ func (tx *Tx) SetCursor(ctx context.Context, mailbox string, uidvalidity, uid ui
 	_, err := tx.exec(ctx, `INSERT INTO cursors (mailbox, uidvalidity, last_uid, updated_at)
 		VALUES (?, ?, ?, ?)
 		ON CONFLICT (mailbox) DO UPDATE SET
-			last_uid = CASE WHEN uidvalidity = excluded.uidvalidity THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,
+			last_uid = CASE WHEN cursors.uidvalidity = excluded.uidvalidity AND cursors.last_uid > excluded.last_uid
+				THEN cursors.last_uid ELSE excluded.last_uid END,
 			uidvalidity = excluded.uidvalidity,
 			updated_at = excluded.updated_at`,
 		mailbox, uidvalidity, uid, fmtTime(at))

@@ -37,12 +37,13 @@ type Delivery struct {
 // transaction of the event that causes the mail, so the promise to send and
 // the cause commit together.
 func (tx *Tx) Enqueue(ctx context.Context, messageID int64, from string, to []string, at time.Time) (int64, error) {
-	res, err := tx.exec(ctx, `INSERT INTO outbox (message_id, mail_from, rcpt_to, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?)`, messageID, from, strings.Join(to, "\n"), fmtTime(at), fmtTime(at))
+	var id int64
+	err := tx.queryRow(ctx, `INSERT INTO outbox (message_id, mail_from, rcpt_to, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`, messageID, from, strings.Join(to, "\n"), fmtTime(at), fmtTime(at)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue message %d: %w", messageID, err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 const deliveryColumns = `o.id, o.message_id, coalesce(m.ticket_id, 0), m.kind, o.mail_from, o.rcpt_to, o.state,

@@ -14,6 +14,7 @@ import (
 // timings: a missing or unusable index (a partial index the planner cannot
 // match, a lower() on an indexed column) shows up here on a tiny database.
 func TestQueryPlans(t *testing.T) {
+	sqliteOnly(t)
 	ctx := context.Background()
 	s := openTest(t)
 	now := time.Date(2026, 11, 25, 5, 0, 0, 0, time.UTC)

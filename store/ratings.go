@@ -15,16 +15,16 @@ import (
 // UnplannedAutoClose lists answered tickets whose automatic closing has
 // not been worked out yet, oldest first, at most limit.
 func (tx *Tx) UnplannedAutoClose(ctx context.Context, limit int) ([]*Ticket, error) {
-	// INDEXED BY: without statistics the planner takes tickets_status,
-	// which walks every answered ticket.
-	return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets INDEXED BY tickets_auto_close
+	// INDEXED BY (SQLite's): without statistics its planner takes
+	// tickets_status, which walks every answered ticket.
+	return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets`+tx.s.indexedBy("tickets_auto_close")+`
 		WHERE status = 'answered' AND auto_close_at IS NULL ORDER BY id LIMIT ?`, limit)
 }
 
 // DueAutoClose lists answered tickets whose automatic closing is due at
 // now, earliest first, at most limit.
 func (tx *Tx) DueAutoClose(ctx context.Context, now time.Time, limit int) ([]*Ticket, error) {
-	return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets INDEXED BY tickets_auto_close
+	return tx.listTickets(ctx, `SELECT `+ticketColumns+` FROM tickets`+tx.s.indexedBy("tickets_auto_close")+`
 		WHERE status = 'answered' AND auto_close_at > '' AND auto_close_at <= ? ORDER BY auto_close_at, id LIMIT ?`, fmtTime(now), limit)
 }
 
@@ -209,13 +209,12 @@ func (tx *Tx) AddRating(ctx context.Context, r *Rating) (replaced *Rating, err e
 	if r.MessageID != 0 {
 		mid = r.MessageID
 	}
-	res, err := tx.exec(ctx, `INSERT INTO ratings (ticket_id, message_id, rating, comment, handler_id, handler_name, category, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.TicketID, mid, r.Rating, r.Comment, r.Handler.ID, r.Handler.Name, r.Category, fmtTime(r.At))
+	err = tx.queryRow(ctx, `INSERT INTO ratings (ticket_id, message_id, rating, comment, handler_id, handler_name, category, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, r.TicketID, mid, r.Rating, r.Comment, r.Handler.ID, r.Handler.Name, r.Category, fmtTime(r.At)).Scan(&r.ID)
 	if err != nil {
 		return nil, fmt.Errorf("store rating of ticket %d: %w", r.TicketID, err)
 	}
-	r.ID, err = res.LastInsertId()
-	return old, err
+	return old, nil
 }
 
 // Ratings lists ticket id's ratings, the replaced ones included, oldest

@@ -1,6 +1,7 @@
-// Package store keeps maildesk's state in one SQLite file: tickets, the raw
-// bytes of every message received and sent, per-mailbox read cursors, the
-// outbox and an event log. All SQL of the project lives here.
+// Package store keeps maildesk's state in one SQLite file, or in a
+// PostgreSQL database: tickets, the raw bytes of every message received
+// and sent, per-mailbox read cursors, the outbox and an event log. All SQL
+// of the project lives here, written once for both engines (engine.go).
 package store
 
 import (
@@ -22,7 +23,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, so CGO_ENABLED=0 builds work
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // ErrNotFound is returned when the row asked for does not exist.
@@ -40,6 +41,7 @@ type Store struct {
 	file     os.FileInfo // the file opened, to tell if another is put at path
 	warnings []string
 	writeMu  sync.Mutex
+	pg       bool // PostgreSQL, not SQLite
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements by query text
@@ -51,11 +53,20 @@ type Tx struct {
 	s  *Store
 }
 
-// Open opens the database at path and brings its schema up to date. A new
+// Open opens the database at path and brings its schema up to date. A
+// postgres:// or postgresql:// URL opens that PostgreSQL database (see
+// WithPassword); anything else is the path of an SQLite file. A new SQLite
 // database is created readable by its owner only (0600, with its -wal and
 // -shm), in a directory created 0700 if missing; an existing file keeps
 // its mode, and Warnings says when others can read it.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, o)
+	}
 	warnings, err := prepareFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -102,7 +113,8 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Path is the database file's path.
+// Path is the database file's path; for PostgreSQL, the URL without its
+// password.
 func (s *Store) Path() string { return s.path }
 
 // Write runs fn in a write transaction and commits when fn returns nil.
@@ -122,9 +134,16 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	return s.run(ctx, fn)
 }
 
-// Read runs fn in a transaction that is always rolled back.
+// Read runs fn in a transaction that is always rolled back. It sees one
+// snapshot of the database, as SQLite's WAL gives a reader: on PostgreSQL
+// it is REPEATABLE READ, whose snapshot a read-only transaction cannot
+// fail to serialise.
 func (s *Store) Read(ctx context.Context, fn func(*Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.pg {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -160,8 +179,12 @@ const maxStmts = 256
 // intake before. database/sql then prepares it at most once on each pooled
 // connection and reuses it in every transaction on that connection. Nil
 // means run q unprepared.
+//
+// Not on PostgreSQL: database/sql's Prepare makes a named server-side
+// statement, which a pooler in transaction mode (PgBouncer) does not keep
+// from one transaction to the next (see openPostgres).
 func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
-	if tx.s == nil {
+	if tx.s == nil || tx.s.pg {
 		return nil
 	}
 	tx.s.stmtMu.Lock()
@@ -187,7 +210,7 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	if st := tx.stmt(ctx, q); st != nil {
 		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.tx.ExecContext(ctx, q, args...)
+	return tx.tx.ExecContext(ctx, tx.s.bind(q), tx.s.text(args)...)
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
@@ -197,7 +220,7 @@ func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 	if st := tx.stmt(ctx, q); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
-	return tx.tx.QueryContext(ctx, q, args...)
+	return tx.tx.QueryContext(ctx, tx.s.bind(q), tx.s.text(args)...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
@@ -207,7 +230,7 @@ func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if st := tx.stmt(ctx, q); st != nil {
 		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return tx.tx.QueryRowContext(ctx, q, args...)
+	return tx.tx.QueryRowContext(ctx, tx.s.bind(q), tx.s.text(args)...)
 }
 
 type migration struct {
@@ -216,8 +239,13 @@ type migration struct {
 	sql     string
 }
 
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+// migrations are SQLite's; migrationsOf(Postgres) PostgreSQL's. The two
+// lists have the same numbers and names (TestMigrationsPerEngine).
+func migrations() ([]migration, error) { return migrationsOf(SQLite) }
+
+func migrationsOf(engine string) ([]migration, error) {
+	dir := path.Join("migrations", engine)
+	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +256,7 @@ func migrations() ([]migration, error) {
 		if !ok || err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with its number", e.Name())
 		}
-		b, err := migrationFS.ReadFile(path.Join("migrations", e.Name()))
+		b, err := migrationFS.ReadFile(path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -253,7 +281,7 @@ func SchemaVersion() int {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrationsOf(s.Engine())
 	if err != nil {
 		return err
 	}
@@ -265,6 +293,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	for {
 		done := false
 		err := s.run(ctx, func(tx *Tx) error {
+			if s.pg {
+				// Another process may be migrating the same database:
+				// the first to start takes this lock (held until its
+				// transaction ends) and the others wait, then find the
+				// version it wrote, rather than both inserting the
+				// first row or running one step twice.
+				if _, err := tx.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(5460, 1)`); err != nil {
+					return fmt.Errorf("lock schema_version: %w", err)
+				}
+			}
 			var cur int
 			err := tx.tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&cur)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -281,13 +319,15 @@ func (s *Store) migrate(ctx context.Context) error {
 				done = true
 				return nil
 			}
-			// Each step runs in its own transaction, DDL included: SQLite's
-			// DDL is transactional, so a crash leaves the previous version.
+			// Each step runs in its own transaction, DDL included: the DDL
+			// of SQLite and of PostgreSQL is transactional, so a crash
+			// leaves the previous version. A statement without arguments
+			// goes to PostgreSQL as a simple query, which may hold several.
 			m := ms[cur]
 			if _, err := tx.tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
-			if _, err := tx.tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, m.version); err != nil {
+			if _, err := tx.tx.ExecContext(ctx, s.bind(`UPDATE schema_version SET version = ?`), m.version); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
 			return nil

@@ -13,7 +13,7 @@ import (
 
 func openTest(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	s, err := Open(context.Background(), testDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func openTest(t *testing.T) *Store {
 
 func TestMigrateIdempotentAndRefusesNewer(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "m.db")
+	path := testDatabase(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +52,7 @@ func TestMigrateIdempotentAndRefusesNewer(t *testing.T) {
 }
 
 func TestWALMode(t *testing.T) {
+	sqliteOnly(t)
 	s := openTest(t)
 	var mode string
 	if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
@@ -280,6 +281,7 @@ func TestRollbackOnError(t *testing.T) {
 
 // A database written by the first schema is upgraded in place, its rows kept.
 func TestUpgradeFromVersion1(t *testing.T) {
+	sqliteOnly(t) // PostgreSQL databases were all made at the current version so far
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v1.db")
 	db, err := sql.Open("sqlite", "file:"+path)

@@ -111,18 +111,20 @@ func scanTicket(row interface{ Scan(...any) error }) (*Ticket, error) {
 
 // InsertTicket stores a new ticket and sets t.ID.
 func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
-	res, err := tx.exec(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
+	// RETURNING rather than LastInsertId, which PostgreSQL's driver has
+	// not: one statement for both engines.
+	err := tx.queryRow(ctx, `INSERT INTO tickets (tag, mailbox, category, status, handler_id,
 		handler_name, handler_department, handler_phone, handler_email, customer, customer_key, customer_name, subject,
 		created_at, updated_at, due_at, notice_at, answered_at, closed_at,
 		notice_sent_at, overdue_at, delay_reason, delay_status, expected_at, promised_at, priority,
 		language, handler_name_en, handler_department_en, channel, customer_phone, first_promised_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		t.Tag, t.Mailbox, t.Category, t.Status, t.Handler.ID, t.Handler.Name, t.Handler.Department,
 		t.Handler.Phone, t.Handler.Email, t.Customer, t.CustomerKey, t.CustomerName, t.Subject,
 		fmtTime(t.CreatedAt), fmtTime(t.UpdatedAt), fmtTimePtr(t.DueAt), fmtTimePtr(t.NoticeAt),
 		fmtTimePtr(t.AnsweredAt), fmtTimePtr(t.ClosedAt),
 		fmtTimePtr(t.NoticeSentAt), fmtTimePtr(t.OverdueAt), t.DelayReason, t.DelayStatus, fmtTimePtr(t.ExpectedAt),
-		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn, cmp.Or(t.Channel, ChannelEmail), t.CustomerPhone, fmtTimePtr(t.PromisedAt))
+		fmtTimePtr(t.PromisedAt), t.Priority, cmp.Or(t.Language, "ko"), t.Handler.NameEn, t.Handler.DepartmentEn, cmp.Or(t.Channel, ChannelEmail), t.CustomerPhone, fmtTimePtr(t.PromisedAt)).Scan(&t.ID)
 	if err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
@@ -130,9 +132,6 @@ func (tx *Tx) InsertTicket(ctx context.Context, t *Ticket) error {
 	// quarantined mail) is Korean first, as the column's default says.
 	t.Language = cmp.Or(t.Language, "ko")
 	t.Channel = cmp.Or(t.Channel, ChannelEmail)
-	if t.ID, err = res.LastInsertId(); err != nil {
-		return err
-	}
 	// The next number of the tag, in the same transaction; the unique
 	// index on (tag, number) holds it should two writers ever race.
 	err = tx.queryRow(ctx, `UPDATE tickets SET number = (SELECT coalesce(max(number), 0) + 1 FROM tickets WHERE tag = ?)
@@ -200,7 +199,8 @@ type TicketFilter struct {
 }
 
 // where is the filter's condition besides the status, and its arguments.
-func (f TicketFilter) where() (string, []any) {
+// like is the case-insensitive LIKE operator of the engine (Store.like).
+func (f TicketFilter) where(like string) (string, []any) {
 	var conds []string
 	var args []any
 	if f.Overdue != nil {
@@ -220,10 +220,10 @@ func (f TicketFilter) where() (string, []any) {
 		conds, args = append(conds, "created_at >= ?"), append(args, fmtTime(f.Since))
 	}
 	if f.Search != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search) + "%"
-		conds = append(conds, `(subject LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m
-			WHERE m.ticket_id = tickets.id AND m.body_text LIKE ? ESCAPE '\'))`)
-		args = append(args, like, like)
+		pat := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Search) + "%"
+		conds = append(conds, `(subject `+like+` ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m
+			WHERE m.ticket_id = tickets.id AND m.body_text `+like+` ? ESCAPE '\'))`)
+		args = append(args, pat, pat)
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -234,7 +234,7 @@ func (tx *Tx) Tickets(ctx context.Context, f TicketFilter) ([]*Ticket, error) {
 	if f.Limit > 0 {
 		limit = fmt.Sprintf(` LIMIT %d`, f.Limit)
 	}
-	extra, extraArgs := f.where()
+	extra, extraArgs := f.where(tx.s.like())
 	if len(f.Status) == 0 {
 		where := ""
 		if extra != "" {

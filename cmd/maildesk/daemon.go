@@ -72,7 +72,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		return err
 	}
 	defer release()
-	st, err := store.Open(ctx, cfg.Database)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

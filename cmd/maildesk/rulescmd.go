@@ -59,8 +59,8 @@ func rulesTest(ctx context.Context, configPath, emlPath, at, mailbox string, asJ
 		}
 	}
 	var st *store.Store
-	if _, err := os.Stat(l.Config.Database); err == nil {
-		if st, err = store.Open(ctx, l.Config.Database); err != nil {
+	if _, err := os.Stat(l.Config.Database); err == nil || store.IsPostgres(l.Config.Database) {
+		if st, err = openStore(ctx, l.Config); err != nil {
 			return err
 		}
 		defer st.Close()

@@ -67,14 +67,21 @@ func openExisting(ctx context.Context, configPath string) (*store.Store, *config
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := os.Stat(cfg.Database); err != nil {
+	if _, err := os.Stat(cfg.Database); err != nil && !store.IsPostgres(cfg.Database) {
 		return nil, nil, fmt.Errorf("no database at %s (has `maildesk run` started with this config?)", cfg.Database)
 	}
-	st, err := store.Open(ctx, cfg.Database)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	return st, cfg, nil
+}
+
+// openStore opens the database cfg names: an SQLite file, or PostgreSQL
+// with the password from database_password_env or database_password_file
+// (config resolves it even for LoadNoSecrets).
+func openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	return store.Open(ctx, cfg.Database, store.WithPassword(cfg.DatabasePassword.Reveal()))
 }
 
 // ticketQuery is what `maildesk tickets` was asked for.
