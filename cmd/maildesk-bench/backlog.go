@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -111,6 +112,7 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 	}
 	defer st.Close()
 	var intake time.Duration
+	var ackedAtEnd int // acks accepted by SMTP when the cursor reached the last UID
 	for {
 		var last uint32
 		err := st.Read(ctx, func(tx *store.Tx) error {
@@ -126,6 +128,7 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 		}
 		if last >= plain.maxUID {
 			intake = time.Since(start)
+			ackedAtEnd = acks.n()
 			break
 		}
 		if time.Since(start) > 30*time.Minute {
@@ -140,6 +143,10 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 	c.mu.Unlock()
 	var counts map[string]int
 	st.Read(ctx, func(tx *store.Tx) error { counts, err = tx.MessageCounts(ctx); return err })
+	flow, err := ackFlow(ctx, st, acks, ackedAtEnd)
+	if err != nil {
+		return nil, err
+	}
 	rate := float64(o.backlog) / intake.Seconds()
 	ratio := rate / plainRate
 	return append(rs,
@@ -147,7 +154,10 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 		result{"2 backlog", "maildesk intake, process start -> cursor at last UID", fmt.Sprintf("%.0f msg/s (%s)", rate, fmtDur(intake)),
 			fmt.Sprintf("< 60s for 10,000: %s", verdict(intake*time.Duration(10000)/time.Duration(o.backlog) < time.Minute))},
 		result{"2 backlog", "intake rate / plain fetch rate", fmt.Sprintf("%.2f", ratio), ">= 0.7: " + verdict(ratio >= 0.7)},
-		result{"2 backlog", "stored by then", fmt.Sprintf("%v; %d acks already at SMTP", counts, acks.n()), ""},
+		result{"2 backlog", "stored by then", fmt.Sprintf("%v; %d acks already at SMTP", counts, ackedAtEnd), ""},
+		result{"2 backlog", "acks accepted by SMTP when the cursor reached the last UID", fmt.Sprintf("%.2f (%d of %d queued)", flow.share(), ackedAtEnd, flow.due),
+			">= 0.5: " + verdict(flow.share() >= 0.5)},
+		result{"2 backlog", "ack commit (outbox created_at) -> accepted by SMTP", flow.latency(), ""},
 		result{"2 backlog", "daemon peak RSS under the backlog", fmtMB(peak), "< 150 MB: " + verdict(peak < 150*1024)},
 	), nil
 }
@@ -211,4 +221,75 @@ func plainFetch(addr string, timedRun bool) (fetchResult, error) {
 	}
 	r.d = time.Since(start)
 	return r, nil
+}
+
+// drainLimit bounds the wait for the acks still queued when the backlog
+// is stored, so that a stuck outbox cannot hold the benchmark for hours.
+const drainLimit = 90 * time.Second
+
+type ackFlowResult struct {
+	due, atEnd int             // acks queued, and accepted, when the cursor reached the last UID
+	lat        []time.Duration // commit of each ack's outbox row -> accepted by SMTP
+	missing    int             // acks not at SMTP within drainLimit after the backlog
+}
+
+func (f ackFlowResult) share() float64 {
+	if f.due == 0 {
+		return 0
+	}
+	return float64(f.atEnd) / float64(f.due)
+}
+
+func (f ackFlowResult) latency() string {
+	s := fmt.Sprintf("p50 %s  p95 %s  max %s (n=%d)", fmtDur(percentile(f.lat, 50)), fmtDur(percentile(f.lat, 95)),
+		fmtDur(percentile(f.lat, 100)), len(f.lat))
+	if f.missing > 0 {
+		s += fmt.Sprintf("; %d not sent within %s after the backlog", f.missing, drainLimit)
+	}
+	return s
+}
+
+// ackFlow counts the acks queued by the time the cursor reached the last
+// UID (no mail is taken in after that), waits for the outbox to send them,
+// and matches each ack's outbox row (its created_at is written in the
+// intake transaction) to the time the SMTP sink accepted it, by the ack's
+// Message-ID.
+func ackFlow(ctx context.Context, st *store.Store, acks *capturedAcks, atEnd int) (ackFlowResult, error) {
+	f := ackFlowResult{atEnd: atEnd}
+	var rows []*store.Delivery
+	err := st.Read(ctx, func(tx *store.Tx) error {
+		all, err := tx.Deliveries(ctx, "")
+		for _, d := range all {
+			if d.Kind == "ack" {
+				rows = append(rows, d)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return f, fmt.Errorf("list acks: %w", err)
+	}
+	f.due = len(rows)
+	for begin := time.Now(); acks.n() < f.due && time.Since(begin) < drainLimit; {
+		time.Sleep(50 * time.Millisecond)
+	}
+	acks.mu.Lock()
+	defer acks.mu.Unlock()
+	for _, d := range rows {
+		var raw []byte
+		if err := st.Read(ctx, func(tx *store.Tx) error { raw, err = tx.MessageRaw(ctx, d.MessageID); return err }); err != nil {
+			return f, fmt.Errorf("ack %d: %w", d.ID, err)
+		}
+		m, err := message.Parse(raw)
+		if err != nil {
+			return f, fmt.Errorf("parse ack %d: %w", d.ID, err)
+		}
+		at, ok := acks.byOwnID[m.MessageID]
+		if !ok {
+			f.missing++
+			continue
+		}
+		f.lat = append(f.lat, at.Sub(d.CreatedAt))
+	}
+	return f, nil
 }

@@ -15,14 +15,17 @@ import (
 // capturedAcks records when each acknowledgement reached the SMTP server,
 // by the Message-ID of the inquiry it answers.
 type capturedAcks struct {
-	mu     sync.Mutex
-	at     map[string]time.Time
-	count  int
-	notify chan struct{}
+	mu sync.Mutex
+	at map[string]time.Time
+	// byOwnID is when each ack arrived, by the ack's own Message-ID: the
+	// backlog matches it to the ack's outbox row.
+	byOwnID map[string]time.Time
+	count   int
+	notify  chan struct{}
 }
 
 func watchAcks(sys *localmail.System) *capturedAcks {
-	a := &capturedAcks{at: map[string]time.Time{}, notify: make(chan struct{}, 1)}
+	a := &capturedAcks{at: map[string]time.Time{}, byOwnID: map[string]time.Time{}, notify: make(chan struct{}, 1)}
 	sys.OnCapture(func(c localmail.Captured) {
 		m, _ := message.Parse(c.Raw)
 		if m == nil || m.Header.Get("X-Maildesk-Kind") != "ack" {
@@ -32,6 +35,7 @@ func watchAcks(sys *localmail.System) *capturedAcks {
 		for _, id := range m.InReplyTo {
 			a.at[id] = c.At
 		}
+		a.byOwnID[m.MessageID] = c.At
 		a.count++
 		a.mu.Unlock()
 		select {
