@@ -119,6 +119,9 @@ type Desk struct {
 	// handlerLimit is the notices a handler gets an hour in all.
 	handlerLimit int
 	kick         chan struct{} // wakes the outbox
+	// turn alternates the store's writer between intake and the outbox
+	// (see turn.go); whoever holds its one slot is in its turn.
+	turn chan struct{}
 	// deadlineKick wakes the deadline clock when a deadline changed.
 	deadlineKick chan struct{}
 	key          atomic.Pointer[[]byte] // the reply-token key, once loaded
@@ -177,6 +180,7 @@ func build(o Options) (*Desk, error) {
 		deadlinePass: o.DeadlinePass,
 		trustedAuth:  strings.ToLower(o.TrustedAuthServID),
 		kick:         make(chan struct{}, 1),
+		turn:         make(chan struct{}, 1),
 		deadlineKick: make(chan struct{}, 1),
 	}
 	if d.loc == nil {

@@ -204,6 +204,7 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 	queued := false
 	// The one-by-one fallback below tallies each message on its own.
 	ctx, tally := withTally(ctx, mbox)
+	release := d.intakeTurn(ctx)
 	err := d.store.Write(ctx, func(tx *store.Tx) error {
 		cutoff, err := d.historyCutoff(ctx, tx, mbox)
 		if err != nil {
@@ -223,6 +224,7 @@ func (d *Desk) DeliverBatch(ctx context.Context, mbox string, uidValidity uint32
 		}
 		return d.advance(ctx, tx, mbox, uidValidity, msgs[len(msgs)-1].UID)
 	})
+	release()
 	if err == nil {
 		d.observed(tally)
 		if queued {

@@ -61,6 +61,39 @@ func (d *Desk) deliverDue(ctx context.Context, s Sender) (next time.Time, err er
 		}
 	}()
 	for ctx.Err() == nil {
+		if !d.outboxTakeTurn(ctx) {
+			break
+		}
+		more, err := func() (bool, error) {
+			defer func() { <-d.turn }() // also on a panic, or intake would wait for every batch
+			return d.deliverTurn(ctx, s)
+		}()
+		if err != nil {
+			return time.Time{}, err
+		}
+		if !more {
+			break
+		}
+	}
+	err = d.store.Read(ctx, func(tx *store.Tx) error {
+		var err error
+		next, err = tx.NextAttemptAt(ctx)
+		if errors.Is(err, store.ErrNotFound) {
+			next, err = time.Time{}, nil
+		}
+		return err
+	})
+	return next, err
+}
+
+// deliverTurn sends due rows one by one for up to outboxTurn (wall time,
+// not d.clock: it shares the machine, not the business clock); more says
+// whether a due row may be left.
+func (d *Desk) deliverTurn(ctx context.Context, s Sender) (more bool, err error) {
+	for begin := time.Now(); ctx.Err() == nil; {
+		if time.Since(begin) >= outboxTurn {
+			return true, nil
+		}
 		var dl *store.Delivery
 		now := d.clock.Now()
 		// The attempt and the time of the next one are committed before
@@ -77,22 +110,14 @@ func (d *Desk) deliverDue(ctx context.Context, s Sender) (next time.Time, err er
 			return tx.RecordAttempt(ctx, dl.ID, now.Add(retryDelay(dl.Attempts+1)))
 		})
 		if errors.Is(err, store.ErrNotFound) {
-			break
+			return false, nil
 		}
 		if err != nil {
-			return time.Time{}, d.diskFull(err, "every queued mail")
+			return false, d.diskFull(err, "every queued mail")
 		}
 		d.send(ctx, s, dl)
 	}
-	err = d.store.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		next, err = tx.NextAttemptAt(ctx)
-		if errors.Is(err, store.ErrNotFound) {
-			next, err = time.Time{}, nil
-		}
-		return err
-	})
-	return next, err
+	return false, nil
 }
 
 func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
