@@ -86,15 +86,21 @@ func (d *Desk) deliverDue(ctx context.Context, s Sender) (next time.Time, err er
 	return next, err
 }
 
-// deliverTurn sends due rows one by one for up to outboxTurn (wall time,
-// not d.clock: it shares the machine, not the business clock); more says
+// claimBatch is how many due rows one transaction claims. Claiming is one
+// of the outbox's two turns at the store's writer per mail; a batch makes
+// it one per several. A crash or shutdown leaves at most this many claimed
+// rows unsent, each waiting for its first retry time.
+const claimBatch = 8
+
+// deliverTurn sends due rows for up to outboxTurn (wall time, not
+// d.clock: it shares the machine, not the business clock); more says
 // whether a due row may be left.
 func (d *Desk) deliverTurn(ctx context.Context, s Sender) (more bool, err error) {
 	for begin := time.Now(); ctx.Err() == nil; {
 		if time.Since(begin) >= outboxTurn {
 			return true, nil
 		}
-		var dl *store.Delivery
+		var due []*store.Delivery
 		now := d.clock.Now()
 		// The attempt and the time of the next one are committed before
 		// the SMTP conversation: a crash during it leaves a row that waits
@@ -103,19 +109,31 @@ func (d *Desk) deliverTurn(ctx context.Context, s Sender) (more bool, err error)
 			var err error
 			// A row planned beyond the longest retry delay was planned
 			// by a clock that has since been stepped back.
-			dl, err = tx.NextDue(ctx, now, now.Add(retrySchedule[len(retrySchedule)-1]+time.Minute))
+			due, err = tx.DueDeliveries(ctx, now, now.Add(retrySchedule[len(retrySchedule)-1]+time.Minute), claimBatch)
 			if err != nil {
 				return err
 			}
-			return tx.RecordAttempt(ctx, dl.ID, now.Add(retryDelay(dl.Attempts+1)))
+			for _, dl := range due {
+				if err := tx.RecordAttempt(ctx, dl.ID, now.Add(retryDelay(dl.Attempts+1))); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
 		if err != nil {
 			return false, d.diskFull(err, "every queued mail")
 		}
-		d.send(ctx, s, dl)
+		if len(due) == 0 {
+			return false, nil
+		}
+		// Each outcome is committed before the next conversation starts,
+		// so a crash can resend at most the one mail in flight.
+		for _, dl := range due {
+			if ctx.Err() != nil {
+				break
+			}
+			d.send(ctx, s, dl)
+		}
 	}
 	return false, nil
 }

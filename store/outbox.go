@@ -70,19 +70,41 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (*Delivery,
 // plans that far ahead, so the clock was stepped back since, and without
 // this the mail would wait for the clock to catch up (a day, or a year).
 func (tx *Tx) NextDue(ctx context.Context, now, horizon time.Time) (*Delivery, error) {
-	var raw []byte
-	d, err := scanDelivery(tx.queryRow(ctx, `SELECT `+deliveryColumns+`, m.raw
+	ds, err := tx.DueDeliveries(ctx, now, horizon, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, ErrNotFound
+	}
+	return ds[0], nil
+}
+
+// DueDeliveries returns up to limit deliveries due as NextDue says, earliest
+// first, with their raw bytes; none when none is due.
+func (tx *Tx) DueDeliveries(ctx context.Context, now, horizon time.Time, limit int) ([]*Delivery, error) {
+	rows, err := tx.query(ctx, `SELECT `+deliveryColumns+`, m.raw
 		FROM outbox o JOIN messages m ON m.id = o.message_id
 		WHERE o.state = 'queued' AND (o.next_attempt_at <= ? OR o.next_attempt_at > ?)
-		ORDER BY o.next_attempt_at, o.id LIMIT 1`, fmtTime(now), fmtTime(horizon)), &raw)
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`, fmtTime(now), fmtTime(horizon), limit)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, ErrNotFound
-		}
-		return nil, fmt.Errorf("next due delivery: %w", err)
+		return nil, fmt.Errorf("due deliveries: %w", err)
 	}
-	d.Raw = raw
-	return d, nil
+	defer rows.Close()
+	var ds []*Delivery
+	for rows.Next() {
+		var raw []byte
+		d, err := scanDelivery(rows, &raw)
+		if err != nil {
+			return nil, fmt.Errorf("due deliveries: %w", err)
+		}
+		d.Raw = raw
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("due deliveries: %w", err)
+	}
+	return ds, nil
 }
 
 // NextAttemptAt returns when the earliest queued delivery is due; ErrNotFound
