@@ -339,18 +339,9 @@ func (d *Desk) sendSurvey(ctx context.Context, tx *store.Tx, s *store.Survey, t 
 	}
 	d.threadInto(ctx, tx, t, &out)
 	s.DueAt = nil
-	raw, err := message.Compose(out)
-	if err == nil {
-		err = d.queueComposed(ctx, tx, t.ID, KindSurvey, out, raw, now)
-	}
-	if err != nil {
-		reason, ok := withheld(err)
-		if !ok && raw != nil {
-			return err
-		}
-		if !ok {
-			reason = err.Error()
-		}
+	if reason, err := d.queueIfPossible(ctx, tx, t.ID, KindSurvey, out, now); err != nil {
+		return err
+	} else if reason != "" {
 		// No mail can go (an address nothing can be sent to): recorded,
 		// and the clock goes on.
 		s.Skipped = reason
@@ -529,19 +520,25 @@ func (d *Desk) queueSurveyThanks(ctx context.Context, tx *store.Tx, t *store.Tic
 		out.InReplyTo = in.MessageID
 		out.References = append(lastRefs(in.References, maxCopiedRefs-1), in.MessageID)
 	}
+	reason, err := d.queueIfPossible(ctx, tx, t.ID, KindSurveyThanks, out, now)
+	if err != nil || reason == "" {
+		return err
+	}
+	return tx.AddEvent(ctx, t.ID, now, "thanks-skipped", reason)
+}
+
+// queueIfPossible composes out and queues it. A mail that cannot go (it
+// does not compose, or the guard withholds it) is not an error of the
+// transaction: it returns why, for the caller to record, and queues
+// nothing.
+func (d *Desk) queueIfPossible(ctx context.Context, tx *store.Tx, ticketID int64, kind string, out message.Outgoing, now time.Time) (string, error) {
 	raw, err := message.Compose(out)
-	if err == nil {
-		err = d.queueComposed(ctx, tx, t.ID, KindSurveyThanks, out, raw, now)
-	}
 	if err != nil {
-		reason, ok := withheld(err)
-		if !ok && raw != nil {
-			return err
-		}
-		if !ok {
-			reason = err.Error()
-		}
-		return tx.AddEvent(ctx, t.ID, now, "thanks-skipped", reason)
+		return err.Error(), nil
 	}
-	return nil
+	err = d.queueComposed(ctx, tx, ticketID, kind, out, raw, now)
+	if reason, ok := withheld(err); ok {
+		return reason, nil
+	}
+	return "", err
 }
