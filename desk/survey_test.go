@@ -255,12 +255,7 @@ func TestSurveyLowRatingReopens(t *testing.T) {
 	}
 	// Closed again: no second survey.
 	f.reply(n, "mslim@origin.or.kr", n.ReplyTo[0].Addr, "#close\r\n다시 안내드립니다.\r\n")
-	surveys := 0
-	for _, q := range f.queued() {
-		if strings.HasPrefix(q, "survey ") {
-			surveys++
-		}
-	}
+	surveys := f.surveysQueued()
 	if surveys != 1 {
 		t.Errorf("surveys after the second close: got %d, want 1 (one per ticket)", surveys)
 	}
@@ -382,12 +377,7 @@ func TestSurveyDelayAndInterval(t *testing.T) {
 	if !f.hasEvent(2, "survey-skipped") {
 		t.Errorf("ticket 2: no survey-skipped event; events %v", f.events(2))
 	}
-	surveys := 0
-	for _, q := range f.queued() {
-		if strings.HasPrefix(q, "survey ") {
-			surveys++
-		}
-	}
+	surveys := f.surveysQueued()
 	if surveys != 1 {
 		t.Errorf("surveys to one address within the interval: got %d, want 1", surveys)
 	}
@@ -414,12 +404,7 @@ func TestSurveyReopenedBeforeItWent(t *testing.T) {
 	f.clock.Add(24 * time.Hour)
 	f.tick()
 	f.tick()
-	surveys := 0
-	for _, q := range f.queued() {
-		if strings.HasPrefix(q, "survey ") {
-			surveys++
-		}
-	}
+	surveys := f.surveysQueued()
 	if surveys != 1 {
 		t.Errorf("surveys: got %d, want 1 after the second close", surveys)
 	}
@@ -450,10 +435,8 @@ func TestSurveyNever(t *testing.T) {
 			if _, err := f.desk.Close(context.Background(), 1, "cli"); err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range f.queued() {
-				if strings.HasPrefix(q, "survey ") {
-					t.Fatalf("a survey went out: %v", f.queued())
-				}
+			if f.surveysQueued() > 0 {
+				t.Fatalf("a survey went out: %v", f.queued())
 			}
 			if !f.hasEvent(1, "survey-skipped") {
 				t.Errorf("no survey-skipped event: %v", f.events(1))
@@ -499,10 +482,7 @@ func TestAutoClose(t *testing.T) {
 			if closed := tk.Status == store.StatusClosed; closed != tt.closed {
 				t.Fatalf("status after %v: %s, want closed %v", tt.after, tk.Status, tt.closed)
 			}
-			surveyed := false
-			for _, q := range f.queued() {
-				surveyed = surveyed || strings.HasPrefix(q, "survey ")
-			}
+			surveyed := f.surveysQueued() > 0
 			if surveyed != tt.surveyed {
 				t.Errorf("surveyed: %v, want %v (%v)", surveyed, tt.surveyed, f.queued())
 			}
@@ -557,12 +537,7 @@ func TestSurveyCrashBeforeCommit(t *testing.T) {
 	}
 	f.tick()
 	f.tick()
-	surveys := 0
-	for _, q := range f.queued() {
-		if strings.HasPrefix(q, "survey ") {
-			surveys++
-		}
-	}
+	surveys := f.surveysQueued()
 	if surveys != 1 {
 		t.Errorf("surveys: got %d, want 1", surveys)
 	}
@@ -593,12 +568,22 @@ func TestSurveyTurnedOff(t *testing.T) {
 	f.desk.SetRules(rulesFrom(t, deadlineRules))
 	f.clock.Add(2 * time.Hour)
 	f.tick()
-	for _, q := range f.queued() {
-		if strings.HasPrefix(q, "survey ") {
-			t.Fatalf("a survey went out after survey was turned off: %v", f.queued())
-		}
+	if f.surveysQueued() > 0 {
+		t.Fatalf("a survey went out after survey was turned off: %v", f.queued())
 	}
 	if !f.hasEvent(1, "survey-skipped") {
 		t.Errorf("no survey-skipped event: %v", f.events(1))
 	}
+}
+
+// surveysQueued counts the surveys queued, on every ticket.
+func (f *fixture) surveysQueued() int {
+	f.t.Helper()
+	n := 0
+	for _, q := range f.queued() {
+		if strings.HasPrefix(q, KindSurvey+" ") {
+			n++
+		}
+	}
+	return n
 }

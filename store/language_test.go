@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -56,32 +54,8 @@ func TestTicketLanguage(t *testing.T) {
 func TestUpgradeAddsLanguage(t *testing.T) {
 	sqliteOnly(t)
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v11.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	qs := []string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`, `INSERT INTO schema_version VALUES (11)`}
-	for _, m := range ms[:11] {
-		qs = append(qs, m.sql)
-	}
-	qs = append(qs, `INSERT INTO tickets (tag, mailbox, category, status, handler_name, customer, created_at, updated_at)
+	s := openOldSQLite(t, 11, `INSERT INTO tickets (tag, mailbox, category, status, handler_name, customer, created_at, updated_at)
 		VALUES ('FTA-PASS', 'fta-pass', 'fta-pass', 'open', '임민수', 'kim@example.co.kr', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`)
-	for _, q := range qs {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	var got *Ticket
 	if err := s.Read(ctx, func(tx *Tx) (err error) { got, err = tx.Ticket(ctx, 1); return err }); err != nil {
 		t.Fatal(err)

@@ -283,33 +283,12 @@ func TestRollbackOnError(t *testing.T) {
 func TestUpgradeFromVersion1(t *testing.T) {
 	sqliteOnly(t) // PostgreSQL databases were all made at the current version so far
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v1.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{ms[0].sql, `CREATE TABLE schema_version (version INTEGER NOT NULL)`,
-		`INSERT INTO schema_version VALUES (1)`,
+	s := openOldSQLite(t, 1,
 		`INSERT INTO tickets (tag, mailbox, category, status, customer, created_at, updated_at)
 			VALUES ('FTA-PASS', 'fta-pass', 'fta-pass', 'open', 'kim@example.co.kr', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
 		`INSERT INTO messages (ticket_id, direction, kind, content_hash, raw, body_text, created_at)
-			VALUES (1, 'in', 'inquiry', 'h', x'00', '옛 본문', '2026-01-01T00:00:00.000Z')`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.Read(ctx, func(tx *Tx) error {
+			VALUES (1, 'in', 'inquiry', 'h', x'00', '옛 본문', '2026-01-01T00:00:00.000Z')`)
+	err := s.Read(ctx, func(tx *Tx) error {
 		got, err := tx.Messages(ctx, 1)
 		if err != nil {
 			return err
@@ -395,4 +374,36 @@ func TestTicketFilters(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
 		}
 	}
+}
+
+// openOldSQLite builds a SQLite database at schema version, as a maildesk
+// of that version left it, with rows inserted, and opens it with this
+// code: the upgrade under test.
+func openOldSQLite(t *testing.T, version int, rows ...string) *Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("v%d.db", version))
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := []string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`, fmt.Sprintf(`INSERT INTO schema_version VALUES (%d)`, version)}
+	for _, m := range ms[:version] {
+		qs = append(qs, m.sql)
+	}
+	for _, q := range append(qs, rows...) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
