@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kioi/maildesk/config"
 	"github.com/kioi/maildesk/message"
@@ -30,22 +31,25 @@ type noticeFiles struct {
 // received, and any parse can be redone). The notice carries them all
 // when together they fit the staff_attachments_max limit, else none, and
 // lists them either way: a handler who is not told of a file cannot ask
-// for it.
-func (d *Desk) customerFiles(ctx context.Context, tx *store.Tx, t *store.Ticket) (noticeFiles, error) {
+// for it. msg is that mail when intake has just parsed it; nil reads it.
+func (d *Desk) customerFiles(ctx context.Context, tx *store.Tx, t *store.Ticket, msg *message.Message) (noticeFiles, error) {
 	var nf noticeFiles
-	_, raw, err := tx.LastReceivedRaw(ctx, t.ID, KindInquiry, KindFollowUp, KindRegistered)
-	if errors.Is(err, store.ErrNotFound) {
-		return nf, nil
+	if msg == nil {
+		_, raw, err := tx.LastReceivedRaw(ctx, t.ID, KindInquiry, KindFollowUp, KindRegistered)
+		if errors.Is(err, store.ErrNotFound) {
+			return nf, nil
+		}
+		if err != nil {
+			return nf, err
+		}
+		var perr error
+		msg, perr = message.Parse(raw)
+		var pe *message.ParseError
+		if errors.As(perr, &pe) {
+			nf.defects = append(nf.defects, pe.Problems...)
+		}
 	}
-	if err != nil {
-		return nf, err
-	}
-	msg, perr := message.Parse(raw)
-	nf.defects = msg.Defects
-	var pe *message.ParseError
-	if errors.As(perr, &pe) {
-		nf.defects = append(nf.defects, pe.Problems...)
-	}
+	nf.defects = slices.Concat(msg.Defects, nf.defects)
 	if len(msg.Attachments) == 0 {
 		return nf, nil
 	}

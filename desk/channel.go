@@ -228,7 +228,7 @@ func (d *Desk) register(ctx context.Context, tx *store.Tx, r Registration, now t
 	if err := d.queueAck(ctx, tx, t, route, ack, now); err != nil {
 		return nil, err
 	}
-	if err := d.staffNotice(ctx, tx, t, r.Text, staffNew, nil, now); err != nil {
+	if err := d.staffNotice(ctx, tx, t, r.Text, staffNew, noticeFacts{}, now); err != nil {
 		return nil, err
 	}
 	d.log.Info("complaint registered", "ticket", t.ID, "channel", t.Channel, "category", t.Category, "handler", t.Handler.ID, "due", t.DueAt, "by", cmp.Or(r.By, "cli"))

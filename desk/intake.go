@@ -385,7 +385,7 @@ func (d *Desk) apply(ctx context.Context, tx *store.Tx, in intakeInput, dec Deci
 		if err != nil {
 			return false, err
 		}
-		return true, d.queueStaffNotice(ctx, tx, t, msg.NewText, staffFollowUp, now)
+		return true, d.staffNotice(ctx, tx, t, msg.NewText, staffFollowUp, noticeFacts{msg: msg}, now)
 	case ActNewTicket:
 		return d.newTicket(ctx, tx, in, dec, m)
 	case ActRating:
@@ -446,7 +446,7 @@ func (d *Desk) newTicket(ctx context.Context, tx *store.Tx, in intakeInput, dec 
 	if err != nil {
 		return false, err
 	}
-	return true, d.staffNotice(ctx, tx, t, msg.NewText, staffNew, dec.Mentions, now)
+	return true, d.staffNotice(ctx, tx, t, msg.NewText, staffNew, noticeFacts{msg: msg, mentions: dec.Mentions}, now)
 }
 
 // reopen starts a new window when a customer writes again after the answer

@@ -442,13 +442,21 @@ const staffHistoryLines = 12
 // follow-up or a transfer. Its Reply-To carries the token that lets the
 // handler's reply act on the ticket.
 func (d *Desk) queueStaffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, text string, why int, now time.Time) error {
-	return d.staffNotice(ctx, tx, t, text, why, nil, now)
+	return d.staffNotice(ctx, tx, t, text, why, noticeFacts{}, now)
+}
+
+// noticeFacts are what intake already knows when it tells a handler: the
+// mail it just took in, parsed (so that its files are not parsed again),
+// and a ticket its subject mentions. The zero value knows nothing.
+type noticeFacts struct {
+	msg      *message.Message
+	mentions *store.Ticket
 }
 
 // staffNotice is queueStaffNotice for a new ticket whose subject names
 // another customer's ticket (mentions): the notice says so, so that the
 // handler can #merge a colleague's mail into it.
-func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, text string, why int, mentions *store.Ticket, now time.Time) error {
+func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, text string, why int, facts noticeFacts, now time.Time) error {
 	if t.Handler.Email == "" {
 		return nil
 	}
@@ -510,8 +518,8 @@ func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, t
 		FollowUp: why == staffFollowUp, Transfer: why == staffTransfer, Bounce: why == staffBounce, Former: why == staffFormer,
 		Flood: flood, DeferExample: now.In(d.loc).AddDate(0, 0, 7).Format("2006-01-02"),
 	}
-	if mentions != nil {
-		data.Mentions = mentions.FullTag()
+	if facts.mentions != nil {
+		data.Mentions = facts.mentions.FullTag()
 	}
 	if c := d.rulesOf(ctx).Categories[t.Category]; c != nil && c.Corrections {
 		data.Correction = FormatKRW(c.Compensation)
@@ -521,7 +529,7 @@ func (d *Desk) staffNotice(ctx context.Context, tx *store.Tx, t *store.Ticket, t
 	}
 	var files noticeFiles
 	if why == staffNew || why == staffFollowUp || why == staffTransfer {
-		if files, err = d.customerFiles(ctx, tx, t); err != nil {
+		if files, err = d.customerFiles(ctx, tx, t, facts.msg); err != nil {
 			return err
 		}
 		data.Attachments, data.Extract, data.AttachMax, data.Defects = files.list, files.extract, files.max, files.defects
