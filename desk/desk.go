@@ -80,6 +80,10 @@ type Options struct {
 	StaffAttachmentsMax int64
 	// Observer, when set, is told what the desk did (the daemon's metrics).
 	Observer Observer
+	// Instance names this process as the holder of mailbox leases when
+	// several share a PostgreSQL database (RunLeased); default the host,
+	// the process id and a random part.
+	Instance string
 }
 
 // DefaultAckLimit is how many acknowledgements one address gets per hour
@@ -131,6 +135,10 @@ type Desk struct {
 
 	abort    context.Context // see Options.Abort; never nil
 	observer Observer        // see Options.Observer; never nil
+	instance string          // see Options.Instance
+	// leaseTTL and leaseRenew are LeaseTTL and how often a holder
+	// renews (tests change them).
+	leaseTTL, leaseRenew time.Duration
 
 	failMu sync.Mutex
 	failed map[string]int // intake failures by mailbox/uidvalidity/uid
@@ -211,6 +219,10 @@ func build(o Options) (*Desk, error) {
 	}
 	if d.handlerLimit == 0 {
 		d.handlerLimit = DefaultHandlerNoticeLimit
+	}
+	d.instance, d.leaseTTL, d.leaseRenew = o.Instance, LeaseTTL, LeaseTTL/leaseRenewals
+	if d.instance == "" {
+		d.instance = newInstance()
 	}
 	d.attachMax = o.StaffAttachmentsMax
 	if d.attachMax == 0 {

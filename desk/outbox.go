@@ -104,8 +104,10 @@ func (d *Desk) deliverTurn(ctx context.Context, s Sender) (more bool, err error)
 		now := d.clock.Now()
 		// The attempt and the time of the next one are committed before
 		// the SMTP conversation: a crash during it leaves a row that waits
-		// for its retry time instead of being sent again at once.
-		err := d.store.Write(ctx, func(tx *store.Tx) error {
+		// for its retry time instead of being sent again at once. Claimed
+		// apart from the writer: on PostgreSQL another instance's outbox
+		// claims other rows meanwhile, and neither waits for intake.
+		err := d.store.Claim(ctx, func(tx *store.Tx) error {
 			var err error
 			// A row planned beyond the longest retry delay was planned
 			// by a clock that has since been stepped back.
@@ -151,6 +153,13 @@ func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 	// accepted the mail, and forgetting that would send it again.
 	wctx := context.WithoutCancel(ctx)
 	var observe func() // the metrics' part, once the outcome is committed
+	// A mail accepted changes its own row and adds an event, so it is
+	// recorded apart from the writer (Claim); a failure may tell the
+	// handler, a decision like any other, made in Write.
+	write := d.store.Claim
+	if sendErr != nil {
+		write = d.store.Write
+	}
 	record := func(tx *store.Tx) error {
 		at := d.clock.Now()
 		var se *mailbox.SendError
@@ -179,7 +188,7 @@ func (d *Desk) send(ctx context.Context, s Sender, dl *store.Delivery) {
 	}
 	// Retried until it succeeds (or shutdown): a sent mail whose outcome
 	// is lost would be sent again at its retry time.
-	err := d.writeUntilDone(ctx, "record delivery outcome", func() error { return d.store.Write(wctx, record) })
+	err := d.writeUntilDone(ctx, "record delivery outcome", func() error { return write(wctx, record) })
 	if err != nil {
 		log.Error("record delivery outcome", "err", err, "send_err", sendErr)
 		return

@@ -67,6 +67,17 @@ func (r *Readiness) Fetched(mailbox string) {
 	r.update()
 }
 
+// Elsewhere records that another instance sharing the database holds
+// mailbox's lease and watches it: this one, standing by to take it over,
+// is ready for it as it is.
+func (r *Readiness) Elsewhere(mailbox string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.loggedIn[mailbox] = true
+	r.fetched[mailbox] = true
+	r.update()
+}
+
 // Ready is closed the first time everything is ready (for READY=1).
 func (r *Readiness) Ready() <-chan struct{} { return r.ready }
 

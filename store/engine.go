@@ -177,6 +177,17 @@ func (s *Store) indexedBy(index string) string {
 	return " INDEXED BY " + index
 }
 
+// skipLocked ends a query that claims rows of the table named alias for
+// this transaction: on PostgreSQL, FOR UPDATE SKIP LOCKED, so that another
+// instance claiming at the same moment takes other rows and neither
+// waits; on SQLite nothing, as its one writer claims alone.
+func (s *Store) skipLocked(alias string) string {
+	if s.pg {
+		return " FOR UPDATE OF " + alias + " SKIP LOCKED"
+	}
+	return ""
+}
+
 // like is the operator of a search that ignores the case of ASCII
 // letters: SQLite's LIKE does, PostgreSQL's ILIKE (its LIKE does not).
 // Under the columns' "C" collation ILIKE, like SQLite, folds ASCII only.

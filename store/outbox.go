@@ -81,12 +81,15 @@ func (tx *Tx) NextDue(ctx context.Context, now, horizon time.Time) (*Delivery, e
 }
 
 // DueDeliveries returns up to limit deliveries due as NextDue says, earliest
-// first, with their raw bytes; none when none is due.
+// first, with their raw bytes; none when none is due. On PostgreSQL the
+// rows are locked for the transaction and rows another transaction holds
+// are passed over: run it in Claim and record the attempts before the
+// commit, and two instances never take the same row.
 func (tx *Tx) DueDeliveries(ctx context.Context, now, horizon time.Time, limit int) ([]*Delivery, error) {
 	rows, err := tx.query(ctx, `SELECT `+deliveryColumns+`, m.raw
 		FROM outbox o JOIN messages m ON m.id = o.message_id
 		WHERE o.state = 'queued' AND (o.next_attempt_at <= ? OR o.next_attempt_at > ?)
-		ORDER BY o.next_attempt_at, o.id LIMIT ?`, fmtTime(now), fmtTime(horizon), limit)
+		ORDER BY o.next_attempt_at, o.id LIMIT ?`+tx.s.skipLocked("o"), fmtTime(now), fmtTime(horizon), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}

@@ -122,6 +122,13 @@ func (s *Store) Path() string { return s.path }
 // ever waits for other processes. It refuses, with an error wrapping
 // ErrFileReplaced, when the database file was deleted or replaced: the
 // commit would go to a file nobody will open again.
+//
+// On PostgreSQL the writers of every instance sharing the database are
+// serialised too (writerLock), so a decision made in fn (thread this mail,
+// send this notice, number this ticket) sees every other one that
+// committed before it, exactly as with SQLite's one writer: under READ
+// COMMITTED alone two instances would each read a ticket, decide, and
+// write back over the other's decision.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -131,8 +138,27 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := s.CheckFile(); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
-	return s.run(ctx, fn)
+	return s.run(ctx, true, fn)
 }
+
+// Claim runs fn in a write transaction that, on PostgreSQL, does not wait
+// for the writer (see Write): for work that other instances share row by
+// row, such as the outbox, where fn locks the rows it takes with SELECT …
+// FOR UPDATE SKIP LOCKED and writes nothing but those rows and new ones.
+// Sending is then spread over the instances instead of queueing behind
+// another's intake. On SQLite it is Write.
+func (s *Store) Claim(ctx context.Context, fn func(*Tx) error) error {
+	if !s.pg {
+		return s.Write(ctx, fn)
+	}
+	return s.run(ctx, false, fn)
+}
+
+// writerLock is the key of the transaction-level advisory lock that
+// Write takes on PostgreSQL. Transaction-level, not a session's: it ends
+// with the transaction, which is all PgBouncer in transaction mode keeps.
+// (5460, 1) is the migration's lock.
+const writerLock = `SELECT pg_advisory_xact_lock(5460, 2)`
 
 // Read runs fn in a transaction that is always rolled back. It sees one
 // snapshot of the database, as SQLite's WAL gives a reader: on PostgreSQL
@@ -151,10 +177,18 @@ func (s *Store) Read(ctx context.Context, fn func(*Tx) error) error {
 	return fn(&Tx{tx: tx, s: s})
 }
 
-func (s *Store) run(ctx context.Context, fn func(*Tx) error) error {
+// run runs fn in a transaction; writer says to take the writer lock
+// first on PostgreSQL (see Write).
+func (s *Store) run(ctx context.Context, writer bool, fn func(*Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
+	}
+	if writer && s.pg {
+		if _, err := tx.ExecContext(ctx, writerLock); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("take the writer lock: %w", err)
+		}
 	}
 	if err := fn(&Tx{tx: tx, s: s}); err != nil {
 		tx.Rollback()
@@ -292,7 +326,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for {
 		done := false
-		err := s.run(ctx, func(tx *Tx) error {
+		err := s.run(ctx, false, func(tx *Tx) error {
 			if s.pg {
 				// Another process may be migrating the same database:
 				// the first to start takes this lock (held until its

@@ -195,7 +195,8 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	var d *Delivery
-	err = s.Read(ctx, func(tx *Tx) (err error) {
+	// Taking the due row is a claim (it locks the row on PostgreSQL).
+	err = s.Claim(ctx, func(tx *Tx) (err error) {
 		if _, err := tx.NextDue(ctx, t0.Add(-time.Second), t0.Add(time.Hour)); !errors.Is(err, ErrNotFound) {
 			t.Errorf("before due: got %v, want ErrNotFound", err)
 		}
@@ -218,7 +219,7 @@ func TestOutboxLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Read(ctx, func(tx *Tx) error {
+	err = s.Claim(ctx, func(tx *Tx) error {
 		if _, err := tx.NextDue(ctx, t0, t0.Add(time.Hour)); !errors.Is(err, ErrNotFound) {
 			t.Errorf("after attempt: got %v, want not due until %v", err, next)
 		}

@@ -162,7 +162,11 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 			// Last: a test holding its hook sees the daemon not ready yet.
 			op.fetched(name)
 		}
-		lp.start(ctx, log, "watcher "+m.Name, func() error { return w.Run(ctx) })
+		// With several instances on one PostgreSQL database, the one
+		// holding the mailbox's lease watches it and the others stand by.
+		lp.start(ctx, log, "watcher "+m.Name, func() error {
+			return d.RunLeased(ctx, desk.LeaseName(m.Name), w.Run, func(string) { op.ready.Elsewhere(m.Name) })
+		})
 	}
 	lp.start(ctx, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })
 	lp.start(ctx, log, "deadlines", func() error { return d.RunDeadlines(ctx) })
@@ -177,7 +181,7 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	}
 	lp.start(ctx, log, "reloader", func() error { return rl.run(ctx) })
 
-	log.Info("maildesk running", "config", cfg.Path, "database", cfg.Database, "mailboxes", len(cfg.Mailboxes))
+	log.Info("maildesk running", "config", cfg.Path, "database", cfg.Database, "mailboxes", len(cfg.Mailboxes), "instance", d.Instance())
 	// Once at start, not at each reload: the holiday table's end comes
 	// closer by the year, not by the edit.
 	now := time.Now()
