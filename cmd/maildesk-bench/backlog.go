@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/kioi/maildesk/internal/dovecot"
 	"github.com/kioi/maildesk/message"
 	"github.com/kioi/maildesk/store"
 )
@@ -34,34 +35,11 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 	sizes, fromCorpus := messageSizes(o.corpus)
 	g := &backlogGen{rng: rand.New(rand.NewPCG(8, 8)), sizes: sizes, attachFrac: o.attachFrac, replyFrac: o.replyFrac,
 		to: "fta-pass@origin.or.kr", date: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
-	var total, attach, replies int64
-	md := dv.Maildir("fta-pass")
-	base := time.Now().Add(-24 * time.Hour).Unix()
-	for i := 1; i <= o.backlog; i++ {
-		m := g.next(i)
-		total += int64(len(m.raw))
-		if g.sent[len(g.sent)-1] != m {
-			replies++
-		}
-		if contentType(m.raw) != "" {
-			attach++
-		}
-		// Dovecot gives new maildir files UIDs in the order of the time
-		// their name starts with: one second apart keeps the backlog's order.
-		name := filepath.Join(md, "new", strconv.FormatInt(base+int64(i), 10)+".M0P"+strconv.Itoa(i)+".bench")
-		if err := os.WriteFile(name, m.raw, 0o644); err != nil {
-			return nil, err
-		}
-		if err := os.Chown(name, 65534, 65534); err != nil {
-			return nil, err
-		}
+	sd, err := seedBacklog(dv, g, o.backlog, []string{"fta-pass"})
+	if err != nil {
+		return nil, err
 	}
-	src := "corpus"
-	if !fromCorpus {
-		src = "built-in deciles (no corpus at " + o.corpus + ")"
-	}
-	rs := []result{{"2 backlog", "messages seeded", fmt.Sprintf("%d, %.1f MB, %d with attachment, %d replies; sizes from %s",
-		o.backlog, float64(total)/(1<<20), attach, replies, src), ""}}
+	rs := []result{{"2 backlog", "messages seeded", sd.describe(o, fromCorpus), ""}}
 
 	// Dovecot indexes a new maildir on first access; neither side pays it.
 	if _, err := plainFetch(dv.Addr(), false); err != nil {
@@ -160,6 +138,53 @@ func benchBacklog(ctx context.Context, o options, dir string) ([]result, error) 
 		result{"2 backlog", "ack commit (outbox created_at) -> accepted by SMTP", flow.latency(), ""},
 		result{"2 backlog", "daemon peak RSS under the backlog", fmtMB(peak), "< 150 MB: " + verdict(peak < 150*1024)},
 	), nil
+}
+
+// seeded is what seedBacklog put in the mailboxes.
+type seeded struct {
+	n, attach, replies int
+	bytes              int64
+	per                map[string]int // messages by mailbox
+}
+
+func (sd seeded) describe(o options, fromCorpus bool) string {
+	src := "corpus"
+	if !fromCorpus {
+		src = "built-in deciles (no corpus at " + o.corpus + ")"
+	}
+	return fmt.Sprintf("%d, %.1f MB, %d with attachment, %d replies; sizes from %s",
+		sd.n, float64(sd.bytes)/(1<<20), sd.attach, sd.replies, src)
+}
+
+// seedBacklog writes n messages of g straight into the maildirs of boxes,
+// in turn, before Dovecot has seen them: the backlog of an outage.
+func seedBacklog(dv *dovecot.Server, g *backlogGen, n int, boxes []string) (seeded, error) {
+	sd := seeded{per: map[string]int{}}
+	base := time.Now().Add(-24 * time.Hour).Unix()
+	for i := 1; i <= n; i++ {
+		box := boxes[(i-1)%len(boxes)]
+		g.to = box + "@origin.or.kr"
+		m := g.next(i)
+		sd.n++
+		sd.per[box]++
+		sd.bytes += int64(len(m.raw))
+		if g.sent[len(g.sent)-1] != m {
+			sd.replies++
+		}
+		if contentType(m.raw) != "" {
+			sd.attach++
+		}
+		// Dovecot gives new maildir files UIDs in the order of the time
+		// their name starts with: one second apart keeps the backlog's order.
+		name := filepath.Join(dv.Maildir(box), "new", strconv.FormatInt(base+int64(i), 10)+".M0P"+strconv.Itoa(i)+".bench")
+		if err := os.WriteFile(name, m.raw, 0o644); err != nil {
+			return sd, err
+		}
+		if err := os.Chown(name, 65534, 65534); err != nil {
+			return sd, err
+		}
+	}
+	return sd, nil
 }
 
 func contentType(raw []byte) string {

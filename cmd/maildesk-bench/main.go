@@ -31,6 +31,7 @@ type options struct {
 	n          int // inquiries for the latency benchmark
 	spacing    time.Duration
 	backlog    int     // messages waiting in the mailbox
+	engines    int     // messages over three mailboxes for the engines benchmark
 	messages   int     // messages in the store benchmark
 	tickets    int     // tickets in the store benchmark
 	open       int     // open tickets in the deadline benchmark
@@ -52,6 +53,7 @@ func main() {
 	flag.IntVar(&o.n, "n", 200, "inquiries delivered one by one for the acknowledgement latency")
 	flag.DurationVar(&o.spacing, "spacing", 250*time.Millisecond, "pause after each acknowledgement before the next inquiry")
 	flag.IntVar(&o.backlog, "backlog", 10000, "messages waiting in the mailbox for the throughput benchmark")
+	flag.IntVar(&o.engines, "engines", 3000, "messages over three mailboxes taken in on SQLite, PostgreSQL and two instances on PostgreSQL")
 	flag.IntVar(&o.messages, "messages", 1000000, "messages in the generated store")
 	flag.IntVar(&o.tickets, "tickets", 200000, "tickets in the generated store")
 	flag.IntVar(&o.open, "open", 200000, "open tickets for the deadline clock")
@@ -61,7 +63,7 @@ func main() {
 	flag.Float64Var(&o.replyFrac, "replies", 0.30, "share of backlog messages that reply to an earlier one")
 	flag.StringVar(&o.corpus, "corpus", "../shared/corpus", "mail corpus whose message sizes the backlog draws from")
 	flag.StringVar(&o.maildesk, "maildesk", "", "maildesk binary to measure (default: go build ./cmd/maildesk)")
-	flag.StringVar(&only, "only", "latency,backlog,store,deadlines", "benchmarks to run, comma separated")
+	flag.StringVar(&only, "only", "latency,backlog,store,deadlines,engines", "benchmarks to run, comma separated")
 	flag.StringVar(&cpuprofile, "cpuprofile", "", "write this process's CPU profile (store and deadline benchmarks run in process) to file")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (databases, Dovecot, logs)")
 	flag.BoolVar(&verbose, "v", false, "log progress")
@@ -70,6 +72,7 @@ func main() {
 	scaled := func(p *int, min int) { *p = max(int(math.Round(float64(*p)*scale)), min) }
 	scaled(&o.n, 5)
 	scaled(&o.backlog, 50)
+	scaled(&o.engines, 60)
 	scaled(&o.messages, 500)
 	scaled(&o.tickets, 100)
 	scaled(&o.open, 200)
@@ -126,7 +129,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	add := func(r ...result) { rs = append(rs, r...) }
 	add(result{"machine", "cpus, model", fmt.Sprintf("%d, %s (%s/%s, %s)", runtime.NumCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.Version()), ""},
 		result{"machine", "load average at start (1, 5, 15 min)", loadAvg(), ""})
-	needDaemon := o.only["latency"] || o.only["backlog"] || o.only["store"]
+	needDaemon := o.only["latency"] || o.only["backlog"] || o.only["store"] || o.only["engines"]
 	if needDaemon && o.maildesk == "" {
 		o.log.Info("building maildesk")
 		if o.maildesk, err = buildMaildesk(dir); err != nil {
@@ -141,6 +144,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		{"backlog", benchBacklog},
 		{"store", benchStore},
 		{"deadlines", benchDeadlines},
+		{"engines", benchEngines},
 	}
 	for _, s := range steps {
 		if !o.only[s.name] {
