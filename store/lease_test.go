@@ -245,3 +245,58 @@ func TestClaimDueDeliveriesOnce(t *testing.T) {
 		}
 	}
 }
+
+// Two instances open tickets of one tag at once, some in transactions
+// that roll back: the numbers the customers see are 1..n, each once.
+func TestTicketNumbersDenseAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	a, b := openTwice(t)
+	now := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	const perWriter, writers = 15, 4
+	var wg sync.WaitGroup
+	for i := range writers {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range perWriter {
+				err := s.Write(ctx, func(tx *Tx) error {
+					tk := &Ticket{Tag: "FTA-PASS", Mailbox: "fta-pass", Category: "general", Status: "open",
+						Customer: fmt.Sprintf("c%d.%d@example.com", i, j), CreatedAt: now, UpdatedAt: now}
+					if err := tx.InsertTicket(ctx, tk); err != nil {
+						return err
+					}
+					if j%5 == 4 {
+						return errRolledBack
+					}
+					return nil
+				})
+				if err != nil && !errors.Is(err, errRolledBack) {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var ts []*Ticket
+	if err := a.Read(ctx, func(tx *Tx) (err error) { ts, err = tx.Tickets(ctx, TicketFilter{}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	want := writers * (perWriter - perWriter/5)
+	seen := map[int64]bool{}
+	for _, tk := range ts {
+		if tk.Number < 1 || tk.Number > int64(want) || seen[tk.Number] {
+			t.Errorf("ticket %d: number %d (a duplicate, or outside 1..%d)", tk.ID, tk.Number, want)
+		}
+		seen[tk.Number] = true
+	}
+	if len(ts) != want || len(seen) != want {
+		t.Errorf("tickets: %d with %d distinct numbers, want %d numbered 1..%d", len(ts), len(seen), want, want)
+	}
+}
+
+var errRolledBack = errors.New("rolled back on purpose")
