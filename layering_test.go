@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"cmd/maildesk": {"config", "desk", "examples", "localmail", "mailbox", "message", "metrics", "oauth", "rules", "store", "templates"},
 	// The benchmark command wires the same packages as the daemon, to drive
 	// them under load; nothing imports it.
-	"cmd/maildesk-bench": {"desk", "examples", "internal/dovecot", "localmail", "mailbox", "message", "store", "templates"},
+	"cmd/maildesk-bench": {"desk", "examples", "internal/dovecot", "internal/postgres", "localmail", "mailbox", "message", "store", "templates"},
 	// Fault-injection tests drive the built binary and read its database.
 	"faulttest": {"desk", "examples", "localmail", "mailbox", "message", "store"},
 	"desk":      {"config", "mailbox", "message", "rules", "store", "templates"},

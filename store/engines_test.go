@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/kioi/maildesk/internal/postgres"
 )
 
@@ -268,5 +271,49 @@ func TestTextWithNULAndInvalidUTF8(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The store prepares no server-side statements unless the URL asks for
+// a mode itself: exec by default (PgBouncer in transaction mode), the
+// URL's choice when it names one.
+func TestPostgresExecMode(t *testing.T) {
+	if testEngine != Postgres {
+		t.Skip("PostgreSQL only")
+	}
+	ctx := context.Background()
+	base := testDatabase(t)
+	for _, c := range []struct {
+		suffix string
+		want   pgx.QueryExecMode
+	}{
+		{"", pgx.QueryExecModeExec},
+		{"&default_query_exec_mode=cache_statement", pgx.QueryExecModeCacheStatement},
+		{"&default_query_exec_mode=simple_protocol", pgx.QueryExecModeSimpleProtocol},
+	} {
+		s, err := Open(ctx, base+c.suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got pgx.QueryExecMode
+		if err := conn.Raw(func(dc any) error {
+			got = dc.(*stdlib.Conn).Conn().Config().DefaultQueryExecMode
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		// And it works in that mode.
+		if err := s.Write(ctx, func(tx *Tx) error { return tx.SetSetting(ctx, "mode", []byte(got.String())) }); err != nil {
+			t.Errorf("%q: write: %v", c.suffix, err)
+		}
+		s.Close()
+		if got != c.want {
+			t.Errorf("URL ending %q: exec mode %v, want %v", c.suffix, got, c.want)
+		}
 	}
 }

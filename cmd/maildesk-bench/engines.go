@@ -36,14 +36,21 @@ func benchEngines(ctx context.Context, o options, dir string) ([]result, error) 
 	defer pg.Stop()
 	sizes, fromCorpus := messageSizes(o.corpus)
 
+	// exec is maildesk's default on PostgreSQL (safe behind PgBouncer in
+	// transaction mode); cache_statement is what a URL may choose on a
+	// direct connection (docs/scaling.md).
+	const cached = "&default_query_exec_mode=cache_statement"
 	runs := []struct {
 		label     string
 		pg        bool
+		url       string // added to the URL's parameters
 		instances int
 	}{
-		{"SQLite, 1 instance", false, 1},
-		{"PostgreSQL, 1 instance", true, 1},
-		{"PostgreSQL, 2 instances", true, 2},
+		{"SQLite, 1 instance", false, "", 1},
+		{"PostgreSQL (exec), 1 instance", true, "", 1},
+		{"PostgreSQL (exec), 2 instances", true, "", 2},
+		{"PostgreSQL (cache_statement), 1 instance", true, cached, 1},
+		{"PostgreSQL (cache_statement), 2 instances", true, cached, 2},
 	}
 	var rs []result
 	var first float64
@@ -59,7 +66,7 @@ func benchEngines(ctx context.Context, o options, dir string) ([]result, error) 
 				return nil, err
 			}
 			defer drop()
-			database = url
+			database = url + r.url
 		}
 		// The same mail every run: the generator starts from one seed.
 		g := &backlogGen{rng: rand.New(rand.NewPCG(20, 20)), sizes: sizes, attachFrac: o.attachFrac, replyFrac: o.replyFrac,
