@@ -61,6 +61,7 @@ type Metrics struct {
 	ackLatency      prometheus.Histogram
 	deadlineNotices *prometheus.CounterVec
 	imapConnected   *prometheus.GaugeVec
+	watching        *prometheus.GaugeVec
 	imapReconnects  *prometheus.CounterVec
 	lastFetch       *prometheus.GaugeVec
 	reloads         *prometheus.CounterVec
@@ -97,6 +98,10 @@ func New(o Options) *Metrics {
 		Name: "maildesk_imap_connected",
 		Help: "1 while the mailbox's IMAP session is logged in, 0 otherwise.",
 	}, []string{"mailbox"})
+	m.watching = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "maildesk_mailbox_watching",
+		Help: "1 while this instance watches the mailbox (on PostgreSQL: holds its lease), 0 while another instance does or none yet.",
+	}, []string{"mailbox"})
 	m.imapReconnects = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "maildesk_imap_reconnects_total",
 		Help: "IMAP sessions of the mailbox that ended in an error (each is followed by a reconnect after a backoff).",
@@ -123,10 +128,11 @@ func New(o Options) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.intake, m.sent, m.failed, m.ackLatency, m.deadlineNotices,
-		m.imapConnected, m.imapReconnects, m.lastFetch, m.reloads, m.oauthFailures, build,
+		m.imapConnected, m.watching, m.imapReconnects, m.lastFetch, m.reloads, m.oauthFailures, build,
 	)
 	for _, name := range o.Mailboxes {
 		m.imapConnected.WithLabelValues(name)
+		m.watching.WithLabelValues(name)
 		m.imapReconnects.WithLabelValues(name)
 		m.lastFetch.WithLabelValues(name)
 	}
@@ -192,6 +198,18 @@ func (m *Metrics) Disconnected(mailbox string, failed bool) {
 	if failed {
 		m.imapReconnects.WithLabelValues(mailbox).Inc()
 	}
+}
+
+// Watching records whether this instance watches mailbox: with several
+// instances on one database, the sum over them is 1 for every mailbox
+// when all is well (an alert on 0 finds a mailbox nobody watches, where
+// maildesk_imap_connected is 0 on every instance standing by).
+func (m *Metrics) Watching(mailbox string, on bool) {
+	v := 0.0
+	if on {
+		v = 1
+	}
+	m.watching.WithLabelValues(mailbox).Set(v)
 }
 
 // Fetched records a completed catch-up pass of mailbox at t.

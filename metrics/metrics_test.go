@@ -45,6 +45,9 @@ func TestMetricsExposition(t *testing.T) {
 	m.Failed("ack", false)
 	m.DeadlineNotices("notice", 3)
 	m.Connected("fta-pass")
+	m.Watching("fta-pass", true)
+	m.Watching("qualification", true)
+	m.Watching("qualification", false)
 	m.Disconnected("education", true)
 	m.Fetched("fta-pass", time.Unix(1700000000, 0))
 	m.Reloaded(nil)
@@ -65,6 +68,9 @@ func TestMetricsExposition(t *testing.T) {
 		`maildesk_deadline_notices_total{kind="notice"} 3`,
 		`maildesk_imap_connected{mailbox="fta-pass"} 1`,
 		`maildesk_imap_connected{mailbox="education"} 0`,
+		`maildesk_mailbox_watching{mailbox="fta-pass"} 1`,
+		`maildesk_mailbox_watching{mailbox="qualification"} 0`,
+		`maildesk_mailbox_watching{mailbox="education"} 0`,
 		`maildesk_imap_reconnects_total{mailbox="education"} 1`,
 		`maildesk_imap_reconnects_total{mailbox="fta-pass"} 0`,
 		`maildesk_mailbox_last_fetch_timestamp_seconds{mailbox="fta-pass"} 1.7e+09`,

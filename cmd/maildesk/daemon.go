@@ -164,8 +164,13 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 		}
 		// With several instances on one PostgreSQL database, the one
 		// holding the mailbox's lease watches it and the others stand by.
+		watch := func(ctx context.Context) error {
+			op.metrics.Watching(m.Name, true)
+			defer op.metrics.Watching(m.Name, false)
+			return w.Run(ctx)
+		}
 		lp.start(ctx, log, "watcher "+m.Name, func() error {
-			return d.RunLeased(ctx, desk.LeaseName(m.Name), w.Run, func(string) { op.ready.Elsewhere(m.Name) })
+			return d.RunLeased(ctx, desk.LeaseName(m.Name), watch, func(string) { op.ready.Elsewhere(m.Name) })
 		})
 	}
 	lp.start(ctx, log, "outbox", func() error { return d.RunOutbox(ctx, sender) })

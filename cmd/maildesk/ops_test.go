@@ -180,6 +180,7 @@ func checkOps(t *testing.T, s *stack, deliver func(raw []byte)) *opsDaemon {
 		{"maildesk_outbox_sent_total", []string{"kind=ack"}, 1},
 		{"maildesk_ack_latency_seconds_count", nil, 1},
 		{"maildesk_imap_connected", []string{"mailbox=fta-pass"}, 1},
+		{"maildesk_mailbox_watching", []string{"mailbox=fta-pass"}, 1},
 		{"maildesk_mailbox_last_fetch_timestamp_seconds", []string{"mailbox=fta-pass"}, float64(time.Now().Add(-time.Hour).Unix())},
 		{"maildesk_tickets_open", []string{"category=fta-pass"}, 1},
 		{"maildesk_outbox_pending", nil, 0},
