@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -46,11 +47,52 @@ type SMTPConfig struct {
 
 // Sender delivers already-composed messages.
 //
-// A Sender holds no connection: every Send dials, delivers one message and
-// quits, so a relay restart or a changed password never leaves a stale
-// session behind. It is safe for concurrent use.
+// After a delivery the session stays open for keepIdle, for at most
+// sessionMessages messages, so that a burst (the acknowledgements of a
+// backlog) costs one dial, greeting, TLS handshake and login rather than
+// one per mail. A reused session starts each mail with RSET; when that
+// fails (the relay closed it, restarted, timed out) the mail goes over a
+// new session, which is safe because nothing of it was sent yet. Beyond
+// the short idle time no session is kept, so a changed password or a
+// relay moved elsewhere is met by the next dial. It is safe for
+// concurrent use: concurrent Sends each get their own session.
 type Sender struct {
 	cfg SMTPConfig
+
+	mu   sync.Mutex
+	idle *session // left open by the last delivery; nil when none
+	// keepIdle overrides the package's keepIdle (tests; 0: the default).
+	keepIdle time.Duration
+}
+
+// keepIdle is how long a session is kept open after a delivery, waiting
+// for the next; sessionMessages how many mails one session carries at
+// most. Both are far below what relays allow (Postfix waits 300 s; a
+// session of 100 mails is ordinary), so the relay is never the one to
+// give up on an idle session in the common case.
+const (
+	keepIdle        = 2 * time.Second
+	sessionMessages = 100
+)
+
+// session is an open, greeted and logged-in SMTP session.
+type session struct {
+	sc      *smtp.Client
+	conns   *connTracker
+	timeout time.Duration
+	sent    int         // mails accepted on it
+	timer   *time.Timer // ends it when idle for keepIdle
+}
+
+// close ends the session: QUIT when polite is set and the relay is
+// still talking, then the connection.
+func (ss *session) close(polite bool) {
+	if polite {
+		ss.conns.deadline(time.Now().Add(5 * time.Second))
+		_ = ss.sc.Quit()
+	}
+	_ = ss.sc.Close()
+	ss.conns.close()
 }
 
 // NewSender returns a Sender for the relay cfg. Configuration errors surface
@@ -106,52 +148,118 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, raw []byte)
 	if err := checkEnvelope(from, to); err != nil {
 		return &SendError{Permanent: true, Err: err}
 	}
-
-	sc, done, err := s.session(ctx)
+	ss, stop, err := s.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
-
-	if err := transact(sc, from, to, raw); err != nil {
+	err = transact(ss.sc, from, to, raw)
+	stop()
+	if err != nil {
 		if ctx.Err() != nil {
+			ss.close(false)
 			return &SendError{Err: fmt.Errorf("send via %s: %w", s.cfg.Host, ctx.Err())}
 		}
+		// The relay answered, so the session is intact: say goodbye
+		// instead of dropping the connection. It is not kept: a refusal
+		// may be the relay's judgement of the session (a rate limit, a
+		// 421), and the next mail should not inherit it.
 		var se *SendError
-		if errors.As(err, &se) && se.Code != 0 {
-			// The relay answered, so the session is intact: say goodbye
-			// instead of dropping the connection.
-			_ = sc.Quit()
-		}
+		ss.close(errors.As(err, &se) && se.Code != 0)
 		return err
 	}
-	// The message is accepted once DATA got its 250; a failing QUIT changes
-	// nothing about that, so its error is dropped.
-	_ = sc.Quit()
+	// The message is accepted once DATA got its 250; what happens to the
+	// session after that changes nothing about it.
+	ss.sent++
+	s.keep(ctx, ss)
 	return nil
+}
+
+// open gives a session ready for a mail transaction, reused or new, with
+// ctx cutting its connection at once until stop is called.
+func (s *Sender) open(ctx context.Context) (ss *session, stop func() bool, err error) {
+	if ss = s.take(); ss != nil {
+		ss.conns.deadline(time.Now().Add(ss.timeout))
+		stop = context.AfterFunc(ctx, ss.conns.abort)
+		if err := ss.sc.Reset(); err == nil {
+			return ss, stop, nil
+		}
+		stop()
+		ss.close(false)
+		if ctx.Err() != nil {
+			return nil, nil, &SendError{Err: fmt.Errorf("send via %s: %w", s.cfg.Host, ctx.Err())}
+		}
+	}
+	return s.dial(ctx)
+}
+
+// take removes the idle session, if any, for a Send to use.
+func (s *Sender) take() *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.idle
+	if ss == nil || !ss.timer.Stop() {
+		// None, or its timer has fired and is closing it.
+		return nil
+	}
+	s.idle = nil
+	return ss
+}
+
+// keep leaves ss open for the next Send, unless it has carried its share
+// of mail, ctx has ended (shutdown) or another session is idle already.
+func (s *Sender) keep(ctx context.Context, ss *session) {
+	if ss.sent >= sessionMessages || ctx.Err() != nil || ss.conns.isAborted() {
+		ss.close(true)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idle != nil {
+		go ss.close(true)
+		return
+	}
+	s.idle = ss
+	ss.timer = time.AfterFunc(cmp.Or(s.keepIdle, keepIdle), func() {
+		s.mu.Lock()
+		if s.idle == ss {
+			s.idle = nil
+		}
+		s.mu.Unlock()
+		ss.close(true)
+	})
+}
+
+// Close ends the idle session, if any, with QUIT. A Sender may still be
+// used after it; the daemon calls it when it stops.
+func (s *Sender) Close() {
+	if ss := s.take(); ss != nil {
+		ss.close(true)
+	}
 }
 
 // Check connects to the relay, greets it, starts TLS and logs in as Send
 // would, then quits without a transaction: `maildesk run -check-login`.
+// It always dials, so that it tests the relay as it is now.
 func (s *Sender) Check(ctx context.Context) error {
-	sc, done, err := s.session(ctx)
+	ss, stop, err := s.dial(ctx)
 	if err != nil {
 		return err
 	}
-	defer done()
-	if err := sc.Noop(); err != nil {
+	defer stop()
+	if err := ss.sc.Noop(); err != nil {
+		ss.close(false)
 		return fmt.Errorf("NOOP to %s: %w", s.cfg.Host, err)
 	}
-	_ = sc.Quit()
+	ss.close(true)
 	return nil
 }
 
-// session connects to the relay, greets it, starts TLS and logs in; done
-// ends it. Cancelling ctx cuts the connection at once. Its errors are
-// temporary *SendErrors: a bad port or timeout is configuration, a token
-// that cannot be had a passing fault, so queued mail waits instead of
-// failing.
-func (s *Sender) session(ctx context.Context) (sc *smtp.Client, done func(), err error) {
+// dial connects to the relay, greets it, starts TLS and logs in. Until
+// stop is called, cancelling ctx cuts the connection at once. Its errors
+// are temporary *SendErrors: a bad port or timeout is configuration, a
+// token that cannot be had a passing fault, so queued mail waits instead
+// of failing.
+func (s *Sender) dial(ctx context.Context) (ss *session, stop func() bool, err error) {
 	conns := &connTracker{}
 	client, err := s.newClient(ctx, conns)
 	if err != nil {
@@ -159,14 +267,14 @@ func (s *Sender) session(ctx context.Context) (sc *smtp.Client, done func(), err
 	}
 	// go-mail's deadline covers slow servers; this covers shutdown, which
 	// must not wait out a 60s timeout.
-	stop := context.AfterFunc(ctx, conns.abort)
-	sc, err = client.DialToSMTPClientWithContext(ctx)
+	stop = context.AfterFunc(ctx, conns.abort)
+	sc, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
 		stop()
 		conns.close()
 		return nil, nil, setupError(ctx, s.cfg.Host, err)
 	}
-	return sc, func() { sc.Close(); stop() }, nil
+	return &session{sc: sc, conns: conns, timeout: cmp.Or(s.cfg.Timeout, defaultSMTPTimeout)}, stop, nil
 }
 
 // transact runs the mail transaction on an established session.
@@ -368,7 +476,27 @@ func (t *connTracker) abort() {
 	}
 }
 
-// close releases connections go-mail abandoned after a failed handshake.
+// deadline bounds the next reads and writes, unless aborted. go-mail
+// sets one deadline at dial; a session used again needs a new one.
+func (t *connTracker) deadline(at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.aborted {
+		return
+	}
+	for _, c := range t.conns {
+		_ = c.SetDeadline(at)
+	}
+}
+
+func (t *connTracker) isAborted() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.aborted
+}
+
+// close releases the connections (also those go-mail abandoned after a
+// failed handshake).
 func (t *connTracker) close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()

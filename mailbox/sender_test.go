@@ -42,6 +42,35 @@ type smtpTestServer struct {
 	// until release is closed.
 	inData  chan struct{}
 	release chan struct{}
+
+	// conns are the sessions' connections, in order of arrival; ended
+	// counts the sessions that have ended, by either side (go-smtp logs a
+	// session out when its connection closes).
+	conns []*smtp.Conn
+	ended int
+}
+
+// injected reads one of the injected replies, which a test may change
+// between mails of one session.
+func (s *smtpTestServer) injected(e *error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return *e
+}
+
+// inject sets one of them.
+func (s *smtpTestServer) inject(e *error, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*e = err
+}
+
+// sessions is how many connections the server has had, and how many of
+// them have ended.
+func (s *smtpTestServer) sessions() (n, ended int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns), s.ended
 }
 
 type smtpTestSecurity int
@@ -54,7 +83,10 @@ const (
 
 func startSMTP(t *testing.T, s *smtpTestServer, security smtpTestSecurity, cert *tls.Certificate) {
 	t.Helper()
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		s.mu.Lock()
+		s.conns = append(s.conns, c)
+		s.mu.Unlock()
 		return &smtpTestSession{srv: s}, nil
 	}))
 	srv.Domain = "localhost"
@@ -108,16 +140,16 @@ func (ss *smtpTestSession) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.srv.user != "" && ss.authUser == "" {
 		return smtp.ErrAuthRequired
 	}
-	if ss.srv.mailErr != nil {
-		return ss.srv.mailErr
+	if err := ss.srv.injected(&ss.srv.mailErr); err != nil {
+		return err
 	}
 	ss.cur = received{from: from, authUser: ss.authUser}
 	return nil
 }
 
 func (ss *smtpTestSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if ss.srv.rcptErr != nil {
-		return ss.srv.rcptErr
+	if err := ss.srv.injected(&ss.srv.rcptErr); err != nil {
+		return err
 	}
 	ss.cur.to = append(ss.cur.to, to)
 	return nil
@@ -132,8 +164,8 @@ func (ss *smtpTestSession) Data(r io.Reader) error {
 		ss.srv.inData <- struct{}{}
 		<-ss.srv.release
 	}
-	if ss.srv.dataErr != nil {
-		return ss.srv.dataErr
+	if err := ss.srv.injected(&ss.srv.dataErr); err != nil {
+		return err
 	}
 	ss.cur.data = data
 	ss.srv.mu.Lock()
@@ -143,7 +175,12 @@ func (ss *smtpTestSession) Data(r io.Reader) error {
 }
 
 func (ss *smtpTestSession) Reset()        { ss.cur = received{} }
-func (ss *smtpTestSession) Logout() error { return nil }
+func (ss *smtpTestSession) Logout() error {
+	ss.srv.mu.Lock()
+	ss.srv.ended++
+	ss.srv.mu.Unlock()
+	return nil
+}
 
 // rawReply is a composed message exercising what SMTP transport could
 // damage: 8-bit UTF-8, a line starting with a dot, a lone dot line, long
@@ -242,10 +279,12 @@ func TestSenderAuth(t *testing.T) {
 	}
 }
 
+// smtpErr is a reply of the test server with code.
+func smtpErr(code int) error {
+	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: "injected"}
+}
+
 func TestSenderErrors(t *testing.T) {
-	smtpErr := func(code int) error {
-		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCodeNotSet, Message: "injected"}
-	}
 	tests := []struct {
 		name          string
 		srv           *smtpTestServer

@@ -139,6 +139,9 @@ func runDaemon(ctx context.Context, configPath string, o daemonOptions) error {
 	}
 	tokens := newTokenSources(cfg, log, op.metrics.OAuthRefreshFailed)
 	sender := senderOf(cfg, tokens)
+	// When the daemon returns, every loop has stopped: the session the
+	// outbox left open to the relay gets its QUIT.
+	defer sender.Close()
 	lp.start(ctx, log, "http", func() error { return op.serve(ctx, cmp.Or(o.grace, shutdownGrace)) })
 	lp.start(ctx, log, "systemd notify", func() error { return op.notifySystemd(ctx) })
 
