@@ -174,7 +174,7 @@ func (ss *smtpTestSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (ss *smtpTestSession) Reset()        { ss.cur = received{} }
+func (ss *smtpTestSession) Reset() { ss.cur = received{} }
 func (ss *smtpTestSession) Logout() error {
 	ss.srv.mu.Lock()
 	ss.srv.ended++
