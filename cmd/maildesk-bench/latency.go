@@ -102,6 +102,14 @@ func benchLatency(ctx context.Context, o options, dir string) ([]result, error) 
 	}
 	defer c.stop()
 
+	anchor, err := startAnchor(dv.Addr(), "fta-pass")
+	if err != nil {
+		return nil, fmt.Errorf("IDLE anchor: %w", err)
+	}
+	defer anchor.close()
+	var delivered uint32
+	var floor []time.Duration // delivery -> EXISTS at the anchor
+
 	// A first inquiry proves the chain works and leaves maildesk idling.
 	send := func(i int) (time.Duration, error) {
 		id := fmt.Sprintf("lat-%d-%x@customer.example.co.kr", i, rand.Uint32())
@@ -111,9 +119,17 @@ func benchLatency(ctx context.Context, o options, dir string) ([]result, error) 
 		if err := dv.Deliver("fta-pass", from, raw); err != nil {
 			return 0, err
 		}
+		delivered++
 		at, err := acks.wait(ctx, id, 60*time.Second)
 		if err != nil {
 			return 0, fmt.Errorf("%w\nmaildesk log:\n%s", err, c.log())
+		}
+		seen, err := anchor.wait(ctx, delivered, 60*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		if i > 0 {
+			floor = append(floor, seen.Sub(start))
 		}
 		return at.Sub(start), nil
 	}
@@ -134,9 +150,11 @@ func benchLatency(ctx context.Context, o options, dir string) ([]result, error) 
 		// at a different point of its IDLE.
 		time.Sleep(o.spacing/2 + rand.N(o.spacing))
 	}
-	p95 := percentile(lat, 95)
+	p95, floor95 := percentile(lat, 95), percentile(floor, 95)
 	return []result{
 		{"1 latency", "delivery into Dovecot -> ack at SMTP", dist(lat), "p95 <= 5s: " + verdict(p95 <= 5*time.Second)},
+		{"1 latency", "delivery -> EXISTS at a bare go-imap IDLE client (the anchor)", dist(floor), ""},
+		{"1 latency", "ack p95 - anchor p95", fmtDur(p95 - floor95), "<= 100ms (issue 21): " + verdict(p95-floor95 <= 100*time.Millisecond)},
 		{"1 latency", "daemon RSS, idle (small database)", fmtMB(idle), "< 150 MB: " + verdict(idle < 150*1024)},
 	}, nil
 }
