@@ -442,23 +442,28 @@ func copyInto(ctx context.Context, src *sql.Tx, tx pgx.Tx, version int, tables [
 		return err
 	}
 	// The schemas must agree table by table and column by column: a
-	// difference is a migration that went wrong on one engine.
-	existing, err = pgTables(ctx, tx)
+	// difference is a migration that went wrong on one engine. Tables of
+	// the schema that are not maildesk's were there before and are left
+	// alone.
+	after, err := pgTables(ctx, tx)
 	if err != nil {
 		return err
 	}
+	for n := range existing {
+		delete(after, n)
+	}
 	for _, t := range tables {
-		if !existing[t.name] {
+		if !after[t.name] {
 			return fmt.Errorf("table %s of the SQLite file has no PostgreSQL twin in migration %d", t.name, version)
 		}
-		delete(existing, t.name)
+		delete(after, t.name)
 		if err := t.targetKinds(ctx, tx); err != nil {
 			return fmt.Errorf("table %s: %w", t.name, err)
 		}
 	}
-	delete(existing, "schema_version")
-	for n := range existing {
-		return fmt.Errorf("table %s of the PostgreSQL schema has no SQLite twin", n)
+	delete(after, "schema_version")
+	for n := range after {
+		return fmt.Errorf("table %s of the PostgreSQL migrations has no SQLite twin", n)
 	}
 
 	for _, t := range tables {
@@ -471,7 +476,7 @@ func copyInto(ctx context.Context, src *sql.Tx, tx pgx.Tx, version int, tables [
 		}
 		t.rep.Elapsed = time.Since(began)
 	}
-	if err := resetSequences(ctx, tx); err != nil {
+	if err := resetSequences(ctx, tx, tables); err != nil {
 		return err
 	}
 	if copyHookBeforeVerify != nil {
@@ -792,12 +797,17 @@ func (t *copyTable) verify(ctx context.Context, src *sql.Tx, tx pgx.Tx) (string,
 }
 
 // resetSequences sets the sequence of every identity (or serial) column
-// of the current schema so that the next value is one past the largest
+// of the tables copied so that the next value is one past the largest
 // copied: a new ticket continues the numbering.
-func resetSequences(ctx context.Context, tx pgx.Tx) error {
+func resetSequences(ctx context.Context, tx pgx.Tx, tables []*copyTable) error {
+	var names []string
+	for _, t := range tables {
+		names = append(names, t.name)
+	}
 	rows, err := tx.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
-		WHERE table_schema = current_schema() AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')
-		ORDER BY table_name, column_name`)
+		WHERE table_schema = current_schema() AND table_name = ANY($1)
+			AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')
+		ORDER BY table_name, column_name`, names)
 	if err != nil {
 		return fmt.Errorf("list sequences: %w", err)
 	}
