@@ -591,18 +591,18 @@ func (f *file) secret(dir, table, name, env, file string) Secret {
 	case env != "" && file != "":
 		f.Addf(table+fileKey, "set %s or %s, not both", envKey, fileKey)
 	case env != "":
-		v, ok := os.LookupEnv(env)
-		switch {
-		case !ok:
-			f.Addf(table+envKey, "%s: environment variable %s is not set", envKey, env)
-		case v == "":
-			f.Addf(table+envKey, "%s: environment variable %s is empty", envKey, env)
+		v, err := SecretFromEnv(env)
+		if err != nil {
+			f.Addf(table+envKey, "%s: %v", envKey, err)
 		}
-		return Secret{value: v, source: envKey + " " + env}
+		return Secret{value: v.value, source: envKey + " " + env}
 	case file != "":
 		path := resolvePath(dir, file)
-		b, err := os.ReadFile(path)
-		if err != nil {
+		v, err := SecretFromFile(path)
+		switch {
+		case errors.Is(err, errEmptySecret):
+			f.Addf(table+fileKey, "%s %q is empty", fileKey, file)
+		case err != nil:
 			// Name the file as written; the reason is all that is needed
 			// of the error.
 			var pe *fs.PathError
@@ -612,13 +612,43 @@ func (f *file) secret(dir, table, name, env, file string) Secret {
 			f.Addf(table+fileKey, "%s %q: %v", fileKey, file, err)
 			return Secret{}
 		}
-		v := strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			f.Addf(table+fileKey, "%s %q is empty", fileKey, file)
-		}
-		return Secret{value: v, source: fileKey + " " + path}
+		return Secret{value: v.value, source: fileKey + " " + path}
 	}
 	return Secret{}
+}
+
+// errEmptySecret is SecretFromFile's error for a file with no password.
+var errEmptySecret = errors.New("the file is empty")
+
+// SecretFromEnv reads a password from the environment variable name, as
+// a *_password_env key does: for a command's flag that names one (the
+// error then reads "environment variable NAME is not set", never the
+// value). An empty variable is an error too.
+func SecretFromEnv(name string) (Secret, error) {
+	v, ok := os.LookupEnv(name)
+	switch {
+	case !ok:
+		return Secret{}, errors.New("environment variable " + name + " is not set")
+	case v == "":
+		return Secret{}, errors.New("environment variable " + name + " is empty")
+	}
+	return Secret{value: v, source: "environment variable " + name}, nil
+}
+
+// SecretFromFile reads a password from the file at path, as a
+// *_password_file key does: the file's content without its trailing line
+// break. An empty file is an error, as is one that cannot be read (the
+// error names the path, never the content).
+func SecretFromFile(path string) (Secret, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Secret{}, err
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return Secret{}, &fs.PathError{Op: "read", Path: path, Err: errEmptySecret}
+	}
+	return Secret{value: v, source: "file " + path}, nil
 }
 
 // noPassword reports a password set for an account that signs in with
@@ -755,6 +785,21 @@ func IsPostgres(database string) bool {
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
+// URLHasPassword reports whether the PostgreSQL URL v holds a password, in
+// its user part or as a password parameter: the database key refuses such
+// a URL (a URL is shown and logged as it is), and so do commands that take
+// one on their command line, where other users see it in ps. An
+// unparsable URL reports false; opening it says what is wrong.
+func URLHasPassword(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && urlHasPassword(u)
+}
+
+func urlHasPassword(u *url.URL) bool {
+	_, set := u.User.Password()
+	return set || u.Query().Has("password")
+}
+
 // database checks the database key: a PostgreSQL URL as it is, anything
 // else a path resolved against dir.
 func (f *file) database(dir, v string) string {
@@ -768,7 +813,7 @@ func (f *file) database(dir, v string) string {
 		case u.Host == "" && !u.Query().Has("host"):
 			f.Addf("database", "database: the PostgreSQL URL names no host")
 		}
-		if _, set := u.User.Password(); set || u.Query().Has("password") {
+		if urlHasPassword(u) {
 			f.Addf("database", "database: passwords do not belong in configuration files; use database_password_env (an environment variable) or database_password_file")
 			return ""
 		}

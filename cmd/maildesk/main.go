@@ -17,6 +17,7 @@
 //	maildesk report  [-config FILE] [-from DATE] [-to DATE] [-category ID] [-format text|json|csv|html] [-o FILE]   the charter report of a period
 //	maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
 //	maildesk backup  [-config FILE] DEST          an online, consistent copy of the database
+//	maildesk migrate-store -from FILE -to URL [-to-password-env NAME | -to-password-file PATH]   copy the SQLite database into an empty PostgreSQL one, verified
 //	maildesk oauth login [-config FILE] [-browser [-listen ADDR]] MAILBOX|smtp   sign an account in with OAuth 2.0 (device code, or a browser) and write its token_file
 //	maildesk version                              version, VCS revision and Go version of this binary
 package main
@@ -56,6 +57,10 @@ const usage = `usage:
   maildesk compensation paid [-config FILE] ENTRY [--note TEXT]         mark a ledger entry paid
   maildesk calendar [-config FILE] [-json] [YEAR]   holidays and working time as the daemon counts them
   maildesk backup  [-config FILE] DEST          an online, consistent copy of the database, checked
+  maildesk migrate-store -from FILE -to postgres://USER@HOST/DB [-to-password-env NAME | -to-password-file PATH]
+                                                copy the SQLite database (daemon stopped) into an empty
+                                                PostgreSQL one in one transaction, verified per table by
+                                                row count and SHA-256 checksum
   maildesk oauth login [-config FILE] [-browser [-listen ADDR]] MAILBOX|smtp
                                                 sign the account in with OAuth 2.0 (device code: prints the
                                                 address and the code; -browser: Google) and write its token_file
@@ -265,6 +270,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return backupDatabase(ctx, *config, fs.Arg(0), stdout)
+	case "migrate-store":
+		fs := newFlags("migrate-store", stderr)
+		var a migrateArgs
+		fs.StringVar(&a.from, "from", "", "the SQLite database `file` to copy (maildesk.db)")
+		fs.StringVar(&a.to, "to", "", "the empty PostgreSQL database to copy into: postgres://USER@HOST/DB (no password in it)")
+		fs.StringVar(&a.pwEnv, "to-password-env", "", "read PostgreSQL's password from the environment variable `NAME`")
+		fs.StringVar(&a.pwFile, "to-password-file", "", "read PostgreSQL's password from the file at `PATH`")
+		if err := parseFlags(fs, args, 0); err != nil {
+			return err
+		}
+		return migrateStore(ctx, a, stdout)
 	case "report":
 		fs := newFlags("report", stderr)
 		config := fs.String("config", "maildesk.toml", "configuration `file`")
