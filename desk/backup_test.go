@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/store"
 )
 
@@ -15,6 +16,7 @@ import (
 // ticket and its acknowledgement (and the handler's notices up to the
 // hour's limit); nothing after it.
 func TestBackupDuringIntake(t *testing.T) {
+	maildesktest.SQLiteOnly(t) // PostgreSQL is backed up with pg_dump
 	f := newFixture(t)
 	ctx := context.Background()
 	const n, batch = 1000, 50

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/examples"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/localmail"
 	"github.com/kioi/maildesk/mailbox"
 	"github.com/kioi/maildesk/message"
@@ -92,7 +93,7 @@ func rulesFrom(t *testing.T, files map[string]string) *rules.Set {
 
 func newFixtureWith(t *testing.T, rs *rules.Set) *fixture {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "desk.db"))
+	st, err := store.Open(context.Background(), maildesktest.Database(t, "desk.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 // lock (store.Write) buys across processes; without it the two intakes
 // of one mail, or the two clocks, would each decide on their own.
 func TestTwoInstancesDecideOnce(t *testing.T) {
+	maildesktest.PostgresOnly(t)
 	url := maildesktest.Postgres(t)
 	ctx := context.Background()
 	rs := rulesFrom(t, deadlineRules)

@@ -60,6 +60,7 @@ func (w *watchers) holder() string {
 // RunLeased: one watches, the other stands by; a lost lease stops the
 // watcher; a clean stop hands the mailbox over at once.
 func TestRunLeasedOnPostgres(t *testing.T) {
+	maildesktest.PostgresOnly(t)
 	url := maildesktest.Postgres(t)
 	ctx := context.Background()
 	tmpl, err := templates.Load("")

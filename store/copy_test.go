@@ -23,7 +23,7 @@ import (
 // PostgreSQL, and skip in the SQLite run.
 func copyPair(t *testing.T) (lite, pg string) {
 	t.Helper()
-	if testEngine != Postgres {
+	if !onPostgres() {
 		t.Skip("needs SQLite and PostgreSQL: runs in the PostgreSQL run of the store tests")
 	}
 	return filepath.Join(t.TempDir(), "maildesk.db"), testDatabase(t)
@@ -695,7 +695,7 @@ func TestEncodeValue(t *testing.T) {
 //	go test ./store -run '^$' -bench CopyToPostgres -benchtime 3x
 func BenchmarkCopyToPostgres(b *testing.B) {
 	ctx := context.Background()
-	base := pgBase
+	base := postgres.Base()
 	if base == "" {
 		srv, err := postgres.Start()
 		if err != nil {

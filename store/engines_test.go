@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,89 +15,25 @@ import (
 	"github.com/kioi/maildesk/internal/postgres"
 )
 
-// Every test of this package runs on both engines: TestMain runs them on
-// SQLite, then runs this test binary again, with the same flags, with
-// envEngine set, and there openTest (and testDatabase) give PostgreSQL
-// databases, a schema each in one cluster for the whole run. A rerun
-// rather than a subtest per engine keeps the tests as they read; a test
-// of something only SQLite has says so with sqliteOnly.
-//
-// Without PostgreSQL (no postgresql package, no MAILDESK_TEST_POSTGRES)
-// the second run is skipped, or fails when CI is set, like the Dovecot
-// tests (internal/maildesktest cannot be used here: it imports store).
-const envEngine = "MAILDESK_TEST_STORE_ENGINE"
+// Every test of this package runs on both engines (postgres.RunBoth):
+// on SQLite, then again in a second run of this test binary where
+// openTest and testDatabase give PostgreSQL databases, a schema each in
+// one cluster for the whole run. A test of something only SQLite has
+// says so with sqliteOnly. (internal/maildesktest, which the other
+// packages use for this, cannot be used here: it imports store.)
+func TestMain(m *testing.M) { os.Exit(postgres.RunBoth("store", m)) }
 
-// testEngine is the engine of this run; pgBase the PostgreSQL URL in
-// which testDatabase makes schemas.
-var (
-	testEngine = SQLite
-	pgBase     string
-)
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if os.Getenv(envEngine) == Postgres {
-		os.Exit(runOnPostgres(m))
-	}
-	if code := m.Run(); code != 0 {
-		os.Exit(code)
-	}
-	os.Exit(rerunOnPostgres())
-}
-
-func runOnPostgres(m *testing.M) int {
-	testEngine = Postgres
-	pgBase = os.Getenv(postgres.EnvURL)
-	if pgBase == "" {
-		srv, err := postgres.Start()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "store: start PostgreSQL: %v\n", err)
-			return 1
-		}
-		defer srv.Stop()
-		pgBase = srv.URL()
-	}
-	return m.Run()
-}
-
-// rerunOnPostgres runs this binary again on PostgreSQL, or says why not.
-func rerunOnPostgres() int {
-	if _, err := postgres.Find(); err != nil && os.Getenv(postgres.EnvURL) == "" {
-		if os.Getenv("CI") != "" {
-			fmt.Fprintf(os.Stderr, "store: CI must run the tests on PostgreSQL too: %v\n", err)
-			return 1
-		}
-		fmt.Printf("store: the tests did not run on PostgreSQL: %v\n", err)
-		return 0
-	}
-	// A benchmark, a fuzz run or a coverage profile is of one run: the
-	// second would write over its output.
-	for _, f := range []string{"test.bench", "test.fuzz", "test.coverprofile", "test.cpuprofile", "test.memprofile"} {
-		if fl := flag.Lookup(f); fl != nil && fl.Value.String() != "" {
-			return 0
-		}
-	}
-	cmd := exec.Command(os.Args[0], os.Args[1:]...)
-	cmd.Env = append(os.Environ(), envEngine+"="+Postgres)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if testing.Verbose() {
-		fmt.Println("=== store: the same tests on PostgreSQL")
-	}
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "store: on PostgreSQL: %v\n", err)
-		return 1
-	}
-	return 0
-}
+// onPostgres tells whether this is the PostgreSQL run.
+func onPostgres() bool { return postgres.Base() != "" }
 
 // testDatabase returns what Open takes for a new, empty database of this
 // run's engine: a file in t's directory, or a URL of a new schema.
 func testDatabase(t testing.TB) string {
 	t.Helper()
-	if testEngine == SQLite {
+	if !onPostgres() {
 		return filepath.Join(t.TempDir(), "test.db")
 	}
-	url, drop, err := postgres.NewSchema(context.Background(), pgBase)
+	url, drop, err := postgres.NewSchema(context.Background(), postgres.Base())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +49,7 @@ func testDatabase(t testing.TB) string {
 // file, its modes, WAL, EXPLAIN QUERY PLAN, VACUUM INTO).
 func sqliteOnly(t testing.TB) {
 	t.Helper()
-	if testEngine != SQLite {
+	if onPostgres() {
 		t.Skip("SQLite only")
 	}
 }
@@ -177,7 +110,7 @@ func TestIsPostgres(t *testing.T) {
 
 // What only SQLite has is a no-op or a clear error on PostgreSQL.
 func TestPostgresWithoutFile(t *testing.T) {
-	if testEngine != Postgres {
+	if !onPostgres() {
 		t.Skip("PostgreSQL only")
 	}
 	ctx := context.Background()
@@ -191,7 +124,7 @@ func TestPostgresWithoutFile(t *testing.T) {
 	if err := s.Backup(ctx, filepath.Join(t.TempDir(), "copy.db")); !errors.Is(err, ErrBackupPostgres) {
 		t.Errorf("Backup: got %v, want ErrBackupPostgres", err)
 	}
-	release, err := Lock(pgBase)
+	release, err := Lock(postgres.Base())
 	if err != nil {
 		t.Fatalf("Lock: %v", err)
 	}
@@ -203,7 +136,7 @@ func TestPostgresWithoutFile(t *testing.T) {
 
 // A password given apart from the URL is used, and Path never shows one.
 func TestPostgresPassword(t *testing.T) {
-	if testEngine != Postgres {
+	if !onPostgres() {
 		t.Skip("PostgreSQL only")
 	}
 	u := testDatabase(t)
@@ -228,7 +161,7 @@ func TestTextWithNULAndInvalidUTF8(t *testing.T) {
 	s := openTest(t)
 	bad := "a\x00b\xffc"
 	want := bad
-	if testEngine == Postgres {
+	if onPostgres() {
 		want = "a\uFFFDb\uFFFDc"
 	}
 	raw := []byte("Subject: x\r\n\r\na\x00b\xffc")
@@ -278,7 +211,7 @@ func TestTextWithNULAndInvalidUTF8(t *testing.T) {
 // a mode itself: exec by default (PgBouncer in transaction mode), the
 // URL's choice when it names one.
 func TestPostgresExecMode(t *testing.T) {
-	if testEngine != Postgres {
+	if !onPostgres() {
 		t.Skip("PostgreSQL only")
 	}
 	ctx := context.Background()

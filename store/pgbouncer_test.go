@@ -18,7 +18,7 @@ import (
 // pgbouncer it skips, or fails when CI is set.
 func startBouncer(t *testing.T, poolSize int) (bouncer *postgres.Bouncer, url string) {
 	t.Helper()
-	if testEngine != Postgres {
+	if !onPostgres() {
 		t.Skip("PostgreSQL only")
 	}
 	if _, err := postgres.FindPgBouncer(); err != nil {

@@ -3,6 +3,7 @@ package maildesktest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/kioi/maildesk/internal/postgres"
@@ -18,7 +19,10 @@ import (
 // PostgreSQL tests should start one in its TestMain, as store's tests do.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(postgres.EnvURL)
+	base := postgres.Base()
+	if base == "" {
+		base = os.Getenv(postgres.EnvURL)
+	}
 	if base == "" {
 		NeedPostgres(t)
 		srv, err := postgres.Start()
@@ -38,6 +42,40 @@ func Postgres(t testing.TB) string {
 		}
 	})
 	return url
+}
+
+// Database returns what store.Open takes for a new, empty database of
+// this test run's engine: a file named name in t's directory in the
+// SQLite run, a schema of its own in the PostgreSQL run of a package
+// whose TestMain calls postgres.RunBoth.
+func Database(t testing.TB, name string) string {
+	t.Helper()
+	if !OnPostgres() {
+		return filepath.Join(t.TempDir(), name)
+	}
+	return Postgres(t)
+}
+
+// OnPostgres tells whether this is the PostgreSQL run of postgres.RunBoth.
+func OnPostgres() bool { return postgres.Base() != "" }
+
+// SQLiteOnly skips t in the PostgreSQL run: it tests what only SQLite
+// has (a file, its backup, its modes).
+func SQLiteOnly(t testing.TB) {
+	t.Helper()
+	if OnPostgres() {
+		t.Skip("SQLite only")
+	}
+}
+
+// PostgresOnly skips t in the SQLite run of postgres.RunBoth: a test of
+// what only PostgreSQL has runs in the PostgreSQL run, on its server,
+// rather than starting a cluster of its own in both.
+func PostgresOnly(t testing.TB) {
+	t.Helper()
+	if !OnPostgres() {
+		t.Skip("PostgreSQL only: runs in the PostgreSQL run")
+	}
 }
 
 // NeedPostgres skips t where PostgreSQL cannot run (no postgresql package
