@@ -11,13 +11,16 @@ import (
 	"time"
 
 	"github.com/kioi/maildesk/examples"
+	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/rules"
 	"github.com/kioi/maildesk/store"
 	"github.com/kioi/maildesk/templates"
 )
 
 // newBenchDesk is a Desk on a fresh database with the example rules and
-// the built-in templates, its clock standing at start.
+// the built-in templates, its clock standing at start. The database is
+// SQLite's; MAILDESK_TEST_STORE_ENGINE=postgres makes it a PostgreSQL
+// schema (a benchmark runs in one run of postgres.RunBoth, never both).
 func newBenchDesk(b *testing.B, clock Clock, pass func()) (*Desk, *store.Store) {
 	b.Helper()
 	dir := b.TempDir()
@@ -42,7 +45,7 @@ func newBenchDesk(b *testing.B, clock Clock, pass func()) (*Desk, *store.Store) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "bench.db"))
+	st, err := store.Open(context.Background(), maildesktest.Database(b, "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

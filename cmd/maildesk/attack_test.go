@@ -108,6 +108,7 @@ func TestDovecotFirstStartHistory(t *testing.T) {
 // file was deleted under it and stops with ErrFileReplaced instead of
 // writing on into an unlinked file.
 func TestDaemonStopsWhenTheDatabaseIsDeleted(t *testing.T) {
+	maildesktest.SQLiteOnly(t)
 	s := newStack(t)
 	cfg, err := config.LoadNoSecrets(s.configPath)
 	if err != nil {
@@ -141,6 +142,7 @@ func TestDaemonStopsWhenTheDatabaseIsDeleted(t *testing.T) {
 
 // TestDatabaseFileMode: the daemon's database is readable by its owner only.
 func TestDatabaseFileMode(t *testing.T) {
+	maildesktest.SQLiteOnly(t)
 	s := newStack(t)
 	d := startDaemon(t, s.configPath)
 	d.stop()
@@ -382,6 +384,7 @@ func TestShutdownAbortsAHungConversation(t *testing.T) {
 // TestSecondDaemonIsRefused: a second daemon on the same database refuses
 // to start, naming the lock, while the first runs on.
 func TestSecondDaemonIsRefused(t *testing.T) {
+	maildesktest.SQLiteOnly(t)
 	s := newStack(t)
 	startDaemon(t, s.configPath)
 	err := runDaemon(context.Background(), s.configPath, daemonOptions{log: testLogger(t)})

@@ -100,6 +100,7 @@ func dovecotDeadlines(t *testing.T, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	engineConfig(t, cfg)
 	s := &stack{t: t, dir: dir, mail: sys, configPath: cfg, mboxes: mboxes}
 
 	clock := &testClock{t: time.Date(2026, 11, 25, 5, 0, 0, 0, time.UTC)} // Wed 14:00 KST

@@ -91,6 +91,7 @@ func newDovecotStack(t *testing.T) (*stack, *dovecotInstance) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	engineConfig(t, cfg)
 	return &stack{t: t, dir: dir, mail: sys, configPath: cfg, mboxes: mboxes}, dv
 }
 

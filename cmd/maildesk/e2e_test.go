@@ -65,6 +65,7 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	engineConfig(t, cfg)
 	return &stack{t: t, dir: dir, mail: sys, configPath: cfg, mboxes: mboxes}
 }
 

@@ -17,6 +17,7 @@ import (
 // `maildesk tickets` with database = the URL lists the same tickets, and
 // a second copy into the now full database is refused.
 func TestMigrateStore(t *testing.T) {
+	maildesktest.SQLiteOnly(t) // its source is the SQLite file
 	pg := maildesktest.Postgres(t)
 	s := newStack(t)
 	db := filepath.Join(s.dir, "maildesk.db")

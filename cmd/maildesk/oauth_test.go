@@ -98,6 +98,7 @@ func TestDovecotOAuth2EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	engineConfig(t, demoPath)
 	base, err := os.ReadFile(demoPath)
 	if err != nil {
 		t.Fatal(err)

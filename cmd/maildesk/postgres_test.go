@@ -8,27 +8,41 @@ import (
 	"testing"
 
 	"github.com/kioi/maildesk/internal/maildesktest"
+	"github.com/kioi/maildesk/internal/postgres"
 	"github.com/kioi/maildesk/store"
 )
 
-// TestDaemonOnPostgres: with database = "postgres://…" the daemon takes a
-// mail in and acknowledges it, `maildesk tickets` reads the ticket from
-// PostgreSQL, and `maildesk backup` says to use pg_dump. The full
-// end-to-end suite on both engines is a later step (docs/scaling.md).
-func TestDaemonOnPostgres(t *testing.T) {
-	url := maildesktest.Postgres(t)
-	s := newStack(t)
-	b, err := os.ReadFile(s.configPath)
+// The end-to-end tests run on both engines: on SQLite, then again on
+// PostgreSQL (postgres.RunBoth), where every stack's config names a
+// schema of its own in one cluster for the whole run.
+func TestMain(m *testing.M) { os.Exit(postgres.RunBoth("cmd/maildesk", m)) }
+
+// engineConfig points the demo config at path to a new PostgreSQL schema
+// in the PostgreSQL run; in the SQLite run it leaves it as it is.
+func engineConfig(t *testing.T, path string) {
+	t.Helper()
+	if !maildesktest.OnPostgres() {
+		return
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.Replace(string(b), `database = "maildesk.db"`, `database = "`+url+`"`, 1)
+	cfg := strings.Replace(string(b), `database = "maildesk.db"`, `database = "`+maildesktest.Postgres(t)+`"`, 1)
 	if cfg == string(b) {
 		t.Fatal("the demo config has no database line to replace")
 	}
-	if err := os.WriteFile(s.configPath, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestDaemonOnPostgres: with database = "postgres://…" the daemon makes
+// no file beside its config, `maildesk tickets` reads the ticket from
+// PostgreSQL, and `maildesk backup` says to use pg_dump.
+func TestDaemonOnPostgres(t *testing.T) {
+	maildesktest.PostgresOnly(t)
+	s := newStack(t)
 	d := startDaemon(t, s.configPath)
 	if err := s.mail.Deliver("fta-pass@origin.or.kr", maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "원산지 문의", "pg@x", "문의드립니다.\r\n")); err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ func TestVersion(t *testing.T) {
 // TestBackupCommand: `maildesk backup` copies the running daemon's
 // database; the copy opens with the tickets taken in before it.
 func TestBackupCommand(t *testing.T) {
+	maildesktest.SQLiteOnly(t) // TestDaemonOnPostgres checks the pg_dump message
 	s := newStack(t)
 	d := startDaemon(t, s.configPath)
 	if err := s.mail.Deliver("fta-pass@origin.or.kr", maildesktest.Inquiry("kim@example.co.kr", "fta-pass@origin.or.kr", "문의", "bk@x", "문의드립니다.\r\n")); err != nil {
