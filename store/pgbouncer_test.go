@@ -27,27 +27,16 @@ func startBouncer(t *testing.T, poolSize int) (bouncer *postgres.Bouncer, url st
 		}
 		t.Skip(err)
 	}
-	srv, err := postgres.Start()
+	b, url, stop, err := postgres.StartBehindBouncer(poolSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Stop)
-	name, drop, err := postgres.NewDatabase(context.Background(), srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := postgres.StartBouncer(srv, poolSize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Stopped before the database is dropped (cleanups run last first).
 	t.Cleanup(func() {
-		if err := drop(); err != nil {
-			t.Errorf("drop database: %v", err)
+		if err := stop(); err != nil {
+			t.Error(err)
 		}
 	})
-	t.Cleanup(b.Stop)
-	return b, b.URL(name)
+	return b, url
 }
 
 // Behind PgBouncer in transaction mode, with one server connection that

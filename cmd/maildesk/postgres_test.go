@@ -2,11 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kioi/maildesk/desk"
 	"github.com/kioi/maildesk/internal/maildesktest"
 	"github.com/kioi/maildesk/internal/postgres"
 	"github.com/kioi/maildesk/store"
@@ -24,15 +28,22 @@ func engineConfig(t *testing.T, path string) {
 	if !maildesktest.OnPostgres() {
 		return
 	}
+	setDatabase(t, path, maildesktest.Postgres(t))
+}
+
+// setDatabase puts database = url in the config at path.
+func setDatabase(t *testing.T, path, url string) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.Replace(string(b), `database = "maildesk.db"`, `database = "`+maildesktest.Postgres(t)+`"`, 1)
-	if cfg == string(b) {
-		t.Fatal("the demo config has no database line to replace")
+	re := regexp.MustCompile(`(?m)^database = ".*"$`)
+	if !re.Match(b) {
+		t.Fatal("the config has no database line to replace")
 	}
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+	cfg := re.ReplaceAllLiteral(b, []byte(`database = "`+url+`"`))
+	if err := os.WriteFile(path, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -67,5 +78,70 @@ func TestDaemonOnPostgres(t *testing.T) {
 	_, err = runCLI(t, "backup", "-config", s.configPath, filepath.Join(t.TempDir(), "copy.db"))
 	if err == nil || !strings.Contains(err.Error(), "use pg_dump") {
 		t.Errorf("backup: got %v, want the pg_dump error", err)
+	}
+}
+
+// TestDaemonsBehindPgBouncer: two daemons on one database through
+// PgBouncer in transaction mode, with a single server connection that
+// both share, split the mailboxes between them and take in, number and
+// acknowledge every inquiry once: nothing of theirs relies on session
+// state (prepared statements, advisory session locks, LISTEN, SET).
+func TestDaemonsBehindPgBouncer(t *testing.T) {
+	bouncer, url := maildesktest.PgBouncer(t, 1)
+	s := newStack(t)
+	setDatabase(t, s.configPath, url)
+	a, b := startDaemon(t, s.configPath), startDaemon(t, s.configPath)
+	const n = 8
+	for i := range n {
+		mb := s.mboxes[i%len(s.mboxes)]
+		if err := s.mail.Deliver(mb.Address, maildesktest.Inquiry(fmt.Sprintf("c%d@example.co.kr", i), mb.Address,
+			fmt.Sprintf("원산지 문의 %d", i), fmt.Sprintf("bouncer%d@x", i), "문의드립니다.\r\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := s.db()
+	snap := s.waitFor(st, "every inquiry acknowledged", func(sn snapshot) bool {
+		sent := 0
+		for _, d := range sn.outbox {
+			if d.Kind == desk.KindAck && d.State == store.Sent {
+				sent++
+			}
+		}
+		return len(sn.tickets) == n && sent == n
+	})
+	numbers := map[string]bool{}
+	for _, tk := range snap.tickets {
+		acks := 0
+		for _, m := range snap.messages[tk.ID] {
+			if m.Kind == desk.KindAck {
+				acks++
+			}
+		}
+		if acks != 1 {
+			t.Errorf("ticket %s-%d: %d acknowledgements, want 1", tk.Tag, tk.Number, acks)
+		}
+		key := fmt.Sprintf("%s-%d", tk.Tag, tk.Number)
+		if numbers[key] {
+			t.Errorf("ticket number %s given twice", key)
+		}
+		numbers[key] = true
+	}
+	var leases []store.Lease
+	err := st.Read(t.Context(), func(tx *store.Tx) (err error) {
+		leases, err = tx.Leases(t.Context())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mb := range s.mboxes {
+		if !slices.ContainsFunc(leases, func(l store.Lease) bool { return l.Name == "mailbox "+mb.Name && l.Holder != "" }) {
+			t.Errorf("mailbox %s: no lease held; leases %+v", mb.Name, leases)
+		}
+	}
+	a.stop()
+	b.stop()
+	if logs := bouncer.Logs(4000); strings.Contains(logs, "prepared statement") || strings.Contains(logs, "ERROR") {
+		t.Errorf("PgBouncer logged errors:\n%s", logs)
 	}
 }

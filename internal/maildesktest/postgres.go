@@ -78,6 +78,31 @@ func PostgresOnly(t testing.TB) {
 	}
 }
 
+// PgBouncer starts a throwaway cluster with PgBouncer in transaction mode
+// in front of it (poolSize server connections, which clients share) and
+// returns the URL of a new database through it; all stopped after t. It
+// skips t in the SQLite run, or without pgbouncer (fails when CI is set).
+func PgBouncer(t testing.TB, poolSize int) (*postgres.Bouncer, string) {
+	t.Helper()
+	PostgresOnly(t)
+	if _, err := postgres.FindPgBouncer(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must run the PgBouncer tests: %v", err)
+		}
+		t.Skip(err)
+	}
+	b, url, stop, err := postgres.StartBehindBouncer(poolSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return b, url
+}
+
 // NeedPostgres skips t where PostgreSQL cannot run (no postgresql package
 // and no MAILDESK_TEST_POSTGRES), or fails it when CI is set.
 func NeedPostgres(t testing.TB) {

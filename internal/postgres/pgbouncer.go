@@ -187,3 +187,34 @@ func NewDatabase(ctx context.Context, baseURL string) (name string, drop func() 
 		return err
 	}, nil
 }
+
+// StartBehindBouncer starts a throwaway cluster, a new database in it and
+// PgBouncer in transaction mode in front of it with poolSize server
+// connections, and returns the bouncer and the database's URL through
+// it. stop stops PgBouncer, drops the database and stops the cluster, in
+// that order; it reports the first failure.
+func StartBehindBouncer(poolSize int) (b *Bouncer, url string, stop func() error, err error) {
+	srv, err := Start()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	name, drop, err := NewDatabase(context.Background(), srv.URL())
+	if err != nil {
+		srv.Stop()
+		return nil, "", nil, err
+	}
+	if b, err = StartBouncer(srv, poolSize); err != nil {
+		drop()
+		srv.Stop()
+		return nil, "", nil, err
+	}
+	return b, b.URL(name), func() error {
+		b.Stop()
+		err := drop()
+		srv.Stop()
+		if err != nil {
+			return fmt.Errorf("drop database: %w", err)
+		}
+		return nil
+	}, nil
+}
