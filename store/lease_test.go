@@ -195,17 +195,20 @@ func TestClaimDueDeliveriesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	claimAll(t, []*Store{a, a, b, b}, now, rows)
+}
+
+// claimAll claims every due delivery, three at a time, from a goroutine
+// per store in stores (one store may be given more than once), until
+// none is left; it fails t unless each of want rows is claimed once.
+func claimAll(t *testing.T, stores []*Store, now time.Time, want int) {
+	t.Helper()
+	ctx := context.Background()
 	var mu sync.Mutex
 	claimed := map[int64]int{}
 	var wg sync.WaitGroup
-	for i := range 4 {
-		s := a
-		if i%2 == 1 {
-			s = b
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for _, s := range stores {
+		wg.Go(func() {
 			for {
 				var due []*Delivery
 				err := s.Claim(ctx, func(tx *Tx) error {
@@ -214,14 +217,14 @@ func TestClaimDueDeliveriesOnce(t *testing.T) {
 						return err
 					}
 					for _, d := range due {
-						if err := tx.RecordAttempt(ctx, d.ID, now.Add(time.Minute)); err != nil {
+						if err := tx.RecordAttempt(ctx, d.ID, now.Add(time.Hour)); err != nil {
 							return err
 						}
 					}
 					return nil
 				})
 				if err != nil {
-					t.Error(err)
+					t.Errorf("claim: %v", err)
 					return
 				}
 				if len(due) == 0 {
@@ -233,11 +236,11 @@ func TestClaimDueDeliveriesOnce(t *testing.T) {
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	if len(claimed) != rows {
-		t.Errorf("claimed %d distinct rows, want all %d", len(claimed), rows)
+	if len(claimed) != want {
+		t.Errorf("claimed %d distinct rows, want all %d", len(claimed), want)
 	}
 	for id, n := range claimed {
 		if n != 1 {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,22 +20,7 @@ func startBouncer(t *testing.T, poolSize int) (bouncer *postgres.Bouncer, url st
 	if !onPostgres() {
 		t.Skip("PostgreSQL only")
 	}
-	if _, err := postgres.FindPgBouncer(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must run the PgBouncer test: %v", err)
-		}
-		t.Skip(err)
-	}
-	b, url, stop, err := postgres.StartBehindBouncer(poolSize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return b, url
+	return postgres.BouncerFor(t, poolSize)
 }
 
 // Behind PgBouncer in transaction mode, with one server connection that
@@ -120,48 +104,7 @@ func TestBehindPgBouncer(t *testing.T) {
 	}
 
 	// The outbox: every due row claimed once between the two.
-	claimed := map[int64]int{}
-	var mu sync.Mutex
-	for _, s := range []*Store{a, c} {
-		wg.Go(func() {
-			for {
-				var due []*Delivery
-				err := s.Claim(ctx, func(tx *Tx) error {
-					var err error
-					if due, err = tx.DueDeliveries(ctx, now, now.Add(time.Hour), 3); err != nil {
-						return err
-					}
-					for _, d := range due {
-						if err := tx.RecordAttempt(ctx, d.ID, now.Add(time.Hour)); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					t.Errorf("claim through PgBouncer: %v", err)
-					return
-				}
-				if len(due) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, d := range due {
-					claimed[d.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(claimed) != 2*perStore {
-		t.Errorf("%d of %d due rows claimed", len(claimed), 2*perStore)
-	}
-	for id, n := range claimed {
-		if n != 1 {
-			t.Errorf("row %d claimed %d times", id, n)
-		}
-	}
+	claimAll(t, []*Store{a, c}, now, 2*perStore)
 
 	// The control: named prepared statements do not survive the pool.
 	cached := url + "&default_query_exec_mode=cache_statement"

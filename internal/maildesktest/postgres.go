@@ -85,22 +85,7 @@ func PostgresOnly(t testing.TB) {
 func PgBouncer(t testing.TB, poolSize int) (*postgres.Bouncer, string) {
 	t.Helper()
 	PostgresOnly(t)
-	if _, err := postgres.FindPgBouncer(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must run the PgBouncer tests: %v", err)
-		}
-		t.Skip(err)
-	}
-	b, url, stop, err := postgres.StartBehindBouncer(poolSize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return b, url
+	return postgres.BouncerFor(t, poolSize)
 }
 
 // NeedPostgres skips t where PostgreSQL cannot run (no postgresql package

@@ -34,11 +34,8 @@ func FindPgBouncer() (string, error) {
 // connection, so anything a client leaves in its session (a prepared
 // statement, a session lock, a SET, LISTEN) is lost or seen by others.
 type Bouncer struct {
-	dir  string
+	proc
 	port int
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  string
 }
 
 // StartBouncer starts PgBouncer on a free loopback port, in transaction
@@ -54,7 +51,7 @@ func StartBouncer(s *Server, poolSize int) (*Bouncer, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bouncer{dir: dir, done: make(chan struct{}), log: filepath.Join(dir, "pgbouncer.log")}
+	b := &Bouncer{proc: proc{dir: dir, done: make(chan struct{}), log: filepath.Join(dir, "pgbouncer.log")}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -144,28 +141,8 @@ func (b *Bouncer) URL(database string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", b.port, url.PathEscape(database))
 }
 
-// Logs returns the end of PgBouncer's log, at most n bytes.
-func (b *Bouncer) Logs(n int) string {
-	data, _ := os.ReadFile(b.log)
-	if len(data) > n {
-		data = data[len(data)-n:]
-	}
-	return string(data)
-}
-
 // Stop shuts PgBouncer down and removes its directory.
-func (b *Bouncer) Stop() {
-	if b.cmd != nil && b.cmd.Process != nil {
-		b.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-b.done:
-		case <-time.After(10 * time.Second):
-			b.cmd.Process.Kill()
-			<-b.done
-		}
-	}
-	os.RemoveAll(b.dir)
-}
+func (b *Bouncer) Stop() { b.stop(10 * time.Second) }
 
 // NewDatabase creates an empty database on the server at baseURL and
 // returns its name and a function that drops it. Behind PgBouncer a
@@ -217,4 +194,38 @@ func StartBehindBouncer(poolSize int) (b *Bouncer, url string, stop func() error
 		}
 		return nil
 	}, nil
+}
+
+// T is what BouncerFor needs of a *testing.T (this package does not
+// import testing: binaries link it).
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Fatal(args ...any)
+	Skip(args ...any)
+	Error(args ...any)
+	Cleanup(func())
+}
+
+// BouncerFor is StartBehindBouncer for a test, all stopped after it.
+// Without pgbouncer it skips t, or fails it when CI is set, like the
+// Dovecot tests.
+func BouncerFor(t T, poolSize int) (*Bouncer, string) {
+	t.Helper()
+	if _, err := FindPgBouncer(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI must run the PgBouncer tests: %v", err)
+		}
+		t.Skip(err)
+	}
+	b, url, stop, err := StartBehindBouncer(poolSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return b, url
 }

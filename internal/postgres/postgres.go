@@ -61,12 +61,44 @@ func isExec(p string) bool {
 
 // Server is a running throwaway cluster.
 type Server struct {
-	dir  string
+	proc
 	port int
+	url  string
+}
+
+// proc is a server process of this package's: its command, a channel
+// closed when it has exited, the temporary directory it lives in and its
+// log file there.
+type proc struct {
+	dir  string
 	cmd  *exec.Cmd
 	done chan struct{}
-	url  string
 	log  string
+}
+
+// Logs returns the end of the process's log, at most n bytes.
+func (p *proc) Logs(n int) string {
+	b, _ := os.ReadFile(p.log)
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// stop asks the process to shut down (SIGINT is a fast shutdown to both
+// postgres and pgbouncer), kills it after grace, and removes its
+// directory.
+func (p *proc) stop(grace time.Duration) {
+	if p.cmd != nil && p.cmd.Process != nil {
+		p.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-p.done:
+		case <-time.After(grace):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	}
+	os.RemoveAll(p.dir)
 }
 
 // Start initialises a cluster in a new temporary directory and starts it
@@ -82,7 +114,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, done: make(chan struct{}), log: filepath.Join(dir, "postgres.log")}
+	s := &Server{proc: proc{dir: dir, done: make(chan struct{}), log: filepath.Join(dir, "postgres.log")}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -188,28 +220,8 @@ func (s *Server) waitReady(limit time.Duration) error {
 // URL is the cluster's postgres database, as its superuser.
 func (s *Server) URL() string { return s.url }
 
-// Logs returns the end of the server's log, at most n bytes.
-func (s *Server) Logs(n int) string {
-	b, _ := os.ReadFile(s.log)
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
-}
-
 // Stop shuts the server down (fast shutdown) and removes its directory.
-func (s *Server) Stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Signal(syscall.SIGINT)
-		select {
-		case <-s.done:
-		case <-time.After(20 * time.Second):
-			s.cmd.Process.Kill()
-			<-s.done
-		}
-	}
-	os.RemoveAll(s.dir)
-}
+func (s *Server) Stop() { s.stop(20 * time.Second) }
 
 var schemaSeq atomic.Int64
 
