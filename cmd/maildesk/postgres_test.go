@@ -83,9 +83,10 @@ func TestDaemonOnPostgres(t *testing.T) {
 
 // TestDaemonsBehindPgBouncer: two daemons on one database through
 // PgBouncer in transaction mode, with a single server connection that
-// both share, split the mailboxes between them and take in, number and
-// acknowledge every inquiry once: nothing of theirs relies on session
-// state (prepared statements, advisory session locks, LISTEN, SET).
+// both share, lease every mailbox (to one or the other) and take in,
+// number and acknowledge every inquiry once: nothing of theirs relies on
+// session state (prepared statements, advisory session locks, LISTEN,
+// SET).
 func TestDaemonsBehindPgBouncer(t *testing.T) {
 	bouncer, url := maildesktest.PgBouncer(t, 1)
 	s := newStack(t)

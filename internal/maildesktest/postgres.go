@@ -15,8 +15,10 @@ import (
 // stopped after it. It skips t where PostgreSQL cannot run, and fails it
 // when CI is set, like Dovecot. store.Open takes the URL as it is.
 //
-// A cluster per test costs initdb's second or two: a package with many
-// PostgreSQL tests should start one in its TestMain, as store's tests do.
+// In the PostgreSQL run of postgres.RunBoth the schema is made in that
+// run's cluster; elsewhere a cluster per test costs initdb's second or
+// two, so a package with many PostgreSQL tests should call RunBoth in its
+// TestMain and mark them PostgresOnly.
 func Postgres(t testing.TB) string {
 	t.Helper()
 	base := postgres.Base()
