@@ -33,16 +33,7 @@ func testDatabase(t testing.TB) string {
 	if !onPostgres() {
 		return filepath.Join(t.TempDir(), "test.db")
 	}
-	url, drop, err := postgres.NewSchema(context.Background(), postgres.Base())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := drop(); err != nil {
-			t.Errorf("drop test schema: %v", err)
-		}
-	})
-	return url
+	return postgres.SchemaFor(t, postgres.Base())
 }
 
 // sqliteOnly skips t on PostgreSQL: it tests what only SQLite has (a

@@ -1,7 +1,6 @@
 package maildesktest
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,16 +33,7 @@ func Postgres(t testing.TB) string {
 		t.Cleanup(srv.Stop)
 		base = srv.URL()
 	}
-	url, drop, err := postgres.NewSchema(context.Background(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := drop(); err != nil {
-			t.Errorf("drop test schema: %v", err)
-		}
-	})
-	return url
+	return postgres.SchemaFor(t, base)
 }
 
 // Database returns what store.Open takes for a new, empty database of

@@ -195,37 +195,3 @@ func StartBehindBouncer(poolSize int) (b *Bouncer, url string, stop func() error
 		return nil
 	}, nil
 }
-
-// T is what BouncerFor needs of a *testing.T (this package does not
-// import testing: binaries link it).
-type T interface {
-	Helper()
-	Fatalf(format string, args ...any)
-	Fatal(args ...any)
-	Skip(args ...any)
-	Error(args ...any)
-	Cleanup(func())
-}
-
-// BouncerFor is StartBehindBouncer for a test, all stopped after it.
-// Without pgbouncer it skips t, or fails it when CI is set, like the
-// Dovecot tests.
-func BouncerFor(t T, poolSize int) (*Bouncer, string) {
-	t.Helper()
-	if _, err := FindPgBouncer(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI must run the PgBouncer tests: %v", err)
-		}
-		t.Skip(err)
-	}
-	b, url, stop, err := StartBehindBouncer(poolSize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return b, url
-}
