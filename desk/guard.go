@@ -55,6 +55,12 @@ func (d *Desk) guardCustomerMail(ctx context.Context, tx *store.Tx, ticket int64
 		parts = append(parts, a.Name, string(a.Data))
 	}
 	for _, p := range parts {
+		// Every reply address holds "+t": the backlog's profile spent an
+		// eighth of its CPU running the pattern over acknowledgements
+		// that have none.
+		if !strings.Contains(p, "+t") && !strings.Contains(p, "+T") {
+			continue
+		}
 		for _, m := range tokenPattern.FindAllStringSubmatch(p, -1) {
 			if d.own[message.Canonical(m[1]+"@"+m[2])] {
 				return &withheldError{"it contains a reply address with a token (" + m[1] + "+t…@" + m[2] + ")"}
