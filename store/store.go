@@ -45,6 +45,8 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared statements by query text
+
+	ckpt *checkpointer // SQLite only
 }
 
 // Tx is a transaction handed to the closures of Write and Read.
@@ -76,7 +78,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(NORMAL)", "foreign_keys(1)",
+		"wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -99,11 +102,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		warnings = sideFileWarnings(path)
 	}
 	s.warnings = warnings
+	s.startCheckpointer()
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.ckpt.close()
 	s.stmtMu.Lock()
 	for q, st := range s.stmts {
 		st.Close()
@@ -197,6 +202,7 @@ func (s *Store) run(ctx context.Context, writer bool, fn func(*Tx) error) error 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.ckpt.committed()
 	return nil
 }
 
