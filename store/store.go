@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(5000)", "synchronous(NORMAL)", "foreign_keys(1)",
-		"wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")"} {
+		"wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
