@@ -314,8 +314,11 @@ func isAttribution(s string, needColon bool) bool {
 		return true
 	}
 	hasVerb := false
+	// Inside the line a verb counts only beside an address: without one,
+	// the word search (most of isAttribution's time) is not needed.
+	addr := strings.ContainsAny(end, "@<")
 	for _, v := range attributionVerbs {
-		if strings.HasSuffix(end, v) || (containsWord(end, v) && strings.ContainsAny(end, "@<")) {
+		if strings.HasSuffix(end, v) || (addr && containsWord(end, v)) {
 			hasVerb = true
 			break
 		}
@@ -383,25 +386,16 @@ func endsSentence(s string) bool {
 		return true
 	}
 	s = strings.TrimRight(s, ".")
+	// The word is counted to 16 letters at most, from the end.
 	n := 0
-	for _, r := range reverseRunes(s) {
+	for ; n < 16 && s != ""; n++ {
+		r, size := utf8.DecodeLastRuneInString(s)
 		if !unicode.IsLetter(r) {
 			break
 		}
-		n++
+		s = s[:len(s)-size]
 	}
 	return n > 4
-}
-
-func reverseRunes(s string) []rune {
-	r := []rune(s)
-	if len(r) > 16 {
-		r = r[len(r)-16:]
-	}
-	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
-		r[i], r[j] = r[j], r[i]
-	}
-	return r
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
