@@ -795,7 +795,18 @@ func contentHash(raw []byte, hasMessageID bool) string {
 	} else if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
 		body = raw[i+2:]
 	}
-	body = bytes.ReplaceAll(body, []byte("\r\n"), []byte("\n"))
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	// The hash of the body with its CRLFs made LFs, taken piece by piece
+	// rather than of a copy: it is asked of every mail, in and out.
+	h := sha256.New()
+	for {
+		i := bytes.Index(body, []byte("\r\n"))
+		if i < 0 {
+			h.Write(body)
+			break
+		}
+		h.Write(body[:i])
+		h.Write([]byte("\n"))
+		body = body[i+2:]
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
