@@ -172,7 +172,10 @@ func Compose(o Outgoing) ([]byte, error) {
 			return nil, fmt.Errorf("compose: attach %q: %w", name, err)
 		}
 	}
+	// Sized for the headers and both bodies in base64, so that the buffer
+	// is not grown (and copied) line by line.
 	var buf bytes.Buffer
+	buf.Grow(4096 + (len(o.Text)+len(o.HTML))*3/2)
 	if _, err := m.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
