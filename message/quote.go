@@ -295,14 +295,22 @@ func isAttribution(s string, needColon bool) bool {
 	if needColon && !strings.ContainsAny(s, "0123456789@") {
 		return false
 	}
-	if utf8.RuneCountInString(s) > 400 {
+	if len(s) > 400 && utf8.RuneCountInString(s) > 400 {
 		return false
 	}
-	low := strings.ToLower(strings.TrimRightFunc(s, func(r rune) bool { return r == '*' || isSpaceOrMark(r) }))
+	trimmed := strings.TrimRightFunc(s, func(r rune) bool { return r == '*' || isSpaceOrMark(r) })
+	// With needColon the line must end in a colon or in a bare verb; most
+	// lines of prose end in neither, and telling so from their tail spares
+	// lower-casing the whole line, which was most of isAttribution's time
+	// on Korean mail (unicode.ToLower for every Hangul rune).
+	if needColon && !strings.HasSuffix(trimmed, ":") && !strings.HasSuffix(trimmed, "：") && !endsInBareVerb(trimmed) {
+		return false
+	}
+	low := strings.ToLower(trimmed)
 	end := strings.TrimRightFunc(strings.TrimRight(low, ":："), isSpaceOrMark)
 	if needColon && end == low {
 		// Some clients drop the colon: "On <date> <name> <addr> wrote".
-		for _, v := range []string{"wrote", "a écrit", "schrieb", "escribió", "ha scritto", "schreef", "skrev", "작성"} {
+		for _, v := range bareVerbs {
 			if strings.HasSuffix(end, v) && strings.Contains(end, "@") && timeLike(end) {
 				return true
 			}
@@ -330,6 +338,29 @@ func isAttribution(s string, needColon bool) bool {
 		return false // "… was sent:" is prose, not an attribution
 	}
 	return strings.ContainsAny(s, "0123456789@")
+}
+
+// bareVerbs end the attributions of clients that drop the colon.
+var bareVerbs = []string{"wrote", "a écrit", "schrieb", "escribió", "ha scritto", "schreef", "skrev", "작성"}
+
+// endsInBareVerb reports whether s, lower-cased, ends in one of bareVerbs.
+// It lower-cases only the last 16 runes: strings.ToLower maps rune by rune
+// and no rune lowers to nothing, so those give at least 16 bytes, more than
+// the longest verb, and the answer is the one for the whole of s.
+func endsInBareVerb(s string) bool {
+	tail := s
+	for i, n := len(s), 0; i > 0 && n < 16; n++ {
+		_, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+		tail = s[i:]
+	}
+	low := strings.ToLower(tail)
+	for _, v := range bareVerbs {
+		if strings.HasSuffix(low, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // containsWord reports whether w occurs in s between non-letters, so that

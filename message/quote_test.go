@@ -466,3 +466,24 @@ func FuzzSplitReply(f *testing.F) {
 		}
 	})
 }
+
+// TestEndsInBareVerb holds the tail-only lower-casing to the answer of
+// lower-casing the whole line, including runes whose lower case is shorter.
+func TestEndsInBareVerb(t *testing.T) {
+	long := strings.Repeat("가나다라마바사 ", 40)
+	for _, s := range []string{
+		"", "wrote", "WROTE", "x", long, long + "WROTE", long + "Escribió", long + "ESCRIBIÓ",
+		long + "작성", long + "작성했습니다", "On 2024-01-02 <a@b.kr> HA SCRITTO", "\u212a\u212a\u212a wrote",
+		strings.Repeat("\u212a", 20) + "SKREV", "present", "rewrote", "wrot",
+	} {
+		want := false
+		for _, v := range bareVerbs {
+			if strings.HasSuffix(strings.ToLower(s), v) {
+				want = true
+			}
+		}
+		if got := endsInBareVerb(s); got != want {
+			t.Errorf("endsInBareVerb(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
